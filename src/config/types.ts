@@ -1,0 +1,151 @@
+/**
+ * The typed, validated, immutable configuration. Everything here is normalized:
+ * durations are milliseconds, `exec` is an argv array, defaults are filled in.
+ * Produced by `loadConfig()` (config/load.ts); consumed by the supervisor.
+ */
+
+/** Milliseconds. */
+export type Duration = number;
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'panic';
+export type LogFormat = 'default' | 'text' | 'json';
+
+export interface LoggingConfig {
+  level: LogLevel;
+  format: LogFormat;
+  /** 'stdout', 'stderr', or a file path. */
+  output: string;
+}
+
+export interface ConsulTlsConfig {
+  cafile?: string;
+  capath?: string;
+  clientcert?: string;
+  clientkey?: string;
+  servername?: string;
+  verify?: boolean;
+}
+
+/**
+ * Consul agent address as written in the file (env-var defaults are applied by discovery).
+ * `address`/`scheme` are absent when an object-form `consul` leaves them out, so that
+ * discovery can take them from `CONSUL_HTTP_ADDR` / `CONSUL_HTTP_SSL` (else
+ * 127.0.0.1:8500 / http), as ContainerPilot's Consul client did. A string-form
+ * `consul` always sets both (scheme `http` unless it says `https://`).
+ */
+export interface ConsulConfig {
+  address?: string;
+  scheme?: 'http' | 'https';
+  token?: string;
+  tls?: ConsulTlsConfig;
+}
+
+export interface JobLoggingConfig {
+  /** Pass output through untouched instead of logging it line by line. */
+  raw: boolean;
+}
+
+/**
+ * What starts a job. ContainerPilot's `when`, normalized:
+ * - `startup`: no `when` (start on the global `startup` event);
+ * - `event`: `source` + `once`/`each` (signals SIGHUP/SIGUSR2 are always `each`);
+ * - `interval`: run periodically.
+ */
+export type WhenConfig =
+  | { kind: 'startup' }
+  | { kind: 'event'; source: string; code: string; mode: 'once' | 'each'; timeout?: Duration }
+  | { kind: 'interval'; interval: Duration };
+
+export interface HealthConfig {
+  /** argv of the check command. */
+  exec: string[];
+  interval: Duration;
+  /** TTL for the discovery check. */
+  ttl: Duration;
+  /** Bound on one check run; defaults to `interval`. */
+  timeout: Duration;
+  logging: JobLoggingConfig;
+}
+
+export interface RestartBackoff {
+  initial: Duration;
+  max: Duration;
+  factor: number;
+  resetAfter: Duration;
+}
+
+export interface JobConsulExtras {
+  enableTagOverride: boolean;
+  deregisterCriticalServiceAfter?: string;
+}
+
+export interface JobConfig {
+  name: string;
+  /** argv; absent for a job that only registers/health-checks. */
+  exec?: string[];
+  logging: JobLoggingConfig;
+  when: WhenConfig;
+  /** Bound on one run; interval jobs default to their interval. */
+  timeout?: Duration;
+  /** Time allowed for pre-stop hooks and for the process to exit after its stop signal. Default 10s. */
+  stopTimeout: Duration;
+  /** Restarts allowed after the first run; `Infinity` means unlimited. */
+  restarts: number;
+  restartBackoff: RestartBackoff;
+  /** Signal sent first on stop. Default SIGTERM. */
+  stopSignal: NodeJS.Signals;
+  health?: HealthConfig;
+  port?: number;
+  initialStatus?: 'passing' | 'warning' | 'critical';
+  tags: string[];
+  meta: Record<string, string>;
+  interfaces: string[];
+  consul: JobConsulExtras;
+}
+
+export interface WatchConfig {
+  name: string;
+  interval: Duration;
+  tag?: string;
+  dc?: string;
+}
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+export interface MetricConfig {
+  namespace?: string;
+  subsystem?: string;
+  name: string;
+  help: string;
+  type: MetricType;
+  buckets?: number[];
+}
+
+export interface TelemetryConfig {
+  port: number;
+  interfaces: string[];
+  tags: string[];
+  metrics: MetricConfig[];
+}
+
+export interface StateConfig {
+  dir?: string;
+  keepRuns: number;
+  maxEventLogBytes: number;
+}
+
+export interface Config {
+  /** Absolute path of the file this was loaded from. */
+  file: string;
+  consul?: ConsulConfig;
+  logging: LoggingConfig;
+  jobs: JobConfig[];
+  watches: WatchConfig[];
+  control: { socket?: string };
+  telemetry?: TelemetryConfig;
+  /** Global bound on shutdown. Default 5s. */
+  stopTimeout: Duration;
+  state: StateConfig;
+  /** Name of the job whose end ends the supervisor (exit status = that job's). */
+  main?: string;
+}

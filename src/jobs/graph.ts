@@ -1,0 +1,72 @@
+/**
+ * Relations between jobs that order their teardown (SPEC §5).
+ *
+ * `stopAfter(job)` lists the jobs that must have stopped before `job` is stopped:
+ * - a pre-stop/post-stop hook (a job whose `when` waits for another job's
+ *   `stopping`/`stopped`) stops after the job it hooks, so it can still run;
+ * - (dependsOn, a later extension) a dependency stops after its dependents.
+ * Edges that would form a cycle are dropped (reported by `cycles`), so teardown can
+ * never deadlock; the global stop bound still applies.
+ */
+import type { JobConfig } from '../config/types.js';
+
+export interface TeardownGraph {
+  stopAfter(job: string): readonly string[];
+  /** Pre-stop hooks of a job: jobs triggered by its `stopping` event. */
+  preStopHooks(job: string): readonly string[];
+  /** Cycles found and broken, each as a list of job names. */
+  readonly cycles: readonly string[][];
+}
+
+/** True for a job that runs as a hook of another job's teardown. */
+export function isStopHook(job: JobConfig): boolean {
+  return job.when.kind === 'event' && (job.when.code === 'stopping' || job.when.code === 'stopped');
+}
+
+export function buildTeardownGraph(jobs: readonly JobConfig[]): TeardownGraph {
+  const names = new Set(jobs.map((j) => j.name));
+  const edges = new Map<string, string[]>(jobs.map((j) => [j.name, []]));
+  const preStop = new Map<string, string[]>(jobs.map((j) => [j.name, []]));
+
+  for (const job of jobs) {
+    if (job.when.kind !== 'event' || !isStopHook(job) || !names.has(job.when.source)) continue;
+    if (job.when.source === job.name) continue;
+    edges.get(job.name)!.push(job.when.source);
+    if (job.when.code === 'stopping') preStop.get(job.when.source)!.push(job.name);
+  }
+
+  const cycles = breakCycles(edges);
+  return {
+    stopAfter: (job) => edges.get(job) ?? [],
+    preStopHooks: (job) => preStop.get(job) ?? [],
+    cycles,
+  };
+}
+
+/** Depth-first search; removes the edge that closes each cycle found. */
+function breakCycles(edges: Map<string, string[]>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+
+  const visit = (node: string): void => {
+    state.set(node, 'visiting');
+    path.push(node);
+    const out = edges.get(node) ?? [];
+    for (let i = 0; i < out.length; i++) {
+      const next = out[i]!;
+      const s = state.get(next);
+      if (s === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(next)), next]);
+        out.splice(i--, 1);
+      } else if (s === undefined) {
+        visit(next);
+      }
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+
+  for (const node of edges.keys()) if (!state.has(node)) visit(node);
+  return cycles;
+}

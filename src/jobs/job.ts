@@ -1,0 +1,588 @@
+/**
+ * One job: an async loop over its own input queue, applying one state-machine step
+ * per input. All of a job's state lives here and nothing else mutates it; the rest of
+ * pidpilot talks to a job by pushing inputs (bus events, timer ticks, process exits,
+ * stop requests) and reads it through `snapshot()`.
+ *
+ * Semantics follow ContainerPilot's jobs (SPEC §2.1, §3.3): `when` once/each/interval/
+ * timeout, `restarts`, health checks publishing `healthy`/`unhealthy`, stop hooks; plus
+ * pidpilot's restart backoff, run records and explicit states.
+ */
+import type { Readable } from 'node:stream';
+import type { JobConfig } from '../config/types.js';
+import type { Bus } from '../events/bus.js';
+import type { BusEvent, EventCode } from '../events/event.js';
+import { GLOBAL_SOURCE } from '../events/event.js';
+import { AsyncQueue } from '../events/queue.js';
+import type { SupervisorLogger as Logger } from '../log/logger.js';
+import { ProcessRun } from '../process/run.js';
+import type { RunRecord } from '../process/types.js';
+import { Backoff } from './backoff.js';
+import { isStopHook } from './graph.js';
+import type { HealthStatus, JobSnapshot, JobState } from './state.js';
+import { isTerminal } from './state.js';
+
+/** What a job needs from the supervisor. */
+export interface JobHost {
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** The complete environment for a child of this job. */
+  childEnv(job: JobConfig): Record<string, string>;
+  /** Relay one output stream of a child (`source` is the job name or `check.<job>`). */
+  relay(stream: Readable, source: string, name: 'stdout' | 'stderr'): void;
+  /** The job's main process started (pid) or ended (null). */
+  pidChanged(job: Job, pid: number | null): void;
+  /** A run ended (for history and metrics). */
+  runEnded(job: Job, record: RunRecord): void;
+  /** The job's state changed. */
+  stateChanged(job: Job): void;
+  /** Resolves once the given hook jobs have no run going (or `timeoutMs` passed). */
+  waitForHooks(hooks: readonly string[], afterSeq: number, timeoutMs: number): Promise<void>;
+  /** Pre-stop hooks of this job (jobs triggered by its `stopping`). */
+  preStopHooks(job: string): readonly string[];
+}
+
+type Timer = 'interval' | 'restart' | 'whenTimeout' | 'health';
+
+type JobInput =
+  | { kind: 'event'; event: BusEvent }
+  | { kind: 'exited'; run: ProcessRun; record: RunRecord }
+  | { kind: 'timer'; timer: Timer }
+  | { kind: 'checkDone' }
+  | { kind: 'hooksDone' }
+  | { kind: 'stop'; reason: string };
+
+/**
+ * The event a finished run publishes. A process that exits 0 after our stop signal
+ * still exited successfully (as in ContainerPilot); a timeout or a spawn failure never did.
+ */
+function exitCode(record: Pick<RunRecord, 'code' | 'outcome'>): 'exitSuccess' | 'exitFailed' {
+  return record.code === 0 && record.outcome !== 'errored' ? 'exitSuccess' : 'exitFailed';
+}
+
+/** How many run records a job keeps in memory. */
+const KEEP_RUNS = 20;
+
+export class Job {
+  readonly name: string;
+  private readonly inputs = new AsyncQueue<JobInput>();
+  private readonly backoff: Backoff;
+  private readonly checkSource: string;
+
+  private state: JobState = 'pending';
+  private reason: string | undefined;
+  private health: HealthStatus = 'unknown';
+  private ready = false;
+  private maintenance = false;
+  private shuttingDown = false;
+
+  /** Starts the trigger may still cause (`once`: 1, `each`: unlimited). */
+  private startsRemain: number;
+  /** Restarts the policy may still perform (non-interval jobs). */
+  private restartsRemain: number;
+  /** Runs an interval job may still perform. */
+  private intervalRunsRemain: number;
+  /** A trigger that arrived while a run was going: start again when it ends. */
+  private triggerPending = false;
+
+  private run: ProcessRun | null = null;
+  private runStartedAt: number | null = null;
+  private runNumber = 0;
+  private restarts = 0;
+  private readonly records: RunRecord[] = [];
+  private check: ProcessRun | null = null;
+  private readonly timers = new Map<Timer, NodeJS.Timeout>();
+  /** Sequence number of the last bus event this job has processed. */
+  private processedSeq = 0;
+  private stopReason: string | null = null;
+  private readonly settledWaiters: Array<{ afterSeq: number; resolve: () => void }> = [];
+  private loopDone: Promise<void> | null = null;
+
+  constructor(
+    readonly config: JobConfig,
+    private readonly host: JobHost,
+  ) {
+    this.name = config.name;
+    this.checkSource = `check.${config.name}`;
+    this.backoff = new Backoff(config.restartBackoff);
+    const when = config.when;
+    this.startsRemain = when.kind === 'event' && when.mode === 'each' ? Infinity : 1;
+    this.restartsRemain = when.kind === 'interval' ? 0 : config.restarts;
+    this.intervalRunsRemain = when.kind === 'interval' ? config.restarts + 1 : 0;
+    host.bus.subscribe(`job:${this.name}`, (code, source) => this.wants(code, source), {
+      push: (event) => this.inputs.push({ kind: 'event', event }),
+    });
+  }
+
+  /** Start consuming inputs. Resolves when the job has reached a terminal state and its loop ended. */
+  start(): Promise<void> {
+    this.loopDone ??= this.loop();
+    return this.loopDone;
+  }
+
+  /** Ask the job to stop (shutdown, control). Idempotent; watch `snapshot().state` or `settled()`. */
+  requestStop(reason: string): void {
+    this.inputs.push({ kind: 'stop', reason });
+  }
+
+  snapshot(): JobSnapshot {
+    return {
+      name: this.name,
+      state: this.state,
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+      pid: this.run?.pid ?? null,
+      health: this.health,
+      ready: this.ready,
+      runs: this.runNumber,
+      restarts: this.restarts,
+      startedAt: this.runStartedAt,
+      lastRun: this.records.at(-1) ?? null,
+    };
+  }
+
+  get currentState(): JobState {
+    return this.state;
+  }
+
+  runRecords(): readonly RunRecord[] {
+    return this.records;
+  }
+
+  /** Last bus sequence number this job has processed. */
+  get seqProcessed(): number {
+    return this.processedSeq;
+  }
+
+  /** True while a run of this job is going or about to start. */
+  get busy(): boolean {
+    return this.run !== null || this.state === 'starting' || this.triggerPending;
+  }
+
+  /** Nothing queued and nothing running or about to start. */
+  get idle(): boolean {
+    return this.inputs.length === 0 && !this.busy;
+  }
+
+  /**
+   * Resolves once this job has processed every bus event up to `afterSeq` and has no
+   * run going (or has ended). Used to wait for a pre-stop hook: the `stopping` event
+   * must first reach the hook, and then the run it caused must end.
+   */
+  settled(afterSeq: number): Promise<void> {
+    if (this.isSettled(afterSeq)) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push({ afterSeq, resolve }));
+  }
+
+  private isSettled(afterSeq: number): boolean {
+    if (isTerminal(this.state)) return this.run === null;
+    return this.processedSeq >= afterSeq && !this.busy;
+  }
+
+  // ---------------------------------------------------------------------------
+  // The loop
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      const next = await this.inputs.next();
+      if (next.done) return;
+      try {
+        this.step(next.value);
+      } catch (err) {
+        // A bug in one step must not kill the loop silently and leave the job stuck.
+        this.host.log.error({ job: this.name, err }, `job ${this.name}: internal error: ${String(err)}`);
+      }
+      this.notifySettled();
+      if (isTerminal(this.state) && this.run === null && this.check === null) {
+        this.inputs.close();
+      }
+    }
+  }
+
+  private step(input: JobInput): void {
+    switch (input.kind) {
+      case 'event':
+        this.onEvent(input.event);
+        this.processedSeq = input.event.seq;
+        return;
+      case 'exited':
+        return this.onExited(input.run, input.record);
+      case 'timer':
+        this.timers.delete(input.timer);
+        return this.onTimer(input.timer);
+      case 'checkDone':
+        return; // only lets the loop notice that the last check is gone
+      case 'hooksDone':
+        return this.onHooksDone();
+      case 'stop':
+        return this.onStop(input.reason);
+    }
+  }
+
+  /** The bus filter: only events this job reacts to reach its queue. */
+  private wants(code: EventCode, source: string): boolean {
+    if (source === GLOBAL_SOURCE) return true; // startup, shutdown, maintenance
+    if (source === this.checkSource) return code === 'exitSuccess' || code === 'exitFailed';
+    const when = this.config.when;
+    return when.kind === 'event' && source === when.source && code === when.code;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Inputs
+
+  private onEvent(event: BusEvent): void {
+    const { code, source } = event;
+    if (source === GLOBAL_SOURCE) {
+      if (code === 'startup') return this.onStartup();
+      if (code === 'shutdown') return this.onShutdown();
+      if (code === 'enterMaintenance') this.setMaintenance(true);
+      if (code === 'exitMaintenance') this.setMaintenance(false);
+    }
+    if (source === this.checkSource) return this.onCheckResult(code === 'exitSuccess');
+    const when = this.config.when;
+    if (when.kind === 'event' && source === when.source && code === when.code) this.onTrigger();
+  }
+
+  private onStartup(): void {
+    const when = this.config.when;
+    if (when.kind === 'event' && when.timeout !== undefined) this.setTimer('whenTimeout', when.timeout);
+    if (when.kind === 'startup') return this.onTrigger();
+    if (when.kind === 'interval') return this.onIntervalTick();
+  }
+
+  private onShutdown(): void {
+    this.shuttingDown = true;
+    // ContainerPilot: a stop hook that may fire many times still runs once more during shutdown.
+    if (isStopHook(this.config) && this.startsRemain > 1) this.startsRemain = 1;
+    this.clearTimer('health');
+    this.stopCheck();
+  }
+
+  private onTrigger(): void {
+    if (isTerminal(this.state) || this.state === 'stopping' || this.stopReason !== null) return;
+    if (this.shuttingDown && !isStopHook(this.config)) return;
+    if (this.startsRemain <= 0) return;
+    this.clearTimer('whenTimeout');
+    if (this.busy) {
+      // Never two runs of one job at once: remember the trigger and start when the run ends.
+      this.triggerPending = true;
+      return;
+    }
+    this.startsRemain--;
+    this.startRun();
+  }
+
+  private onIntervalTick(): void {
+    if (isTerminal(this.state) || this.stopReason !== null || this.shuttingDown) return;
+    const when = this.config.when;
+    if (when.kind !== 'interval') return;
+    if (this.intervalRunsRemain > 0) this.setTimer('interval', when.interval);
+    if (this.run !== null) {
+      this.host.log.debug({ job: this.name }, `job ${this.name}: interval elapsed while still running; not started twice`);
+      return;
+    }
+    if (this.intervalRunsRemain <= 0) return this.finish();
+    this.intervalRunsRemain--;
+    this.startRun();
+  }
+
+  private onTimer(timer: Timer): void {
+    switch (timer) {
+      case 'interval':
+        return this.onIntervalTick();
+      case 'restart':
+        if (this.state === 'starting' && this.stopReason === null) {
+          this.restarts++;
+          this.startRun();
+        }
+        return;
+      case 'whenTimeout':
+        if (this.state !== 'pending' || this.runNumber > 0) return;
+        this.host.bus.publish('timerExpired', this.name);
+        this.host.log.warn({ job: this.name }, `job ${this.name}: when.timeout expired before its trigger; it will not run`);
+        return this.end('failed', 'when.timeout');
+      case 'health':
+        return this.onHealthTick();
+    }
+  }
+
+  private onExited(run: ProcessRun, record: RunRecord): void {
+    if (run !== this.run) return;
+    this.run = null;
+    this.runStartedAt = null;
+    this.clearTimer('health');
+    this.stopCheck();
+    this.setHealth('unknown');
+    this.ready = false;
+
+    if (this.state === 'stopping') return this.finishStop();
+    if (this.stopReason !== null) return this.end('stopped', this.stopReason); // a hook finishing during teardown
+
+    if (this.config.when.kind === 'interval') {
+      if (this.intervalRunsRemain <= 0) return this.finish(record);
+      return this.transition('pending');
+    }
+    if (this.triggerPending && this.startsRemain > 0) {
+      this.triggerPending = false;
+      this.startsRemain--;
+      return this.startRun();
+    }
+    if (this.restartsRemain > 0 && !this.shuttingDown) {
+      this.restartsRemain--;
+      const delay = this.backoff.next(record.durationMs);
+      this.transition('starting', delay > 0 ? `restart in ${delay}ms` : undefined);
+      if (delay > 0) {
+        this.host.log.info({ job: this.name }, `job ${this.name}: restarting in ${delay}ms`);
+        this.setTimer('restart', delay);
+      } else {
+        this.restarts++;
+        this.startRun();
+      }
+      return;
+    }
+    if (this.startsRemain > 0 && !this.shuttingDown) return this.transition('pending');
+    this.finish(record);
+  }
+
+  private onStop(reason: string): void {
+    if (isTerminal(this.state) || this.stopReason !== null) return;
+    this.stopReason = reason;
+    this.clearTimer('interval');
+    this.clearTimer('restart');
+    this.clearTimer('whenTimeout');
+    this.clearTimer('health');
+    this.stopCheck();
+    this.triggerPending = false;
+
+    if (isStopHook(this.config)) {
+      // A hook is stopped only after the job it hooks has stopped, so its trigger has
+      // already been delivered: let a run that is going finish (bounded by the global stop).
+      if (this.run !== null) return;
+      return this.end('stopped', reason);
+    }
+    this.transition('stopping', reason);
+    const stopping = this.host.bus.publish('stopping', this.name);
+    const hooks = this.host.preStopHooks(this.name);
+    if (hooks.length === 0) return this.onHooksDone();
+    this.host
+      .waitForHooks(hooks, stopping.seq, this.config.stopTimeout)
+      .then(() => this.inputs.push({ kind: 'hooksDone' }));
+  }
+
+  private onHooksDone(): void {
+    if (this.state !== 'stopping') return;
+    if (this.run === null) return this.finishStop();
+    void this.run.stop(this.config.stopTimeout, this.stopReason ?? 'stop');
+  }
+
+  private onCheckResult(passed: boolean): void {
+    if (this.maintenance || isTerminal(this.state) || this.state === 'stopping') return;
+    // ContainerPilot publishes on every check, not only on changes; `once: healthy` relies on it.
+    this.setHealth(passed ? 'healthy' : 'unhealthy');
+    this.host.bus.publish(passed ? 'healthy' : 'unhealthy', this.name);
+    if (passed) this.markReady();
+  }
+
+  private onHealthTick(): void {
+    const health = this.config.health;
+    if (!health || !this.active() || this.maintenance || this.shuttingDown) return;
+    this.setTimer('health', health.interval);
+    if (this.check !== null) return; // the previous check is still going
+    const check = ProcessRun.start({
+      argv: health.exec,
+      env: this.host.childEnv(this.config),
+      timeout: health.timeout,
+      stopSignal: 'SIGTERM',
+      stdout: health.logging.raw ? 'inherit' : 'pipe',
+      stderr: health.logging.raw ? 'inherit' : 'pipe',
+    });
+    this.check = check;
+    this.relayOutput(check, this.checkSource);
+    void check.result.then((record) => {
+      if (this.check === check) this.check = null;
+      if (record.outcome === 'errored') {
+        this.host.log.warn({ job: this.name }, `health check ${this.checkSource} errored: ${record.reason ?? 'unknown'}`);
+      }
+      if (record.outcome !== 'aborted') this.host.bus.publish(exitCode(record), this.checkSource);
+      this.inputs.push({ kind: 'checkDone' });
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Actions
+
+  private startRun(): void {
+    this.triggerPending = false;
+    this.transition('starting');
+    if (!this.config.exec) {
+      // A job with nothing to run is simply active: it may still health-check and register.
+      this.transition('running');
+      this.startHealthChecks();
+      if (!this.config.health) this.markReady();
+      return;
+    }
+    const runNumber = ++this.runNumber;
+    const run = ProcessRun.start({
+      argv: this.config.exec,
+      env: this.host.childEnv(this.config),
+      timeout: this.config.timeout,
+      stopSignal: this.config.stopSignal,
+      stdout: this.config.logging.raw ? 'inherit' : 'pipe',
+      stderr: this.config.logging.raw ? 'inherit' : 'pipe',
+    });
+    this.run = run;
+    this.runStartedAt = Date.now();
+    this.relayOutput(run, this.name);
+    void run.result.then((result) => {
+      const record: RunRecord = { run: runNumber, ...result };
+      this.keepRecord(record);
+      this.logExit(record);
+      this.host.pidChanged(this, null);
+      this.host.runEnded(this, record);
+      // Published at the moment of exit, so the global order reflects what happened.
+      this.host.bus.publish(exitCode(record), this.name);
+      this.inputs.push({ kind: 'exited', run, record });
+    });
+    if (run.pid === null) return; // spawn failed: the 'exited' input follows
+    this.host.pidChanged(this, run.pid);
+    this.transition('running');
+    this.startHealthChecks();
+    if (!this.config.health) this.markReady();
+  }
+
+  /** The job ran out of starts: it ends completed, or failed if its last run did not succeed. */
+  private finish(last?: RunRecord): void {
+    const record = last ?? this.records.at(-1);
+    if (record && record.outcome !== 'succeeded') {
+      const why = record.reason ?? (record.signal ? `killed by ${record.signal}` : `exit code ${record.code}`);
+      return this.end('failed', `last run ${record.outcome}: ${why}`);
+    }
+    this.end('completed');
+  }
+
+  private finishStop(): void {
+    this.end('stopped', this.stopReason ?? 'stop');
+  }
+
+  /**
+   * Terminal: no more starts. Publishes `stopping`/`stopped` like ContainerPilot does
+   * when a job's loop ends (post-stop hooks rely on it), and `failed` on failure.
+   */
+  private end(state: 'completed' | 'failed' | 'stopped', reason?: string): void {
+    if (isTerminal(this.state)) return;
+    for (const timer of [...this.timers.keys()]) this.clearTimer(timer);
+    this.stopCheck();
+    this.ready = false;
+    const alreadyStopping = this.state === 'stopping';
+    this.transition(state, reason);
+    if (state === 'failed') this.host.bus.publish('failed', this.name);
+    if (!alreadyStopping) this.host.bus.publish('stopping', this.name);
+    this.host.bus.publish('stopped', this.name);
+  }
+
+  private startHealthChecks(): void {
+    if (this.config.health && !this.shuttingDown) this.setTimer('health', this.config.health.interval);
+  }
+
+  private stopCheck(): void {
+    if (this.check !== null) {
+      void this.check.stop(0, 'stop');
+      this.check = null;
+    }
+  }
+
+  private markReady(): void {
+    if (this.ready || !this.active()) return;
+    this.ready = true;
+    this.host.bus.publish('ready', this.name);
+  }
+
+  private setMaintenance(on: boolean): void {
+    if (this.maintenance === on) return;
+    this.maintenance = on;
+    if (!this.active()) return;
+    if (on) {
+      this.clearTimer('health');
+      this.stopCheck();
+      this.transition('maintenance');
+    } else {
+      this.setHealth('unknown');
+      this.transition('running');
+      this.startHealthChecks();
+    }
+  }
+
+  private setHealth(health: HealthStatus): void {
+    this.health = health;
+    if (this.active() && !this.maintenance) {
+      this.transition(health === 'healthy' ? 'healthy' : health === 'unhealthy' ? 'unhealthy' : 'running');
+    }
+  }
+
+  /** Running (process alive, or an exec-less job that was started) and not on its way out. */
+  private active(): boolean {
+    return ['running', 'healthy', 'unhealthy', 'maintenance'].includes(this.state);
+  }
+
+  /** Every state change goes through here, so it is logged and observed in one place. */
+  private transition(to: JobState, reason?: string): void {
+    if (this.state === to && this.reason === reason) return;
+    const from = this.state;
+    this.state = to;
+    this.reason = reason;
+    this.host.log.debug({ job: this.name }, `job ${this.name}: ${from} -> ${to}${reason ? ` (${reason})` : ''}`);
+    this.host.stateChanged(this);
+  }
+
+  private relayOutput(run: ProcessRun, source: string): void {
+    const child = run.child;
+    if (!child) return;
+    if (child.stdout) this.host.relay(child.stdout, source, 'stdout');
+    if (child.stderr) this.host.relay(child.stderr, source, 'stderr');
+  }
+
+  private keepRecord(record: RunRecord): void {
+    this.records.push(record);
+    if (this.records.length > KEEP_RUNS) this.records.shift();
+  }
+
+  private logExit(record: RunRecord): void {
+    const fields = { job: this.name, run: record.run, pid: record.pid };
+    if (record.outcome === 'succeeded') {
+      this.host.log.debug(fields, `job ${this.name} exited with code 0`);
+    } else if (record.outcome === 'errored') {
+      this.host.log.error(fields, `job ${this.name} could not run: ${record.reason ?? 'error'}`);
+    } else if (record.outcome === 'aborted') {
+      this.host.log.info(fields, `job ${this.name} stopped (${record.reason ?? 'stop'})`);
+    } else {
+      const how = record.signal ? `was killed by ${record.signal}` : `exited with code ${record.code}`;
+      this.host.log.warn(fields, `job ${this.name} ${how}`);
+    }
+  }
+
+  private setTimer(timer: Timer, ms: number): void {
+    this.clearTimer(timer);
+    this.timers.set(
+      timer,
+      setTimeout(() => this.inputs.push({ kind: 'timer', timer }), ms),
+    );
+  }
+
+  private clearTimer(timer: Timer): void {
+    const handle = this.timers.get(timer);
+    if (handle !== undefined) {
+      clearTimeout(handle);
+      this.timers.delete(timer);
+    }
+  }
+
+  private notifySettled(): void {
+    if (this.settledWaiters.length === 0) return;
+    for (let i = 0; i < this.settledWaiters.length; i++) {
+      const waiter = this.settledWaiters[i]!;
+      if (this.isSettled(waiter.afterSeq)) {
+        this.settledWaiters.splice(i--, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}

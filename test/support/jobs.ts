@@ -1,0 +1,108 @@
+/**
+ * Helpers for tests that run a Supervisor in-process with real child processes:
+ * JobConfig/Config builders with the validator's defaults, a memory log sink, and
+ * an event recorder.
+ */
+import { EventEmitter } from 'node:events';
+import type { Config, JobConfig } from '../../src/config/types.js';
+import type { BusEvent } from '../../src/events/event.js';
+import { createLogger } from '../../src/log/logger.js';
+import { relayLines } from '../../src/log/relay.js';
+import type { LogSink } from '../../src/log/types.js';
+import { Supervisor } from '../../src/supervisor.js';
+
+export class MemorySink extends EventEmitter implements LogSink {
+  readonly chunks: Buffer[] = [];
+  write(chunk: Buffer | string): boolean {
+    this.chunks.push(Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(chunk, 'utf8'));
+    return true;
+  }
+  reopen(): void {}
+  flushSync(): void {}
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+export function job(name: string, fields: Partial<JobConfig> = {}): JobConfig {
+  return {
+    name,
+    logging: { raw: false },
+    when: { kind: 'startup' },
+    stopTimeout: 10_000,
+    restarts: 0,
+    restartBackoff: { initial: 0, max: 10_000, factor: 2, resetAfter: 10_000 },
+    stopSignal: 'SIGTERM',
+    tags: [],
+    meta: {},
+    interfaces: ['eth0:inet'],
+    consul: { enableTagOverride: false },
+    ...fields,
+  };
+}
+
+export function config(jobs: JobConfig[], fields: Partial<Config> = {}): Config {
+  return {
+    file: '/test/pidpilot.json5',
+    logging: { level: 'debug', format: 'default', output: 'stdout' },
+    jobs,
+    watches: [],
+    control: {},
+    stopTimeout: 5000,
+    state: { keepRuns: 20, maxEventLogBytes: 10 * 1024 * 1024 },
+    ...fields,
+  };
+}
+
+export interface Harness {
+  supervisor: Supervisor;
+  events: BusEvent[];
+  sink: MemorySink;
+  /** `code:source` of every event, in order. */
+  trace(): string[];
+  /** Resolves when an event matching code/source has been published. */
+  waitFor(code: string, source: string): Promise<BusEvent>;
+  /** Runs the supervisor to its end; resolves with the exit status. */
+  run(): Promise<number>;
+}
+
+export function harness(cfg: Config): Harness {
+  const sink = new MemorySink();
+  const { logger, lineWriter } = createLogger(cfg.logging, sink);
+  const supervisor = new Supervisor(cfg, {
+    log: logger,
+    relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: lineWriter }),
+  });
+  const events: BusEvent[] = [];
+  const waiters: Array<{ code: string; source: string; resolve: (e: BusEvent) => void }> = [];
+  supervisor.bus.observe((e) => {
+    events.push(e);
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i]!;
+      if (w.code === e.code && w.source === e.source) {
+        waiters.splice(i--, 1);
+        w.resolve(e);
+      }
+    }
+  });
+  let running: Promise<number> | null = null;
+  return {
+    supervisor,
+    events,
+    sink,
+    trace: () => events.map((e) => `${e.code}:${e.source}`),
+    waitFor: (code, source) => {
+      const seen = events.find((e) => e.code === code && e.source === source);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ code, source, resolve }));
+    },
+    run: () => (running ??= supervisor.run()),
+  };
+}
+
+/** Index of `code:source` in a trace; fails loudly when absent. */
+export function at(trace: string[], entry: string): number {
+  const i = trace.indexOf(entry);
+  if (i === -1) throw new Error(`${entry} not in trace:\n${trace.join('\n')}`);
+  return i;
+}
