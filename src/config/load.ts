@@ -1,0 +1,146 @@
+/**
+ * Finding and loading the configuration file (SPEC §1.1): read → render the
+ * template against the environment → parse JSON5 → validate. Every failure of
+ * the file itself (unreadable, template error, syntax error, invalid field)
+ * comes out as `ConfigErrors`; not being told which file to use is a
+ * `UsageError`. This is the only module of config/ that does I/O.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { ConfigError, ConfigErrors, UsageError } from './errors.js';
+import { parseJson5 } from './parse.js';
+import { TemplateError, renderTemplate } from './template.js';
+import type { Config, JobConfig } from './types.js';
+import { validateConfig } from './validate.js';
+
+export { ConfigErrors, UsageError } from './errors.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_CONFIG_FILE = 'pidpilot.json5';
+
+/**
+ * Which file to load: `-config`, else `$PIDPILOT`, else `$CONTAINERPILOT`, else
+ * `./pidpilot.json5` when it exists. Returns an absolute path.
+ */
+export function findConfigPath(opts: { flag?: string | undefined; env: Env; cwd: string }): string {
+  const { flag, env, cwd } = opts;
+  for (const candidate of [flag, env.PIDPILOT, env.CONTAINERPILOT]) {
+    if (candidate !== undefined && candidate !== '') return resolve(cwd, candidate);
+  }
+  const local = join(cwd, DEFAULT_CONFIG_FILE);
+  if (existsSync(local)) return resolve(local);
+  throw new UsageError(
+    `no configuration file: pass -config PATH, set PIDPILOT or CONTAINERPILOT, or create ./${DEFAULT_CONFIG_FILE}`,
+  );
+}
+
+/** The name shown in messages: relative to the working directory when inside it, as a compiler would print it. */
+function displayName(path: string): string {
+  const abs = resolve(path);
+  const rel = relative(process.cwd(), abs);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+function readConfigFile(path: string, file: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (err as Error).message;
+    throw new ConfigErrors([new ConfigError({ file, path: '', message: `cannot read the configuration file: ${why}` })]);
+  }
+}
+
+/** The sentence of a template error, without the `file:line:col: ` its message may start with (ours goes in front). */
+function templateReason(err: TemplateError, file: string): string {
+  const reason: unknown = (err as { reason?: unknown }).reason;
+  if (typeof reason === 'string') return reason;
+  const prefix = `${file}:${err.line}:${err.column}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}
+
+function render(text: string, env: Env, file: string): string {
+  try {
+    return renderTemplate(text, env, file);
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    throw new ConfigErrors([
+      new ConfigError({ file, line: err.line, column: err.column, path: '', message: `template: ${templateReason(err, file)}` }),
+    ]);
+  }
+}
+
+function countLines(s: string): number {
+  let n = 1;
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The pipeline on text already read: render → parse → validate. Pure apart from
+ * the template's use of `env`; the property tests drive this directly.
+ */
+export function loadConfigText(source: string, env: Env, file: string, absolutePath: string = file): Config {
+  const rendered = render(source, env, file);
+  try {
+    const { value, positions } = parseJson5(rendered, file);
+    return validateConfig(value, { file, positions, absolutePath });
+  } catch (err) {
+    // Positions are in the rendered text. When rendering kept every line where it
+    // was they match the source too; otherwise say so rather than mislead.
+    if (err instanceof ConfigErrors && rendered !== source && countLines(rendered) !== countLines(source)) {
+      throw new ConfigErrors(
+        err.errors.map((e) => (e.line === undefined ? e : new ConfigError({ ...e.toJSON(), rendered: true }))),
+      );
+    }
+    throw err;
+  }
+}
+
+/** Loads, renders, parses and validates the file at `path`. */
+export function loadConfig(path: string, env: Env): Config {
+  const file = displayName(path);
+  return loadConfigText(readConfigFile(path, file), env, file, resolve(path));
+}
+
+/** The file after template rendering, as it will be parsed (`pidpilot -template`, `pidpilot render`). */
+export function renderConfigFile(path: string, env: Env): string {
+  const file = displayName(path);
+  return render(readConfigFile(path, file), env, file);
+}
+
+/**
+ * A stable text of a job's definition: equal for two definitions exactly when
+ * they mean the same, whatever their key order. Reload uses it to keep unchanged
+ * jobs running.
+ */
+export function configFingerprint(job: JobConfig): string {
+  return stableStringify(job);
+}
+
+function stableStringify(v: unknown): string {
+  if (typeof v === 'number') {
+    // JSON has no Infinity (unlimited restarts); spell it so it cannot collide with null.
+    if (v === Infinity) return '"Infinity"';
+    if (v === -Infinity) return '"-Infinity"';
+    if (Number.isNaN(v)) return '"NaN"';
+    return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const obj = v as Record<string, unknown>;
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}

@@ -1,0 +1,197 @@
+/**
+ * `validateConfig`: the raw JSON5 value → the typed, normalized `Config`, or a
+ * `ConfigErrors` listing every problem in the file. Pure: no I/O, no environment.
+ */
+import { type ConfigError, ConfigErrors, nearest } from './errors.js';
+import type { Positions } from './parse.js';
+import type { Config, JobConfig, WatchConfig } from './types.js';
+import { At, type FieldTable, Reporter, field, isPlainObject, readObject } from './validate/core.js';
+import {
+  HEALTH_FIELDS,
+  JOB_CONSUL_FIELDS,
+  JOB_FIELDS,
+  JOB_LOGGING_FIELDS,
+  RESTART_BACKOFF_FIELDS,
+  WHEN_FIELDS,
+  envNameOf,
+  readJob,
+} from './validate/job.js';
+import { duration, str } from './validate/scalars.js';
+import {
+  CONSUL_FIELDS,
+  CONSUL_TLS_FIELDS,
+  CONTROL_FIELDS,
+  DEFAULT_KEEP_RUNS,
+  DEFAULT_LOGGING,
+  DEFAULT_MAX_EVENT_LOG_BYTES,
+  LOGGING_FIELDS,
+  METRIC_FIELDS,
+  STATE_FIELDS,
+  TELEMETRY_FIELDS,
+  WATCH_FIELDS,
+  readConsul,
+  readControl,
+  readLogging,
+  readState,
+  readTelemetry,
+  readWatch,
+} from './validate/sections.js';
+
+export interface ValidateContext {
+  /** The file name shown in errors. */
+  file: string;
+  /** Positions from `parseJson5`; empty when unknown. */
+  positions?: Positions;
+  /** Absolute path recorded as `Config.file`; defaults to `file`. */
+  absolutePath?: string;
+}
+
+export const DEFAULT_STOP_TIMEOUT = 5000;
+
+/** Errors in reading order (those without a position first); the sort is stable. */
+function inFileOrder(errors: readonly ConfigError[]): ConfigError[] {
+  const key = (e: ConfigError): [number, number] => [e.line ?? 0, e.column ?? 0];
+  return [...errors].sort((a, b) => {
+    const [la, ca] = key(a);
+    const [lb, cb] = key(b);
+    return la - lb || ca - cb;
+  });
+}
+
+function readJobs(v: unknown, at: At): JobConfig[] | undefined {
+  if (!Array.isArray(v)) {
+    at.expected('an array of jobs', v);
+    return undefined;
+  }
+  const jobs: JobConfig[] = [];
+  const byName = new Map<string, number>();
+  const byEnv = new Map<string, { name: string; index: number }>();
+  v.forEach((item, i) => {
+    // ContainerPilot's decoder dropped null entries; so does pidpilot.
+    if (item === null) return;
+    const jobAt = at.child(i);
+    const { name, config } = readJob(item, jobAt);
+    if (config) jobs.push(config);
+    if (name === undefined) return;
+    const first = byName.get(name);
+    if (first !== undefined) {
+      jobAt.child('name').error(`duplicate job name ${JSON.stringify(name)} (also jobs[${first}])`, { expected: 'a unique name' });
+      return;
+    }
+    byName.set(name, i);
+    const env = envNameOf(name);
+    const clash = byEnv.get(env);
+    if (clash) {
+      jobAt.child('name').error(
+        `job names ${JSON.stringify(name)} and ${JSON.stringify(clash.name)} (jobs[${clash.index}]) both give the environment variable CONTAINERPILOT_${env}_PID`,
+        { expected: 'names that differ after upper-casing and `-` → `_`' },
+      );
+      return;
+    }
+    byEnv.set(env, { name, index: i });
+  });
+  return jobs;
+}
+
+function readWatches(v: unknown, at: At): WatchConfig[] | undefined {
+  if (!Array.isArray(v)) {
+    at.expected('an array of watches', v);
+    return undefined;
+  }
+  const watches: WatchConfig[] = [];
+  const byName = new Map<string, number>();
+  v.forEach((item, i) => {
+    if (item === null) return;
+    const wAt = at.child(i);
+    const { name, config } = readWatch(item, wAt);
+    if (config) watches.push(config);
+    if (name === undefined) return;
+    const first = byName.get(name);
+    if (first !== undefined) {
+      wAt.child('name').error(`duplicate watch name ${JSON.stringify(name)} (also watches[${first}])`, { expected: 'a unique name' });
+    } else {
+      byName.set(name, i);
+    }
+  });
+  return watches;
+}
+
+export const TOP_FIELDS = {
+  consul: field(readConsul),
+  logging: field(readLogging),
+  jobs: field(readJobs),
+  watches: field(readWatches),
+  control: field(readControl),
+  telemetry: field(readTelemetry),
+  stopTimeout: field(duration()),
+  state: field(readState),
+  main: field(str({ nonEmpty: true })),
+};
+
+/**
+ * Every field table by the name of its JSON Schema definition (`$defs`), so a test
+ * can hold the tables and schema/pidpilot.schema.json to the same field names.
+ */
+export const FIELD_TABLES: Readonly<Record<string, FieldTable>> = {
+  config: TOP_FIELDS,
+  consul: CONSUL_FIELDS,
+  consulTls: CONSUL_TLS_FIELDS,
+  logging: LOGGING_FIELDS,
+  job: JOB_FIELDS,
+  jobLogging: JOB_LOGGING_FIELDS,
+  when: WHEN_FIELDS,
+  health: HEALTH_FIELDS,
+  restartBackoff: RESTART_BACKOFF_FIELDS,
+  jobConsul: JOB_CONSUL_FIELDS,
+  watch: WATCH_FIELDS,
+  control: CONTROL_FIELDS,
+  telemetry: TELEMETRY_FIELDS,
+  metric: METRIC_FIELDS,
+  state: STATE_FIELDS,
+};
+
+/**
+ * Validates and normalizes a parsed configuration. Throws `ConfigErrors` with all
+ * problems found; never throws anything else, whatever `raw` is.
+ */
+export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
+  const r = new Reporter(ctx.file, ctx.positions ?? new Map());
+  const root = new At('', r);
+  if (!isPlainObject(raw)) {
+    root.expected('an object at the top level, like { jobs: [ … ] }', raw);
+    throw new ConfigErrors(r.errors);
+  }
+  const f = readObject(raw, root, TOP_FIELDS) ?? {};
+  const jobs = f.jobs ?? [];
+
+  if (f.main !== undefined) {
+    // The raw names, so a `main` pointing at a job that has its own errors is not reported twice.
+    const names = (Array.isArray(raw.jobs) ? raw.jobs : [])
+      .map((j: unknown) => (isPlainObject(j) && typeof j.name === 'string' ? j.name : undefined))
+      .filter((n): n is string => n !== undefined);
+    if (!names.includes(f.main)) {
+      const suggestion = nearest(f.main, names);
+      root.child('main').error(
+        `no job named ${JSON.stringify(f.main)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`,
+        { expected: 'the name of a job', ...(suggestion ? { suggestion } : {}) },
+      );
+    }
+  }
+
+  if (r.errors.length > 0) throw new ConfigErrors(inFileOrder(r.errors));
+
+  const config: Config = {
+    file: ctx.absolutePath ?? ctx.file,
+    logging: f.logging ?? { ...DEFAULT_LOGGING },
+    jobs,
+    watches: f.watches ?? [],
+    control: f.control ?? {},
+    // ContainerPilot read 0 as "use the default".
+    stopTimeout: f.stopTimeout || DEFAULT_STOP_TIMEOUT,
+    state: f.state ?? { keepRuns: DEFAULT_KEEP_RUNS, maxEventLogBytes: DEFAULT_MAX_EVENT_LOG_BYTES },
+  };
+  if (f.consul !== undefined) config.consul = f.consul;
+  if (f.telemetry !== undefined) config.telemetry = f.telemetry;
+  if (f.main !== undefined) config.main = f.main;
+  return config;
+}

@@ -1,0 +1,193 @@
+/**
+ * The validation toolkit: a reporter that collects every problem (with its
+ * position), and table-driven object reading. Each config object is described
+ * by a field table `{ name → reader }`; unknown-field detection and "did you
+ * mean" suggestions come from the table, so adding a field is one table entry
+ * (and the JSON Schema test checks the tables against the published schema).
+ */
+import { ConfigError, nearest } from '../errors.js';
+import type { NodePos, Pos, Positions } from '../parse.js';
+import { childPath, parentPath } from '../paths.js';
+
+export interface ReportOptions {
+  expected?: string;
+  suggestion?: string;
+  /** Point at the property name rather than its value (unknown fields). */
+  atKey?: boolean;
+  /** Take the position from another path (e.g. a missing field reported where its trigger is). */
+  positionOf?: string;
+}
+
+export class Reporter {
+  readonly errors: ConfigError[] = [];
+
+  constructor(
+    readonly file: string,
+    private readonly positions: Positions,
+  ) {}
+
+  /** The position of `path`, or of its nearest ancestor that has one (a missing field has none). */
+  private locate(path: string, atKey: boolean): Pos | undefined {
+    let p = path;
+    for (;;) {
+      const node: NodePos | undefined = this.positions.get(p);
+      if (node) {
+        const pos = atKey && node.key ? node.key : node;
+        return { line: pos.line, column: pos.column };
+      }
+      if (p === '') return undefined;
+      p = parentPath(p);
+    }
+  }
+
+  error(path: string, message: string, opts: ReportOptions = {}): void {
+    const pos = this.locate(opts.positionOf ?? path, opts.atKey ?? false);
+    this.errors.push(
+      new ConfigError({
+        file: this.file,
+        path,
+        message,
+        ...(pos ? { line: pos.line, column: pos.column } : {}),
+        ...(opts.expected !== undefined ? { expected: opts.expected } : {}),
+        ...(opts.suggestion !== undefined ? { suggestion: opts.suggestion } : {}),
+      }),
+    );
+  }
+}
+
+/** Where a reader is: the path of the value and the reporter to tell problems to. */
+export class At {
+  constructor(
+    readonly path: string,
+    readonly r: Reporter,
+  ) {}
+
+  child(key: string | number): At {
+    return new At(childPath(this.path, key), this.r);
+  }
+
+  error(message: string, opts?: ReportOptions): void {
+    this.r.error(this.path, message, opts);
+  }
+
+  /** The common shape: "expected X, got Y". */
+  expected(what: string, got: unknown, opts: Omit<ReportOptions, 'expected'> = {}): void {
+    this.r.error(this.path, `expected ${what}, got ${describe(got)}`, { ...opts, expected: what });
+  }
+}
+
+/**
+ * A reader turns a raw value into its typed, normalized form, or reports what is
+ * wrong and returns undefined. Readers never see `undefined`/`null` (absent).
+ */
+export type Reader<T> = (value: unknown, at: At) => T | undefined;
+
+export interface Field<T> {
+  readonly read: Reader<T>;
+  readonly required?: boolean;
+}
+
+export type FieldTable = Readonly<Record<string, Field<unknown>>>;
+
+/** The typed result of reading an object with a table: every field optional (absent or invalid). */
+export type FieldsOf<Tb extends FieldTable> = {
+  -readonly [K in keyof Tb]?: Tb[K] extends Field<infer T> ? T : never;
+};
+
+export function field<T>(read: Reader<T>, required = false): Field<T> {
+  return required ? { read, required } : { read };
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A short rendering of a bad value for messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  switch (typeof v) {
+    case 'string': {
+      const s = v.length > 60 ? `${v.slice(0, 57)}…` : v;
+      return JSON.stringify(s);
+    }
+    case 'number':
+      return Number.isNaN(v) ? 'NaN' : String(v);
+    case 'boolean':
+      return String(v);
+    case 'object':
+      return 'an object';
+    default:
+      return typeof v;
+  }
+}
+
+function quoteName(name: string): string {
+  return `\`${name}\``;
+}
+
+/**
+ * Reads an object against a field table. Absent and `null` members are both
+ * "not given" (ContainerPilot's decoder treated null as unset). Reports a wrong
+ * type, every unknown member (with the nearest known name), and every missing
+ * required one; reads every known member so all problems surface together.
+ */
+export function readObject<Tb extends FieldTable>(
+  value: unknown,
+  at: At,
+  table: Tb,
+  what = 'an object',
+): FieldsOf<Tb> | undefined {
+  if (!isPlainObject(value)) {
+    at.expected(what, value);
+    return undefined;
+  }
+  const out: Record<string, unknown> = {};
+  const known = Object.keys(table);
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(table, key)) {
+      const suggestion = nearest(key, known);
+      const where = at.child(key);
+      where.error(
+        `unknown field ${quoteName(key)}${suggestion ? `; did you mean ${quoteName(suggestion)}?` : ''}`,
+        {
+          atKey: true,
+          expected: `one of ${known.map(quoteName).join(', ')}`,
+          ...(suggestion ? { suggestion } : {}),
+        },
+      );
+    }
+  }
+  for (const key of known) {
+    const f = table[key];
+    const raw = Object.hasOwn(value, key) ? value[key] : undefined;
+    if (raw === undefined || raw === null) {
+      if (f.required) at.child(key).error(`missing required field ${quoteName(key)}`);
+      continue;
+    }
+    const v = f.read(raw, at.child(key));
+    if (v !== undefined) out[key] = v;
+  }
+  return out as FieldsOf<Tb>;
+}
+
+/** Reads an array, element by element; `null` elements are skipped as ContainerPilot did. */
+export function readArray<T>(value: unknown, at: At, item: (v: unknown, at: At) => T | undefined, what: string): T[] | undefined {
+  if (!Array.isArray(value)) {
+    at.expected(what, value);
+    return undefined;
+  }
+  const out: T[] = [];
+  value.forEach((v, i) => {
+    if (v === null || v === undefined) return;
+    const r = item(v, at.child(i));
+    if (r !== undefined) out.push(r);
+  });
+  return out;
+}
+
+/** Records how many errors exist now, to tell afterwards whether a section added any. */
+export function errorMark(at: At): () => boolean {
+  const before = at.r.errors.length;
+  return () => at.r.errors.length > before;
+}
