@@ -1,0 +1,115 @@
+/**
+ * What both spawn implementations share: checking a request, planning the PATH search
+ * (from the child's environment, like execvp), wording spawn errors, signal names, and
+ * signalling a process group.
+ */
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
+import { getSystemErrorMap } from 'node:util';
+import { SpawnError, type SpawnRequest, type SpawnStage } from './types.js';
+
+/** PATH used when the child's environment has none (Docker's default PATH). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** How argv[0] becomes the paths handed to execve, in order. */
+export interface ExecPlan {
+  /** argv[0] has no slash: the candidates come from PATH. */
+  readonly search: boolean;
+  /** The PATH searched (only meaningful when `search`). */
+  readonly path: string;
+  readonly candidates: readonly string[];
+}
+
+export function planExec(file: string, env: Readonly<Record<string, string>>): ExecPlan {
+  if (file.includes('/')) return { search: false, path: '', candidates: [file] };
+  const path = env.PATH ?? DEFAULT_PATH;
+  // An empty PATH entry means the current directory, as for execvp.
+  const candidates = path.split(':').map((dir) => (dir === '' ? `./${file}` : dir.endsWith('/') ? dir + file : `${dir}/${file}`));
+  return { search: true, path, candidates };
+}
+
+/** Throws SpawnError('EINVAL') for what no execve could take. */
+export function checkRequest(req: SpawnRequest): void {
+  const fail = (what: string): never => {
+    throw new SpawnError(`exec ${JSON.stringify(req.argv[0] ?? '')}: ${what}`, 'EINVAL', req.argv, 'exec');
+  };
+  if (req.argv.length === 0 || req.argv[0] === '') fail('empty command');
+  for (const a of req.argv) if (a.includes('\0')) fail('argument contains a NUL byte');
+  for (const [k, v] of Object.entries(req.env)) {
+    if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0')) fail(`invalid environment variable ${JSON.stringify(k)}`);
+  }
+  if (req.cwd !== undefined && (req.cwd === '' || req.cwd.includes('\0'))) fail(`invalid working directory ${JSON.stringify(req.cwd)}`);
+}
+
+export function envPairs(env: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const k in env) out.push(`${k}=${env[k]}`);
+  return out;
+}
+
+const errorMap = getSystemErrorMap();
+
+/** errno (positive, or libuv's negative form) → ['ENOENT', 'no such file or directory']. */
+export function errnoInfo(errno: number): [code: string, description: string] {
+  const entry = errorMap.get(-Math.abs(errno));
+  return entry ? [entry[0], entry[1]] : [`E${Math.abs(errno)}`, `error ${Math.abs(errno)}`];
+}
+
+/** The description of an errno name ('ENOENT' → 'no such file or directory'). */
+export function describeCode(code: string): string {
+  const errno = (osConstants.errno as Record<string, number | undefined>)[code];
+  return errno === undefined ? code : errnoInfo(errno)[1];
+}
+
+/**
+ * The SpawnError for a failure at `stage` with errno name `code`; `index` is the candidate
+ * execve reported it for (-1: none in particular).
+ */
+export function spawnError(req: SpawnRequest, plan: ExecPlan, stage: SpawnStage, code: string, index: number): SpawnError {
+  const name = `exec ${JSON.stringify(req.argv[0])}`;
+  const desc = describeCode(code);
+  const candidate = index >= 0 ? plan.candidates[index] : undefined;
+  let message: string;
+  if (stage === 'chdir') {
+    message = `${name}: chdir ${JSON.stringify(req.cwd)}: ${desc}`;
+  } else if (stage !== 'exec') {
+    message = `${name}: ${stage}: ${desc}`;
+  } else if (plan.search && code === 'ENOENT') {
+    message = `${name}: not found in PATH (${plan.path})`;
+  } else if (plan.search) {
+    message = candidate === undefined ? `${name}: ${desc}` : `${name}: ${desc} (${candidate})`;
+  } else if (code === 'ENOENT' && candidate !== undefined && existsSync(resolve(req.cwd ?? '.', candidate))) {
+    // execve says ENOENT for a missing #! interpreter or ELF loader too: say which.
+    message = `${name}: ${desc} (the file exists: its interpreter or dynamic loader is missing)`;
+  } else {
+    message = `${name}: ${desc}`;
+  }
+  return new SpawnError(message, code, req.argv, stage);
+}
+
+const signalNames = new Map<number, NodeJS.Signals>();
+for (const [name, num] of Object.entries(osConstants.signals)) {
+  if (!signalNames.has(num)) signalNames.set(num, name as NodeJS.Signals);
+}
+
+export function signalName(signal: number): NodeJS.Signals {
+  // Real-time signals have no name in Node's table; NodeJS.Signals cannot spell them.
+  return signalNames.get(signal) ?? (`SIGRT${signal}` as NodeJS.Signals);
+}
+
+/**
+ * Sends `signal` to the process group `pgid`. A group that is gone (ESRCH), or whose
+ * members we may no longer signal (EPERM, e.g. after a setuid exec), is not an error:
+ * callers are on stop paths that must not throw.
+ */
+export function killGroup(pgid: number, signal: NodeJS.Signals | number): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH' || code === 'EPERM') return false;
+    throw err;
+  }
+}

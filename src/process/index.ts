@@ -1,0 +1,19 @@
+/**
+ * process/ owns starting and ending processes: spawning a command as the leader of its own
+ * process group (native addon in native/spawn.c, node:child_process as a fallback),
+ * reporting its exit, signalling and killing the group, timeouts, and the record of a run.
+ * It knows nothing of jobs.
+ *
+ *   types.ts       the contract (SpawnRequest, ChildHandle, SpawnError, RunRecord)
+ *   spawn.ts       spawnChild(): picks the implementation, registry of live groups
+ *   native.ts      the addon's loader and wrapper
+ *   spawn-node.ts  the node:child_process fallback
+ *   exec-path.ts   PATH search plan, error wording, group signalling (shared)
+ *   run.ts         ProcessRun: timeout / stop / kill and the run's outcome
+ */
+export * from './types.js';
+export { spawnChild, spawnBackend, spawnerFor, liveGroups, killAllGroups, killAllGroupsSync } from './spawn.js';
+export type { SpawnBackend, SpawnBackendChoice } from './spawn.js';
+export { NativeAddonError } from './native.js';
+export { ProcessRun } from './run.js';
+export type { RunOptions, RunResult } from './run.js';

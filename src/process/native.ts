@@ -1,0 +1,133 @@
+/**
+ * The native spawner: loads the N-API addon (native/spawn.c, built by node-gyp at
+ * `npm install` into build/Release/pidpilot_spawn.node) and wraps it as a Spawner.
+ * See native/spawn.c for why it exists (spawn cost independent of the heap, parent-death
+ * signal, exit notification by pidfd).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { checkRequest, envPairs, errnoInfo, killGroup, planExec, signalName, spawnError } from './exec-path.js';
+import type { ChildHandle, ExitStatus, SpawnRequest, SpawnStage } from './types.js';
+
+/** stdio modes as the addon numbers them: inherit, pipe, ignore. */
+export type NativeStdioMode = 0 | 1 | 2;
+
+/** The addon's raw interface. */
+export interface NativeAddon {
+  /**
+   * Starts `argv` by trying `candidates` in order with execve (PATH search rules when
+   * argv[0] has no slash). Throws a NativeSpawnFailure if it could not run.
+   * `onExit(code, signal)`: (code, 0) on exit, (-1, signal) when killed, (-1, 0) if the
+   * status was lost.
+   */
+  spawn(
+    candidates: readonly string[],
+    argv: readonly string[],
+    env: readonly string[],
+    cwd: string | null,
+    stdout: NativeStdioMode,
+    stderr: NativeStdioMode,
+    onExit: (code: number, signal: number) => void,
+  ): { pid: number; stdout: number; stderr: number };
+  /** Tests: force the SIGCHLD fallback used where pidfd_open is missing. */
+  setExitWatch(mode: 'pidfd' | 'sigchld'): void;
+}
+
+interface NativeSpawnFailure extends Error {
+  stage: SpawnStage;
+  errno: number;
+  index: number;
+}
+
+/** The addon could not be loaded; the message says why and how to fix it. */
+export class NativeAddonError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'NativeAddonError';
+  }
+}
+
+export const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pidpilot_spawn.node', import.meta.url));
+
+let loaded: NativeAddon | NativeAddonError | undefined;
+
+/** The addon, or a NativeAddonError saying why not (memoised). */
+export function tryLoadNativeAddon(): NativeAddon | NativeAddonError {
+  return (loaded ??= loadAddonFrom(ADDON_PATH));
+}
+
+/** Loads the addon at `path` (not memoised; tests use it to check the error messages). */
+export function loadAddonFrom(path: string): NativeAddon | NativeAddonError {
+  const fix = 'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run install`)';
+  if (process.platform !== 'linux') {
+    return new NativeAddonError(`pidpilot's native spawn addon supports Linux only (this is ${process.platform})`);
+  }
+  if (!existsSync(path)) {
+    return new NativeAddonError(`pidpilot's native spawn addon is not built (${path} is missing): ${fix}`);
+  }
+  try {
+    return createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return new NativeAddonError(`pidpilot's native spawn addon (${path}) cannot be loaded by Node.js ${process.version}: ${why}; rebuild it: ${fix}`, err);
+  }
+}
+
+/** The addon; throws NativeAddonError if it cannot be loaded. */
+export function loadNativeAddon(): NativeAddon {
+  const addon = tryLoadNativeAddon();
+  if (addon instanceof NativeAddonError) throw addon;
+  return addon;
+}
+
+const modeOf = { inherit: 0, pipe: 1, ignore: 2 } as const;
+
+function readable(fd: number): Readable | null {
+  // A net.Socket over the pipe (as child_process does): non-blocking reads in libuv's loop,
+  // and pause()/resume() stop/start reading, so a slow consumer back-pressures the child.
+  return fd < 0 ? null : new Socket({ fd, readable: true, writable: false });
+}
+
+class NativeChild implements ChildHandle {
+  readonly exited: Promise<ExitStatus>;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  readonly pid: number;
+  private done = false;
+
+  constructor(addon: NativeAddon, req: SpawnRequest) {
+    checkRequest(req);
+    const plan = planExec(req.argv[0], req.env);
+    let settle!: (status: ExitStatus) => void;
+    this.exited = new Promise((resolve) => (settle = resolve));
+    const onExit = (code: number, signal: number): void => {
+      // The addon has already SIGKILLed the rest of the group and reaped the leader.
+      this.done = true;
+      settle({ code: code >= 0 ? code : null, signal: signal > 0 ? signalName(signal) : null });
+    };
+    let started: { pid: number; stdout: number; stderr: number };
+    try {
+      started = addon.spawn(plan.candidates, req.argv, envPairs(req.env), req.cwd ?? null, modeOf[req.stdout], modeOf[req.stderr], onExit);
+    } catch (err) {
+      const failure = err as Partial<NativeSpawnFailure>;
+      if (typeof failure.errno !== 'number' || failure.stage === undefined) throw err;
+      throw spawnError(req, plan, failure.stage, errnoInfo(failure.errno)[0], failure.index ?? -1);
+    }
+    this.pid = started.pid;
+    this.stdout = readable(started.stdout);
+    this.stderr = readable(started.stderr);
+  }
+
+  signalGroup(signal: NodeJS.Signals): void {
+    // Once reaped, the group id may name someone else's group: never signal it again.
+    if (!this.done) killGroup(this.pid, signal);
+  }
+}
+
+/** Spawns through the addon; throws NativeAddonError if it is not available, SpawnError if the program cannot run. */
+export function spawnNative(req: SpawnRequest): ChildHandle {
+  return new NativeChild(loadNativeAddon(), req);
+}

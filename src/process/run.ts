@@ -1,0 +1,158 @@
+/**
+ * ProcessRun: one execution with a lifecycle (timeout, stop, kill) and its record, as
+ * SPEC §2.3 and §4 define them. Jobs, health checks and setup commands all use it.
+ *
+ * Outcome:
+ *   - could not start (SpawnError) → errored, reason 'ENOENT: exec "x": not found in PATH (…)'
+ *   - its `timeout` expired        → errored, reason 'timeout' (stopSignal, then SIGKILL after
+ *                                    min(1s, timeout/10)); a child exiting 124 by itself is
+ *                                    just failed with code 124
+ *   - stop()/kill() was called     → aborted, reason as given ('shutdown', 'stop', 'reload'…)
+ *   - exit 0 → succeeded; other exit, or killed by a signal → failed (code or signal set)
+ * Whichever of timeout and stop/kill comes first decides between errored and aborted.
+ */
+import { performance } from 'node:perf_hooks';
+import { spawnChild } from './spawn.js';
+import { SpawnError, type ChildHandle, type ExitStatus, type RunRecord, type SpawnRequest, type Spawner } from './types.js';
+
+export { killAllGroups, killAllGroupsSync, liveGroups } from './spawn.js';
+
+export interface RunOptions extends SpawnRequest {
+  /** ms; absent or ≤ 0: none. */
+  timeout?: number;
+  /** Sent first by stop() and on timeout (SIGKILL follows after a grace). */
+  stopSignal: NodeJS.Signals;
+  /** Defaults to spawnChild (tests pass a specific implementation). */
+  spawn?: Spawner;
+}
+
+/** A run's record without its number (the owner numbers its runs). */
+export type RunResult = Omit<RunRecord, 'run'>;
+
+/** setTimeout cannot wait longer (it fires at once instead). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function errorReason(err: unknown): string {
+  if (err instanceof SpawnError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err);
+}
+
+export class ProcessRun {
+  /** null when the program could not be started. */
+  readonly pid: number | null;
+  readonly child: ChildHandle | null;
+  /** Resolves once the run is over (the process reaped). Never rejects. */
+  readonly result: Promise<RunResult>;
+  readonly startedAt: number;
+
+  private readonly t0 = performance.now();
+  private readonly stopSignal: NodeJS.Signals;
+  private ended = false;
+  /** Set when timeout fired first: the run is errored. */
+  private timedOut = false;
+  /** Set when stop()/kill() came first: the run is aborted. */
+  private abortReason: string | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private killAt = Infinity;
+
+  private constructor(opts: RunOptions) {
+    this.startedAt = Date.now();
+    this.stopSignal = opts.stopSignal;
+    let child: ChildHandle | null = null;
+    let failure: unknown;
+    try {
+      child = (opts.spawn ?? spawnChild)(opts);
+    } catch (err) {
+      failure = err;
+    }
+    this.child = child;
+    this.pid = child?.pid ?? null;
+    if (child === null) {
+      this.ended = true;
+      this.result = Promise.resolve(this.record({ code: null, signal: null }, 'errored', errorReason(failure)));
+      return;
+    }
+    if (opts.timeout !== undefined && opts.timeout > 0) {
+      const timeout = opts.timeout;
+      this.timeoutTimer = setTimeout(() => this.onTimeout(timeout), Math.min(timeout, MAX_TIMER_MS));
+    }
+    this.result = child.exited.then((status) => this.finish(status));
+  }
+
+  /** Starts `opts.argv`. Never throws: a spawn failure becomes an 'errored' result. */
+  static start(opts: RunOptions): ProcessRun {
+    return new ProcessRun(opts);
+  }
+
+  /** The process has not been reaped yet. */
+  get running(): boolean {
+    return !this.ended;
+  }
+
+  /**
+   * Sends stopSignal to the group, SIGKILL after `graceMs`; resolves once the process is
+   * reaped. The run is recorded aborted with `reason` (unless its timeout already fired).
+   */
+  async stop(graceMs: number, reason: string): Promise<void> {
+    if (!this.ended) {
+      this.abortReason ??= this.timedOut ? undefined : reason;
+      this.child?.signalGroup(this.stopSignal);
+      this.killAfter(graceMs);
+    }
+    await this.result;
+  }
+
+  /** SIGKILLs the group now. The run is recorded aborted with `reason` unless already decided. */
+  kill(reason = 'killed'): void {
+    if (this.ended) return;
+    if (!this.timedOut) this.abortReason ??= reason;
+    this.child?.signalGroup('SIGKILL');
+  }
+
+  private onTimeout(timeout: number): void {
+    this.timeoutTimer = undefined;
+    if (this.ended || this.abortReason !== undefined) return;
+    this.timedOut = true;
+    this.child?.signalGroup(this.stopSignal);
+    this.killAfter(Math.min(1000, timeout / 10));
+  }
+
+  /** SIGKILL the group in `ms`, unless an earlier SIGKILL is already planned. */
+  private killAfter(ms: number): void {
+    const at = performance.now() + Math.max(0, ms);
+    if (at >= this.killAt) return;
+    this.killAt = at;
+    clearTimeout(this.killTimer);
+    this.killTimer = setTimeout(() => {
+      this.killTimer = undefined;
+      if (!this.ended) this.child?.signalGroup('SIGKILL');
+    }, Math.min(Math.max(0, ms), MAX_TIMER_MS));
+  }
+
+  private finish(status: ExitStatus): RunResult {
+    this.ended = true;
+    clearTimeout(this.timeoutTimer);
+    clearTimeout(this.killTimer);
+    if (this.timedOut) return this.record(status, 'errored', 'timeout');
+    if (this.abortReason !== undefined) return this.record(status, 'aborted', this.abortReason);
+    if (status.code === 0) return this.record(status, 'succeeded');
+    if (status.code === null && status.signal === null) return this.record(status, 'errored', 'exit status lost');
+    return this.record(status, 'failed');
+  }
+
+  private record(status: ExitStatus, outcome: RunRecord['outcome'], reason?: string): RunResult {
+    const durationMs = Math.round((performance.now() - this.t0) * 1000) / 1000;
+    const rec: RunResult = {
+      pid: this.pid,
+      startedAt: this.startedAt,
+      endedAt: this.startedAt + Math.round(durationMs),
+      durationMs,
+      code: status.code,
+      signal: status.signal,
+      outcome,
+    };
+    if (reason !== undefined) rec.reason = reason;
+    return rec;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * spawnChild(): the one way pidpilot starts a process. It picks the implementation (the
+ * native addon, or node:child_process as a fallback) and keeps the registry of live
+ * process groups, so that a fatal path can SIGKILL them all synchronously.
+ */
+import { killGroup } from './exec-path.js';
+import { NativeAddonError, spawnNative, tryLoadNativeAddon } from './native.js';
+import { spawnNode } from './spawn-node.js';
+import type { ChildHandle, SpawnRequest, Spawner } from './types.js';
+
+export type SpawnBackend = 'native' | 'node';
+
+export interface SpawnBackendChoice {
+  kind: SpawnBackend;
+  /**
+   * Set when the fallback is used although not asked for: why the addon is unavailable
+   * and how to fix it. The caller logs it once, as a warning.
+   */
+  warning?: string;
+}
+
+let choice: SpawnBackendChoice | undefined;
+
+/**
+ * Which implementation spawnChild() uses (decided once): env PIDPILOT_SPAWN=node forces the
+ * fallback, PIDPILOT_SPAWN=native insists on the addon (throws NativeAddonError without it),
+ * otherwise the addon when it loads, else the fallback with a warning.
+ */
+export function spawnBackend(): SpawnBackendChoice {
+  if (choice !== undefined) return choice;
+  const wanted = process.env.PIDPILOT_SPAWN;
+  if (wanted === 'node') return (choice = { kind: 'node' });
+  const addon = tryLoadNativeAddon();
+  if (!(addon instanceof NativeAddonError)) return (choice = { kind: 'native' });
+  if (wanted === 'native') throw addon;
+  return (choice = {
+    kind: 'node',
+    warning: `${addon.message}. Meanwhile processes are spawned through node:child_process: slower, and they are not killed if pidpilot itself is killed.`,
+  });
+}
+
+const live = new Set<number>();
+
+function tracked(spawn: Spawner): Spawner {
+  return (req) => {
+    const child = spawn(req);
+    live.add(child.pid);
+    void child.exited.then(() => live.delete(child.pid));
+    return child;
+  };
+}
+
+const spawners: Record<SpawnBackend, Spawner> = { native: tracked(spawnNative), node: tracked(spawnNode) };
+
+/** The spawner of a given implementation (tests run the same suite against both). */
+export function spawnerFor(kind: SpawnBackend): Spawner {
+  return spawners[kind];
+}
+
+/**
+ * Starts `req.argv` as the leader of a new process group. Throws SpawnError (synchronously,
+ * with either implementation) when it cannot run: missing program, permission denied, bad cwd…
+ */
+export function spawnChild(req: SpawnRequest): ChildHandle {
+  return spawners[spawnBackend().kind](req);
+}
+
+/** Process group ids (= leader pids) of the children whose leader has not exited yet. */
+export function liveGroups(): ReadonlySet<number> {
+  return live;
+}
+
+/**
+ * Signals every live group, synchronously: for process.on('exit') and fatal paths, so that
+ * no process outlives pidpilot. Returns how many groups were signalled.
+ */
+export function killAllGroups(signal: NodeJS.Signals = 'SIGKILL'): number {
+  let n = 0;
+  for (const pgid of live) if (killGroup(pgid, signal)) n++;
+  return n;
+}
+
+/** SIGKILLs every live group, synchronously. */
+export function killAllGroupsSync(): number {
+  return killAllGroups('SIGKILL');
+}

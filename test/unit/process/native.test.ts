@@ -1,0 +1,86 @@
+/** What only the native addon does: parent-death signal, and the SIGCHLD fallback. */
+import { spawn as nodeSpawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADDON_PATH, loadAddonFrom, loadNativeAddon, NativeAddonError, spawnNative, tryLoadNativeAddon } from '../../../src/process/native.js';
+import { SpawnError } from '../../../src/process/types.js';
+import { collect, firstLine, isDead, ourZombies, req, waitFor } from './helpers.js';
+
+describe('native addon', () => {
+  it('loads', () => {
+    expect(tryLoadNativeAddon()).not.toBeInstanceOf(Error);
+    expect(ADDON_PATH).toMatch(/build\/Release\/pidpilot_spawn\.node$/);
+  });
+
+  it('says why it cannot load, and how to fix it', () => {
+    const missing = loadAddonFrom('/nonexistent/pidpilot_spawn.node');
+    expect(missing).toBeInstanceOf(NativeAddonError);
+    expect((missing as Error).message).toBe(
+      "pidpilot's native spawn addon is not built (/nonexistent/pidpilot_spawn.node is missing): " +
+        'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run install`)',
+    );
+    const broken = loadAddonFrom(fileURLToPath(new URL('./fixtures/not-an-addon.node', import.meta.url)));
+    expect(broken).toBeInstanceOf(NativeAddonError);
+    expect((broken as Error).message).toMatch(/cannot be loaded by Node\.js v\d+.*: .*; rebuild it: run `npm rebuild pidpilot`/);
+  });
+
+  it('kills a child when the process that spawned it dies (PR_SET_PDEATHSIG)', async () => {
+    const helper = nodeSpawn(process.execPath, [fileURLToPath(new URL('./fixtures/pdeath-parent.mjs', import.meta.url)), ADDON_PATH], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const child = Number(await firstLine(helper.stdout));
+    expect(child).toBeGreaterThan(0);
+    expect(isDead(child)).toBe(false);
+    helper.kill('SIGKILL');
+    await waitFor('the orphan to be killed', () => isDead(child));
+  });
+
+  it.each(['pidfd', 'sigchld'])('keeps Node alive while a child runs, not after (%s)', async (mode) => {
+    const script = fileURLToPath(new URL('./fixtures/loop-alive.mjs', import.meta.url));
+    const helper = nodeSpawn(process.execPath, [script, ADDON_PATH, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = collect(helper.stdout);
+    const code = await new Promise((resolve) => helper.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(await out).toBe('exit 0 0\nexit 0 0\nexit 0 0\ndone\n');
+  });
+
+  it('rejects malformed calls with a TypeError', () => {
+    const addon = loadNativeAddon();
+    expect(() => addon.spawn([], ['x'], [], null, 0, 0, () => {})).toThrow(TypeError);
+    expect(() => (addon.setExitWatch as (m: string) => void)('bogus')).toThrow(TypeError);
+  });
+});
+
+describe('native addon, SIGCHLD exit watch (kernels without pidfd_open)', () => {
+  const addon = loadNativeAddon();
+  beforeAll(() => addon.setExitWatch('sigchld'));
+  afterAll(() => addon.setExitWatch('pidfd'));
+
+  it('reports exits and signals', async () => {
+    const a = spawnNative(req(['sh', '-c', 'echo hi; exit 4']));
+    const b = spawnNative(req(['sleep', '30']));
+    expect(await collect(a.stdout)).toBe('hi\n');
+    expect(await a.exited).toEqual({ code: 4, signal: null });
+    b.signalGroup('SIGTERM');
+    expect(await b.exited).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
+  it('handles many concurrent children and leaves no zombie', async () => {
+    const children = Array.from({ length: 50 }, (_, i) => spawnNative(req(['sh', '-c', `exit ${i}`], { stdout: 'ignore', stderr: 'ignore' })));
+    const statuses = await Promise.all(children.map((c) => c.exited));
+    expect(statuses.map((s) => s.code)).toEqual(children.map((_, i) => i));
+    expect(ourZombies()).toEqual([]);
+  });
+
+  it('kills the rest of the group when the leader exits', async () => {
+    const child = spawnNative(req(['sh', '-c', 'trap "" TERM; sleep 30 & echo $!; exit 0']));
+    const grandchild = Number(await firstLine(child.stdout));
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    await waitFor('the grandchild to die', () => isDead(grandchild));
+  });
+
+  it('still throws SpawnError synchronously', () => {
+    expect(() => spawnNative(req(['no-such-program-xyz']))).toThrow(SpawnError);
+    expect(ourZombies()).toEqual([]);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * ProcessRun: outcomes, timeout, stop and kill (SPEC §2.3, §4), against both spawn
+ * implementations.
+ */
+import { describe, expect, it } from 'vitest';
+import { killAllGroupsSync, ProcessRun, type RunOptions } from '../../../src/process/run.js';
+import { BACKENDS, collect, firstLine, isDead, PATH, spawner, waitFor } from './helpers.js';
+
+describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
+  const start = (argv: string[], more: Partial<RunOptions> = {}): ProcessRun =>
+    ProcessRun.start({ argv, env: { PATH }, stdout: 'pipe', stderr: 'pipe', stopSignal: 'SIGTERM', spawn: spawner(kind), ...more });
+
+  it('records a successful run', async () => {
+    const before = Date.now();
+    const run = start(['true'], { stdout: 'ignore', stderr: 'ignore' });
+    expect(run.pid).toBeGreaterThan(0);
+    expect(run.child?.pid).toBe(run.pid);
+    const r = await run.result;
+    expect(r).toMatchObject({ pid: run.pid, code: 0, signal: null, outcome: 'succeeded' });
+    expect(r.reason).toBeUndefined();
+    expect(r.startedAt).toBeGreaterThanOrEqual(before);
+    expect(r.endedAt).toBeGreaterThanOrEqual(r.startedAt);
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
+    expect(run.running).toBe(false);
+  });
+
+  it('records a non-zero exit as failed', async () => {
+    const r = await start(['sh', '-c', 'exit 7'], { stdout: 'ignore', stderr: 'ignore' }).result;
+    expect(r).toMatchObject({ code: 7, signal: null, outcome: 'failed' });
+  });
+
+  it('records death by a signal as failed, with the signal', async () => {
+    const r = await start(['sh', '-c', 'kill -KILL $$'], { stdout: 'ignore', stderr: 'ignore' }).result;
+    expect(r).toMatchObject({ code: null, signal: 'SIGKILL', outcome: 'failed' });
+  });
+
+  it('records a spawn failure as errored, without a pid, and never throws', async () => {
+    const run = start(['no-such-program-xyz']);
+    expect(run.pid).toBeNull();
+    expect(run.child).toBeNull();
+    const r = await run.result;
+    expect(r).toMatchObject({ pid: null, code: null, signal: null, outcome: 'errored' });
+    expect(r.reason).toBe(`ENOENT: exec "no-such-program-xyz": not found in PATH (${PATH})`);
+    await run.stop(100, 'stop'); // harmless
+    run.kill();
+  });
+
+  it('records a timeout as errored with reason timeout, after stopSignal', async () => {
+    const run = start(['sh', '-c', 'echo ready; exec sleep 30'], { timeout: 300 });
+    const r = await run.result;
+    expect(r).toMatchObject({ outcome: 'errored', reason: 'timeout', signal: 'SIGTERM', code: null });
+  });
+
+  it('escalates a timeout to SIGKILL when stopSignal is ignored', async () => {
+    const run = start(['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], { timeout: 500 });
+    const r = await run.result;
+    expect(r).toMatchObject({ outcome: 'errored', reason: 'timeout', signal: 'SIGKILL' });
+  });
+
+  it('does not confuse a child exiting 124 with a timeout', async () => {
+    const r = await start(['sh', '-c', 'exit 124'], { timeout: 20_000 }).result;
+    expect(r).toMatchObject({ outcome: 'failed', code: 124, signal: null });
+    expect(r.reason).toBeUndefined();
+  });
+
+  it('stop(): stopSignal to the group, then SIGKILL after the grace; recorded aborted', async () => {
+    const run = start(['sh', '-c', 'trap "echo got TERM" TERM; echo ready; while :; do sleep 0.05; done'], { stopSignal: 'SIGTERM' });
+    const out = collect(run.child?.stdout ?? null);
+    // The trap is set once "ready" is printed.
+    const lines: string[] = [];
+    run.child?.stdout?.on('data', (c: Buffer) => lines.push(c.toString()));
+    await waitFor('ready', () => lines.join('').includes('ready'));
+    await run.stop(300, 'shutdown');
+    const r = await run.result;
+    expect(r).toMatchObject({ outcome: 'aborted', reason: 'shutdown', signal: 'SIGKILL' });
+    expect(await out).toContain('got TERM');
+  });
+
+  it('stop(): a child that obeys stopSignal ends with it', async () => {
+    const run = start(['sleep', '30'], { stopSignal: 'SIGINT' });
+    await run.stop(10_000, 'reload');
+    expect(await run.result).toMatchObject({ outcome: 'aborted', reason: 'reload', signal: 'SIGINT' });
+  });
+
+  it('stop() after a timeout fired keeps the run errored', async () => {
+    const run = start(['sh', '-c', 'trap "" TERM; while :; do sleep 0.05; done'], { timeout: 2000 });
+    await waitFor('the timeout', () => Date.now() - run.startedAt > 2100, 20_000);
+    await run.stop(5000, 'stop');
+    expect(await run.result).toMatchObject({ outcome: 'errored', reason: 'timeout' });
+  });
+
+  it('kill(): SIGKILL to the group at once; recorded aborted', async () => {
+    const run = start(['sh', '-c', 'trap "" TERM; sleep 30 & echo $!; wait']);
+    const grandchild = Number(await firstLine(run.child?.stdout ?? null));
+    run.kill('shutdown');
+    expect(await run.result).toMatchObject({ outcome: 'aborted', reason: 'shutdown', signal: 'SIGKILL' });
+    await waitFor('the grandchild to die', () => isDead(grandchild));
+  });
+
+  it('kills the rest of the group when the main process exits', async () => {
+    const run = start(['sh', '-c', 'trap "" TERM HUP; sleep 30 & echo $!; exit 3']);
+    const grandchild = Number(await firstLine(run.child?.stdout ?? null));
+    expect(await run.result).toMatchObject({ outcome: 'failed', code: 3 });
+    await waitFor('the grandchild to die', () => isDead(grandchild));
+  });
+
+  it('killAllGroupsSync() kills every live group', async () => {
+    const runs = [start(['sleep', '30']), start(['sh', '-c', 'trap "" TERM; sleep 30'])];
+    expect(killAllGroupsSync()).toBeGreaterThanOrEqual(2);
+    const results = await Promise.all(runs.map((r) => r.result));
+    for (const r of results) expect(r).toMatchObject({ outcome: 'failed', signal: 'SIGKILL' });
+    expect(killAllGroupsSync()).toBe(0);
+  });
+});
