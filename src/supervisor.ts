@@ -179,26 +179,35 @@ export class Supervisor {
   }
 
   /**
-   * True when every job has ended, or waits for a trigger that can no longer come:
-   * its source is a job that has ended (and whose last events it has already seen).
+   * True when no job can run any more: every job has ended, or is pending on a trigger
+   * that can no longer come — its source is a job that has ended or is itself stuck in
+   * that way (computed as a fixpoint, so a chain behind a failed job is seen through).
    */
   private nothingLeftToDo(): boolean {
-    for (const job of this.jobs.values()) {
-      const state = job.currentState;
-      if (isTerminal(state)) continue;
-      if (state !== 'pending' || !job.idle) return false;
-      const when = job.config.when;
-      if (when.kind !== 'event' || (when.timeout !== undefined && job.snapshot().runs === 0)) return false;
-      if (this.sourceCanStillFire(when.source)) return false;
+    const dead = new Set<string>();
+    for (const [name, job] of this.jobs) if (isTerminal(job.currentState)) dead.add(name);
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const [name, job] of this.jobs) {
+        if (dead.has(name) || !this.waitsOnlyOn(job, dead)) continue;
+        dead.add(name);
+        changed = true;
+      }
     }
-    return true;
+    return dead.size === this.jobs.size;
   }
 
-  private sourceCanStillFire(source: string): boolean {
-    if (source === GLOBAL_SOURCE || (SIGNAL_SOURCES as readonly string[]).includes(source)) return true;
-    const sourceJob = this.jobs.get(source.startsWith('check.') ? source.slice('check.'.length) : source);
-    if (sourceJob) return !isTerminal(sourceJob.currentState);
-    return false;
+  /** Pending, idle, and its trigger can only come from a source in `dead` (or from nowhere). */
+  private waitsOnlyOn(job: Job, dead: ReadonlySet<string>): boolean {
+    if (job.currentState !== 'pending' || !job.idle) return false;
+    const when = job.config.when;
+    if (when.kind !== 'event') return false;
+    if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire
+    const source = when.source;
+    if (source === GLOBAL_SOURCE || (SIGNAL_SOURCES as readonly string[]).includes(source)) return false;
+    const sourceJob = source.startsWith('check.') ? source.slice('check.'.length) : source;
+    return !this.jobs.has(sourceJob) || dead.has(sourceJob);
   }
 
   /** A `when.source` nothing can ever publish is almost always a typo: say so at start. */

@@ -62,12 +62,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'version':
         return printVersion();
       case 'validate':
-        return (await import('./validate.js')).validate(args);
+        return await (await import('./validate.js')).validate(args);
       case 'render':
-        return (await import('./render.js')).render(args);
+        return await (await import('./render.js')).render(args);
       default:
-        if (flags.template) return (await import('./render.js')).render(args);
-        return (await import('./run-supervisor.js')).runSupervisor(args);
+        if (flags.template) return await (await import('./render.js')).render(args);
+        return await (await import('./run-supervisor.js')).runSupervisor(args);
     }
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(err);

@@ -65,6 +65,8 @@ const KEEP_RUNS = 20;
 
 export class Job {
   readonly name: string;
+  /** The host's logger with this job's name bound. */
+  private readonly log: Logger;
   private readonly inputs = new AsyncQueue<JobInput>();
   private readonly backoff: Backoff;
   private readonly checkSource: string;
@@ -103,6 +105,7 @@ export class Job {
     private readonly host: JobHost,
   ) {
     this.name = config.name;
+    this.log = host.log.child({ job: config.name });
     this.checkSource = `check.${config.name}`;
     this.backoff = new Backoff(config.restartBackoff);
     const when = config.when;
@@ -189,7 +192,7 @@ export class Job {
         this.step(next.value);
       } catch (err) {
         // A bug in one step must not kill the loop silently and leave the job stuck.
-        this.host.log.error({ job: this.name, err }, `job ${this.name}: internal error: ${String(err)}`);
+        this.log.error({ err }, `internal error: ${String(err)}`);
       }
       this.notifySettled();
       if (isTerminal(this.state) && this.run === null && this.check === null) {
@@ -277,7 +280,7 @@ export class Job {
     if (when.kind !== 'interval') return;
     if (this.intervalRunsRemain > 0) this.setTimer('interval', when.interval);
     if (this.run !== null) {
-      this.host.log.debug({ job: this.name }, `job ${this.name}: interval elapsed while still running; not started twice`);
+      this.log.debug('interval elapsed while the last run is still going: not started twice');
       return;
     }
     if (this.intervalRunsRemain <= 0) return this.finish();
@@ -298,7 +301,7 @@ export class Job {
       case 'whenTimeout':
         if (this.state !== 'pending' || this.runNumber > 0) return;
         this.host.bus.publish('timerExpired', this.name);
-        this.host.log.warn({ job: this.name }, `job ${this.name}: when.timeout expired before its trigger; it will not run`);
+        this.log.warn('when.timeout expired before its trigger came: it will not run');
         return this.end('failed', 'when.timeout');
       case 'health':
         return this.onHealthTick();
@@ -331,7 +334,7 @@ export class Job {
       const delay = this.backoff.next(record.durationMs);
       this.transition('starting', delay > 0 ? `restart in ${delay}ms` : undefined);
       if (delay > 0) {
-        this.host.log.info({ job: this.name }, `job ${this.name}: restarting in ${delay}ms`);
+        this.log.info(`restarting in ${delay}ms`);
         this.setTimer('restart', delay);
       } else {
         this.restarts++;
@@ -400,7 +403,7 @@ export class Job {
     void check.result.then((record) => {
       if (this.check === check) this.check = null;
       if (record.outcome === 'errored') {
-        this.host.log.warn({ job: this.name }, `health check ${this.checkSource} errored: ${record.reason ?? 'unknown'}`);
+        this.log.warn(`health check could not run: ${record.reason ?? 'unknown'}`);
       }
       if (record.outcome !== 'aborted') this.host.bus.publish(exitCode(record), this.checkSource);
       this.inputs.push({ kind: 'checkDone' });
@@ -529,7 +532,7 @@ export class Job {
     const from = this.state;
     this.state = to;
     this.reason = reason;
-    this.host.log.debug({ job: this.name }, `job ${this.name}: ${from} -> ${to}${reason ? ` (${reason})` : ''}`);
+    this.log.debug(`state ${from} -> ${to}${reason ? ` (${reason})` : ''}`);
     this.host.stateChanged(this);
   }
 
@@ -546,16 +549,16 @@ export class Job {
   }
 
   private logExit(record: RunRecord): void {
-    const fields = { job: this.name, run: record.run, pid: record.pid };
+    const fields = { run: record.run, pid: record.pid };
     if (record.outcome === 'succeeded') {
-      this.host.log.debug(fields, `job ${this.name} exited with code 0`);
+      this.log.debug(fields, 'exited with code 0');
     } else if (record.outcome === 'errored') {
-      this.host.log.error(fields, `job ${this.name} could not run: ${record.reason ?? 'error'}`);
+      this.log.error(fields, `could not run: ${record.reason ?? 'error'}`);
     } else if (record.outcome === 'aborted') {
-      this.host.log.info(fields, `job ${this.name} stopped (${record.reason ?? 'stop'})`);
+      this.log.info(fields, `stopped (${record.reason ?? 'stop'})`);
     } else {
       const how = record.signal ? `was killed by ${record.signal}` : `exited with code ${record.code}`;
-      this.host.log.warn(fields, `job ${this.name} ${how}`);
+      this.log.warn(fields, how);
     }
   }
 
