@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The compiled CLI: plain JavaScript from dist/, no TypeScript loader at start-up.
-import { main } from '../dist/cli/main.js';
+// The compiled CLI: one bundled JavaScript file (see scripts/bundle.mjs), no TypeScript
+// loader and no module graph to walk at start-up.
+import { main } from '../dist/pidpilot.mjs';
 
 main(process.argv.slice(2)).then(
   (status) => {

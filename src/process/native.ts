@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { checkRequest, envPairs, errnoInfo, killGroup, planExec, signalName, spawnError } from './exec-path.js';
 import type { ChildHandle, ExitStatus, SpawnRequest, SpawnStage } from './types.js';
 
@@ -50,7 +51,7 @@ export class NativeAddonError extends Error {
   }
 }
 
-export const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pidpilot_spawn.node', import.meta.url));
+export const ADDON_PATH = join(PACKAGE_ROOT, 'build', 'Release', 'pidpilot_spawn.node');
 
 let loaded: NativeAddon | NativeAddonError | undefined;
 

@@ -70,7 +70,8 @@ describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
     const lines: string[] = [];
     run.child?.stdout?.on('data', (c: Buffer) => lines.push(c.toString()));
     await waitFor('ready', () => lines.join('').includes('ready'));
-    await run.stop(300, 'shutdown');
+    // The trap runs between two sleeps and the loop goes on, so SIGKILL follows the grace.
+    await run.stop(1500, 'shutdown');
     const r = await run.result;
     expect(r).toMatchObject({ outcome: 'aborted', reason: 'shutdown', signal: 'SIGKILL' });
     expect(await out).toContain('got TERM');
@@ -83,8 +84,11 @@ describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
   });
 
   it('stop() after a timeout fired keeps the run errored', async () => {
-    const run = start(['sh', '-c', 'trap "" TERM; while :; do sleep 0.05; done'], { timeout: 2000 });
-    await waitFor('the timeout', () => Date.now() - run.startedAt > 2100, 20_000);
+    // The child reports the timeout's stop signal, so the test knows it fired without reading a clock.
+    const run = start(['sh', '-c', 'trap "echo TERM" TERM; echo ready; while :; do sleep 0.05; done'], { timeout: 1000 });
+    const lines: string[] = [];
+    run.child?.stdout?.on('data', (c: Buffer) => lines.push(c.toString()));
+    await waitFor('the timeout', () => lines.join('').includes('TERM'), 20_000);
     await run.stop(5000, 'stop');
     expect(await run.result).toMatchObject({ outcome: 'errored', reason: 'timeout' });
   });
