@@ -130,12 +130,11 @@ export class Supervisor {
       bus: this.bus,
       log: this.log,
       childEnv: (job) => this.childEnv(job),
-      relay: (stream, source, name) => {
+      relay: (stream, source, name) =>
         this.relayFn(stream, source, name).catch((err: unknown) => {
           this.log.warn({ job: source }, `output relay of ${source} ${name} failed: ${String(err)}`);
           stream.resume(); // never leave a child blocked on a full pipe
-        });
-      },
+        }),
       pidChanged: (job, pid) => {
         const key = pidEnvName(job.name);
         if (pid === null) this.pidEnv.delete(key);
@@ -155,7 +154,8 @@ export class Supervisor {
   }
 
   private onRunEnded(job: Job, record: RunRecord): void {
-    if (job.name === this.config.main) this.exitStatus = exitStatusOf(record);
+    // The main job's own end decides the status; being stopped by a shutdown does not (that exits 0).
+    if (job.name === this.config.main && !this.shuttingDown) this.exitStatus = exitStatusOf(record);
   }
 
   private onStateChanged(job: Job): void {

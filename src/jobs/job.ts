@@ -28,8 +28,11 @@ export interface JobHost {
   readonly log: Logger;
   /** The complete environment for a child of this job. */
   childEnv(job: JobConfig): Record<string, string>;
-  /** Relay one output stream of a child (`source` is the job name or `check.<job>`). */
-  relay(stream: Readable, source: string, name: 'stdout' | 'stderr'): void;
+  /**
+   * Relay one output stream of a child (`source` is the job name or `check.<job>`).
+   * Resolves once the stream has ended and its lines reached the log. Never rejects.
+   */
+  relay(stream: Readable, source: string, name: 'stdout' | 'stderr'): Promise<void>;
   /** The job's main process started (pid) or ended (null). */
   pidChanged(job: Job, pid: number | null): void;
   /** A run ended (for history and metrics). */
@@ -58,6 +61,13 @@ type JobInput =
  */
 function exitCode(record: Pick<RunRecord, 'code' | 'outcome'>): 'exitSuccess' | 'exitFailed' {
   return record.code === 0 && record.outcome !== 'errored' ? 'exitSuccess' : 'exitFailed';
+}
+
+/** How long after its exit a run's output may still be read before the exit is reported. */
+const OUTPUT_AFTER_EXIT_MS = 200;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** How many run records a job keeps in memory. */
@@ -434,14 +444,15 @@ export class Job {
     });
     this.run = run;
     this.runStartedAt = Date.now();
-    this.relayOutput(run, this.name);
-    void run.result.then((result) => {
+    const output = this.relayOutput(run, this.name);
+    void run.result.then(async (result) => {
+      await output;
       const record: RunRecord = { run: runNumber, ...result };
       this.keepRecord(record);
       this.logExit(record);
       this.host.pidChanged(this, null);
       this.host.runEnded(this, record);
-      // Published at the moment of exit, so the global order reflects what happened.
+      // Published once the run's last output line is logged, so logs read cause before effect.
       this.host.bus.publish(exitCode(record), this.name);
       this.inputs.push({ kind: 'exited', run, record });
     });
@@ -536,11 +547,20 @@ export class Job {
     this.host.stateChanged(this);
   }
 
-  private relayOutput(run: ProcessRun, source: string): void {
+  /**
+   * Relays the run's output; resolves when both streams have ended, or a short while
+   * after the run ended if something outside the process group (a daemon that escaped
+   * with setsid) still holds a pipe open — the exit is never held up by that.
+   */
+  private relayOutput(run: ProcessRun, source: string): Promise<unknown> {
     const child = run.child;
-    if (!child) return;
-    if (child.stdout) this.host.relay(child.stdout, source, 'stdout');
-    if (child.stderr) this.host.relay(child.stderr, source, 'stderr');
+    if (!child) return Promise.resolve();
+    const streams: Array<Promise<void>> = [];
+    if (child.stdout) streams.push(this.host.relay(child.stdout, source, 'stdout'));
+    if (child.stderr) streams.push(this.host.relay(child.stderr, source, 'stderr'));
+    if (streams.length === 0) return Promise.resolve();
+    const ended = Promise.all(streams);
+    return Promise.race([ended, run.result.then(() => delay(OUTPUT_AFTER_EXIT_MS))]);
   }
 
   private keepRecord(record: RunRecord): void {

@@ -267,3 +267,13 @@ describe('shutdown', () => {
     expect(h.supervisor.job('on-fail')!.snapshot()).toMatchObject({ state: 'stopped', runs: 0 });
   });
 });
+
+describe('main job and shutdown', () => {
+  it('a main job stopped by a normal shutdown exits 0, not its signal status', async () => {
+    const h = harness(config([job('server', { exec: sh('sleep 30') })], { main: 'server' }));
+    void h.run();
+    await h.waitFor('ready', 'server');
+    expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
+    expect(h.supervisor.job('server')!.snapshot().lastRun).toMatchObject({ outcome: 'aborted', signal: 'SIGTERM' });
+  });
+});
