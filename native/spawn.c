@@ -530,10 +530,29 @@ static napi_value js_set_exit_watch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * exitNow(status): _exit(2) at once. pidpilot calls it as its very last step, after the
+ * log has been written and every job has ended. A normal process.exit() joins libuv's
+ * worker threads on the way out, and one of them may be blocked for good in a write to a
+ * log reader that stopped reading: a PID 1 must not hang there.
+ */
+static napi_value js_exit_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  int32_t status = 1;
+  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, arg, &status) != napi_ok) {
+    napi_throw_type_error(env, NULL, "exitNow(status: number)");
+    return NULL;
+  }
+  _exit(status & 0xff);
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setExitWatch", NULL, js_set_exit_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"exitNow", NULL, js_exit_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -11,9 +11,13 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
+import { exitNow } from '../process/exit.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { Supervisor } from '../supervisor.js';
 import { VERSION } from '../version.js';
+
+/** How long pidpilot waits at exit for its log output to be taken. */
+const LOG_DRAIN_AT_EXIT_MS = 2000;
 
 export async function runSupervisor(args: ParsedArgs): Promise<number> {
   const path = configPath(args);
@@ -34,10 +38,11 @@ export async function runSupervisor(args: ParsedArgs): Promise<number> {
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: lineWriter }),
   });
 
-  // Whatever happens, no child outlives pidpilot.
+  // Whatever happens, no child outlives pidpilot, and an abrupt exit still writes the log.
+  let drained = false;
   process.on('exit', () => {
     killAllGroups('SIGKILL');
-    sink.flushSync();
+    if (!drained) sink.flushSync();
   });
   let internalError = false;
   const fatal = (err: unknown): void => {
@@ -58,7 +63,10 @@ export async function runSupervisor(args: ParsedArgs): Promise<number> {
   const status = await supervisor.run();
   const exitStatus = internalError ? 1 : status;
   log.info(`pidpilot exiting with status ${exitStatus}`);
-  sink.flushSync();
-  // Exit now rather than wait for stray handles: every job has ended, the log is flushed.
-  process.exit(exitStatus);
+  // Let writes in flight finish, in order. A log reader that takes nothing for this long
+  // is stuck: its last lines are dropped rather than keeping a PID 1 from exiting.
+  if (!(await sink.drain(LOG_DRAIN_AT_EXIT_MS))) process.stderr.write('pidpilot: log output is not being read; its last lines are dropped\n');
+  drained = true;
+  // Exit now rather than wait for stray handles: every job has ended, the log is written.
+  exitNow(exitStatus);
 }

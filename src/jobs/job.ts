@@ -8,6 +8,7 @@
  * timeout, `restarts`, health checks publishing `healthy`/`unhealthy`, stop hooks; plus
  * pidpilot's restart backoff, run records and explicit states.
  */
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { JobConfig } from '../config/types.js';
 import type { Bus } from '../events/bus.js';
@@ -63,11 +64,23 @@ function exitCode(record: Pick<RunRecord, 'code' | 'outcome'>): 'exitSuccess' | 
   return record.code === 0 && record.outcome !== 'errored' ? 'exitSuccess' : 'exitFailed';
 }
 
-/** How long after its exit a run's output may still be read before the exit is reported. */
-const OUTPUT_AFTER_EXIT_MS = 200;
+/** Silence on a finished run's output streams after which they are no longer waited for. */
+const OUTPUT_QUIET_MS = 200;
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves once none of `streams` has read anything or held unread data for OUTPUT_QUIET_MS. */
+function untilQuiet(streams: readonly Readable[]): Promise<void> {
+  const progress = (): number => streams.reduce((n, s) => n + ((s as Partial<Socket>).bytesRead ?? 0), 0);
+  const waiting = (): boolean => streams.some((s) => s.readableLength > 0);
+  return new Promise((resolve) => {
+    let last = progress();
+    const check = (): void => {
+      const now = progress();
+      if (now === last && !waiting()) return resolve();
+      last = now;
+      setTimeout(check, OUTPUT_QUIET_MS);
+    };
+    setTimeout(check, OUTPUT_QUIET_MS);
+  });
 }
 
 /** How many run records a job keeps in memory. */
@@ -548,19 +561,21 @@ export class Job {
   }
 
   /**
-   * Relays the run's output; resolves when both streams have ended, or a short while
-   * after the run ended if something outside the process group (a daemon that escaped
-   * with setsid) still holds a pipe open — the exit is never held up by that.
+   * Relays the run's output; resolves when its streams have ended. After the run has
+   * exited, a stream that stays silent for OUTPUT_QUIET_MS — nothing read and nothing
+   * waiting for the log — is held open by something outside the process group (a daemon
+   * that escaped with setsid): the exit is then reported without it. A stream that is
+   * merely waiting for a slow log output is waited for, so no line is lost.
    */
   private relayOutput(run: ProcessRun, source: string): Promise<unknown> {
     const child = run.child;
     if (!child) return Promise.resolve();
-    const streams: Array<Promise<void>> = [];
-    if (child.stdout) streams.push(this.host.relay(child.stdout, source, 'stdout'));
-    if (child.stderr) streams.push(this.host.relay(child.stderr, source, 'stderr'));
+    const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
     if (streams.length === 0) return Promise.resolve();
-    const ended = Promise.all(streams);
-    return Promise.race([ended, run.result.then(() => delay(OUTPUT_AFTER_EXIT_MS))]);
+    const ended = Promise.all(
+      streams.map((stream) => this.host.relay(stream, source, stream === child.stdout ? 'stdout' : 'stderr')),
+    );
+    return Promise.race([ended, run.result.then(() => untilQuiet(streams))]);
   }
 
   private keepRecord(record: RunRecord): void {

@@ -23,7 +23,6 @@ import type { LogSink } from './types.js';
 /** The part of sonic-boom used here (its published types lack Buffer writes and events). */
 interface Boom {
   write(data: Buffer): boolean;
-  flushSync(): void;
   end(): void;
   destroy(): void;
   on(event: 'write', listener: (n: number) => void): unknown;
@@ -33,6 +32,23 @@ interface Boom {
 
 // sonic-boom is CommonJS: the default import is its module.exports, the constructor.
 const SonicBoomCtor = sonicBoom as unknown as new (opts: SonicBoomOpts) => Boom;
+
+/**
+ * sonic-boom's queue in buffer mode (internal fields of sonic-boom 4). `flushSync()` reads
+ * them because sonic-boom's own flushSync retries every write error other than EAGAIN
+ * forever: a PID 1 whose log reader went away would hang at exit (EPIPE every 100 ms).
+ */
+interface BoomQueue {
+  fd: number;
+  _writing: boolean;
+  _writingBuf: Buffer;
+  _bufs: Buffer[][];
+  _lens: number[];
+  _len: number;
+}
+
+/** How long `flushSync()` keeps retrying a full non-blocking output (EAGAIN) before it drops. */
+const FLUSH_SYNC_EAGAIN_MS = 1000;
 
 /** One descriptor and the bytes queued on it. */
 interface Writer {
@@ -197,18 +213,43 @@ export class Sink extends EventEmitter implements LogSink {
     }
   }
 
+  /**
+   * Writes what is queued, synchronously, for exit paths. Never hangs on a closed output:
+   * any write error drops the rest. Prefer `drain()` first: a chunk whose asynchronous
+   * write is still in flight cannot be waited for here, so lines queued after it could
+   * land before it.
+   */
   flushSync(): void {
     // Oldest first: a writer retired by reopen() holds earlier lines.
     for (const w of [...this.retiring, this.current]) {
       // Nothing queued: nothing to do (and an ended writer may already be torn down).
       if (w === null || w.closed || w.queued === 0) continue;
-      try {
-        w.boom.flushSync();
-        this.release(w, w.queued);
-      } catch (err) {
-        this.onError(w, err as NodeJS.ErrnoException);
-      }
+      const q = w.boom as unknown as BoomQueue;
+      const pending = q._bufs.flat();
+      if (!q._writing && q._writingBuf.length > 0) pending.unshift(q._writingBuf);
+      q._bufs = [];
+      q._lens = [];
+      q._len = 0;
+      if (!q._writing) q._writingBuf = Buffer.alloc(0);
+      const written = writeAllSync(q.fd, pending);
+      if (written instanceof Error) this.onError(w, written);
+      else this.release(w, written);
     }
+  }
+
+  /**
+   * Waits until everything queued so far is written, at most `timeoutMs`. Resolves true when
+   * the queue emptied; false when the output did not take it in time (a stuck reader).
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.queuedBytes === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      void this.flush().then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   /** Resolves once everything queued so far has been written (or dropped). */
@@ -316,6 +357,28 @@ export class Sink extends EventEmitter implements LogSink {
     }
     this.release(w, lost);
   }
+}
+
+/** Writes `bufs` to `fd` in order; returns the bytes written, or the error that stopped it. */
+function writeAllSync(fd: number, bufs: readonly Buffer[]): number | NodeJS.ErrnoException {
+  let total = 0;
+  let giveUpAt = 0;
+  for (let buf of bufs) {
+    while (buf.length > 0) {
+      try {
+        const n = fs.writeSync(fd, buf);
+        total += n;
+        buf = buf.subarray(n);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code !== 'EAGAIN') return e;
+        giveUpAt ||= Date.now() + FLUSH_SYNC_EAGAIN_MS;
+        if (Date.now() > giveUpAt) return e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+    }
+  }
+  return total;
 }
 
 /**

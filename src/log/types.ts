@@ -17,8 +17,10 @@ export interface LogSink {
   once(event: 'drain', listener: () => void): unknown;
   /** Reopen the output file (SIGUSR1, for logrotate). No-op for stdout/stderr. */
   reopen(): void;
-  /** Write everything queued, synchronously (used at exit). */
+  /** Write everything queued, synchronously (used at exit); never hangs on a closed output. */
   flushSync(): void;
+  /** Wait (at most `timeoutMs`) until everything queued is written; true if it was. */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /** Which of a child's output streams a line came from. */

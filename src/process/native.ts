@@ -35,6 +35,8 @@ export interface NativeAddon {
   ): { pid: number; stdout: number; stderr: number };
   /** Tests: force the SIGCHLD fallback used where pidfd_open is missing. */
   setExitWatch(mode: 'pidfd' | 'sigchld'): void;
+  /** `_exit(status)`: leave without joining worker threads (see native/spawn.c). */
+  exitNow(status: number): never;
 }
 
 interface NativeSpawnFailure extends Error {

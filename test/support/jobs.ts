@@ -11,16 +11,26 @@ import { relayLines } from '../../src/log/relay.js';
 import type { LogSink } from '../../src/log/types.js';
 import { Supervisor } from '../../src/supervisor.js';
 
+/** Collects everything written, as a sink would put it on the wire. */
 export class MemorySink extends EventEmitter implements LogSink {
-  readonly chunks: Buffer[] = [];
+  readonly parts: Buffer[] = [];
+  flushes = 0;
   write(chunk: Buffer | string): boolean {
-    this.chunks.push(Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(chunk, 'utf8'));
+    this.parts.push(Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(chunk, 'utf8'));
     return true;
   }
   reopen(): void {}
-  flushSync(): void {}
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+  flushSync(): void {
+    this.flushes++;
+  }
+  drain(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  get text(): string {
+    return Buffer.concat(this.parts).toString('utf8');
+  }
+  get lines(): string[] {
+    return this.text.split('\n').slice(0, -1);
   }
 }
 

@@ -22,7 +22,7 @@ describe('job lifecycle', () => {
     const a = h.supervisor.job('a')!.snapshot();
     expect(a.state).toBe('completed');
     expect(a.lastRun).toMatchObject({ run: 1, code: 0, signal: null, outcome: 'succeeded' });
-    expect(h.sink.text()).toMatch(/ a .*hello from a/);
+    expect(h.sink.text).toMatch(/ a .*hello from a/);
   });
 
   it('chains jobs with when once exitSuccess, in order', async () => {
@@ -50,7 +50,7 @@ describe('job lifecycle', () => {
     expect(snap.reason).toMatch(/exit code 3/);
     expect(h.trace().filter((e) => e === 'exitFailed:crash')).toHaveLength(3);
     expect(h.trace()).toContain('failed:crash');
-    expect(h.sink.text()).toMatch(/restarting in 100ms/);
+    expect(h.sink.text).toMatch(/restarting in 100ms/);
   });
 
   it('an interval job runs restarts+1 times, never twice at once', async () => {
@@ -105,7 +105,7 @@ describe('job lifecycle', () => {
     expect(snap.lastRun).toMatchObject({ outcome: 'errored', pid: null });
     expect(snap.lastRun!.reason).toMatch(/ENOENT/);
     expect(h.trace()).toContain('exitFailed:ghost');
-    expect(h.sink.text()).toMatch(/could not run/);
+    expect(h.sink.text).toMatch(/could not run/);
   });
 
   it('health checks publish check.<job> exits and healthy, which triggers dependents', async () => {
@@ -229,7 +229,7 @@ describe('shutdown', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
     expect(h.supervisor.job('stubborn')!.snapshot().lastRun?.signal).toBe('SIGKILL');
-    expect(h.sink.text()).toMatch(/longer than stopTimeout/);
+    expect(h.sink.text).toMatch(/longer than stopTimeout/);
   });
 
   it('a second shutdown request escalates to SIGKILL at once', async () => {

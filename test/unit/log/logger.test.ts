@@ -1,32 +1,12 @@
-import { EventEmitter } from 'node:events';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogFormat, LogLevel } from '../../../src/config/types.js';
 import { rfc3339 } from '../../../src/log/format.js';
-import { createLogger, relayLines, type LogSink } from '../../../src/log/index.js';
+import { createLogger, relayLines } from '../../../src/log/index.js';
+import { MemorySink } from '../../support/jobs.js';
 import { STAMP, tempDir } from './support.js';
-
-/** Collects everything written, as the sink would put it on the wire. */
-class MemorySink extends EventEmitter implements LogSink {
-  parts: Buffer[] = [];
-  flushes = 0;
-  write(chunk: Buffer | string): boolean {
-    this.parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-    return true;
-  }
-  reopen(): void {}
-  flushSync(): void {
-    this.flushes++;
-  }
-  get text(): string {
-    return Buffer.concat(this.parts).toString('utf8');
-  }
-  get lines(): string[] {
-    return this.text.split('\n').slice(0, -1);
-  }
-}
 
 function setup(format: LogFormat, level: LogLevel = 'debug') {
   return createLogger({ level, format, output: 'stdout' }, new MemorySink());

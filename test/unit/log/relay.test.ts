@@ -303,6 +303,7 @@ describe('relayLines: back-pressure', () => {
         drainWaits++;
         return sink.once(event, listener);
       },
+      drain: (timeoutMs) => sink.drain(timeoutMs),
       reopen: () => sink.reopen(),
       flushSync: () => sink.flushSync(),
     };

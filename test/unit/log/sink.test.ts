@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSink } from '../../../src/log/sink.js';
@@ -40,7 +40,7 @@ describe('file sink', () => {
     expect(readFileSync(file).toString()).toBe('a'.repeat(600) + 'b'.repeat(600));
   });
 
-  it('flushSync writes everything queued before it returns', () => {
+  it('flushSync writes everything queued before it returns (a write already in flight completes on its own)', async () => {
     const file = join(dir(), 'out.log');
     const sink = createSink(file);
     const lines: string[] = [];
@@ -49,6 +49,9 @@ describe('file sink', () => {
       sink.write(lines[i]);
     }
     sink.flushSync();
+    // Only the first write went out asynchronously; everything after it was written here.
+    expect(sink.queued).toBeLessThanOrEqual(lines[0]!.length);
+    expect(await sink.drain(5000)).toBe(true);
     expect(readFileSync(file, 'utf8')).toBe(lines.join(''));
     expect(sink.queued).toBe(0);
   });
@@ -127,11 +130,40 @@ describe('file sink', () => {
     }
     sink.write('more\n');
     sink.flushSync();
+    expect(await sink.drain(5000)).toBe(true);
     expect(sink.queued).toBe(0);
     expect(sink.dropped).toBeGreaterThan(0);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/ENOSPC/);
     await sink.close();
+  });
+});
+
+describe('exit paths', () => {
+  it('flushSync returns on a closed output (EPIPE) instead of retrying forever', async () => {
+    const fifo = join(dir(), 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const warnings: string[] = [];
+    const sink = createSink(fifo, { warn: (m) => warnings.push(m) });
+    closeSync(reader); // the reader is gone before anything is written
+    sink.write(Buffer.from('first\n')); // goes out asynchronously
+    sink.write(Buffer.from('second\n')); // still queued when flushSync runs
+    sink.flushSync();
+    expect(await sink.drain(10_000)).toBe(true);
+    expect(sink.dropped).toBeGreaterThan(0);
+    expect(warnings.join('\n')).toMatch(/EPIPE/);
+  });
+
+  it('drain() resolves false when the output does not take the queue in time', async () => {
+    const fifo = join(dir(), 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const sink = createSink(fifo);
+    sink.write(Buffer.alloc(1 << 20, 'x')); // more than a pipe holds, never read
+    expect(await sink.drain(300)).toBe(false);
+    closeSync(reader); // lets the blocked write fail, so the worker thread is released
+    expect(await sink.drain(10_000)).toBe(true);
   });
 });
 
