@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Diagnostic (not part of `npm run bench`): what each of pidpilot's heavy imports costs on its own —
+// load time and resident memory — each measured in a fresh `node` process, against a bare one.
+//
+//   node bench/import-cost.js [runs=5]
+//
+// Columns: import ms (median), VmRSS, RssAnon (heap, compiled code), RssFile (node binary and
+// libraries paged in), V8 heap used after a full GC — all after the import has finished.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BENCH_ENV, ROOT, median, table } from './lib.js';
+
+const runs = Number(process.argv[2] ?? 5);
+const dist = (p) => pathToFileURL(join(ROOT, 'dist', p)).href;
+const targets = [
+  ['(bare node)', null],
+  ['pino', 'pino'],
+  ['thread-stream (pulled in by pino)', 'thread-stream'],
+  ['json5', 'json5'],
+  ['sonic-boom', 'sonic-boom'],
+  ['node:net', 'node:net'],
+  ['node:worker_threads', 'node:worker_threads'],
+  ['dist/log/logger.js', dist('log/logger.js')],
+  ['dist/config/load.js', dist('config/load.js')],
+  ['dist/supervisor.js', dist('supervisor.js')],
+  ['dist/process/native.js', dist('process/native.js')],
+  ['dist/cli/run-supervisor.js (unbundled, all of it)', dist('cli/run-supervisor.js')],
+  ['dist/pidpilot.mjs (the bundle bin/ runs)', dist('pidpilot.mjs')],
+];
+
+const probe = (spec) => `
+const fs = require('fs');
+const t0 = performance.now();
+const p = ${spec ? `import(${JSON.stringify(spec)})` : 'Promise.resolve()'};
+p.then(() => {
+  const ms = performance.now() - t0;
+  globalThis.gc();
+  const st = {};
+  for (const l of fs.readFileSync('/proc/self/status', 'utf8').split('\\n')) {
+    const m = /^(\\w+):\\s+(\\d+) kB$/.exec(l);
+    if (m) st[m[1]] = Number(m[2]) / 1024;
+  }
+  fs.writeSync(1, JSON.stringify({ ms, rss: st.VmRSS, anon: st.RssAnon, file: st.RssFile, heap: process.memoryUsage().heapUsed / 1048576 }));
+});`;
+
+const rows = [];
+let bare;
+for (const [name, spec] of targets) {
+  const r = [];
+  for (let i = 0; i < runs; i++) {
+    const out = spawnSync(process.execPath, ['--expose-gc', '-e', probe(spec)], { cwd: ROOT, encoding: 'utf8', env: BENCH_ENV });
+    if (out.status !== 0) throw new Error(`${name}: ${out.stderr}`);
+    r.push(JSON.parse(out.stdout));
+  }
+  const m = Object.fromEntries(['ms', 'rss', 'anon', 'file', 'heap'].map((k) => [k, median(r.map((x) => x[k]))]));
+  bare ??= m;
+  const d = (k) => (spec ? ` (+${(m[k] - bare[k]).toFixed(1)})` : '');
+  rows.push([name, spec ? m.ms.toFixed(1) : '—', `${m.rss.toFixed(1)}${d('rss')}`, `${m.anon.toFixed(1)}${d('anon')}`, `${m.file.toFixed(1)}${d('file')}`, `${m.heap.toFixed(1)}${d('heap')}`]);
+}
+console.log(`node ${process.version}, median of ${runs} fresh processes each; MB unless noted`);
+console.log(table(['import', 'ms', 'VmRSS', 'RssAnon', 'RssFile', 'heapUsed'], rows));
