@@ -26,7 +26,7 @@ const targets = [
   ['dist/supervisor.js', dist('supervisor.js')],
   ['dist/process/native.js', dist('process/native.js')],
   ['dist/cli/run-supervisor.js (unbundled, all of it)', dist('cli/run-supervisor.js')],
-  ['dist/pidpilot.mjs (the bundle bin/ runs)', dist('pidpilot.mjs')],
+  ['dist/pidpilot.cjs (the bundle bin/ runs)', dist('pidpilot.cjs')],
 ];
 
 const probe = (spec) => `

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The compiled CLI: one bundled JavaScript file (see scripts/bundle.mjs), no TypeScript
-// loader and no module graph to walk at start-up.
-import { main } from '../dist/pidpilot.mjs';
+// The compiled CLI: one bundled CommonJS file (see scripts/bundle.mjs), no TypeScript
+// loader and no module graph to walk at start-up. (bin/package.json makes this file
+// CommonJS, so Node's ESM loader is never started.)
+'use strict';
+const { main } = require('../dist/pidpilot.cjs');
 
 main(process.argv.slice(2)).then(
   (status) => {

@@ -1,7 +1,7 @@
 /**
  * The directory of pidpilot's own package.json, found by walking up from this module.
  * The same code runs from src/ (tests), dist/<folder>/ (compiled) and the single-file
- * bundle dist/pidpilot.mjs, so paths to package files cannot be fixed relative offsets.
+ * bundle dist/pidpilot.cjs, so paths to package files cannot be fixed relative offsets.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
