@@ -14,12 +14,17 @@ import type { TeardownGraph } from './jobs/graph.js';
 import { buildTeardownGraph } from './jobs/graph.js';
 import type { JobHost } from './jobs/job.js';
 import { Job } from './jobs/job.js';
-import type { JobSnapshot } from './jobs/state.js';
+import type { JobSnapshot, JobState } from './jobs/state.js';
 import { isTerminal } from './jobs/state.js';
 import type { SupervisorLogger as Logger } from './log/logger.js';
 import { killAllGroups } from './process/run.js';
 import type { RunRecord } from './process/types.js';
 import { exitStatusOf, pidEnvName } from './jobs/naming.js';
+
+/** A job that is neither waiting for a trigger nor ended. */
+function isActive(state: JobState): boolean {
+  return state !== 'pending' && !isTerminal(state);
+}
 
 export type RelayFn = (stream: Readable, source: string, name: 'stdout' | 'stderr') => Promise<void>;
 
@@ -45,6 +50,9 @@ export class Supervisor {
   private readonly pidEnv = new Map<string, string>();
 
   private shuttingDown = false;
+  /** Each job's state as last reported, and how many are neither pending nor ended. */
+  private readonly lastStates = new Map<string, JobState>();
+  private activeJobs = 0;
   private exitStatus = 0;
   private finish!: (status: number) => void;
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
@@ -160,13 +168,17 @@ export class Supervisor {
 
   private onStateChanged(job: Job): void {
     const state = job.currentState;
+    const before = this.lastStates.get(job.name) ?? 'pending';
+    this.lastStates.set(job.name, state);
+    this.activeJobs += Number(isActive(state)) - Number(isActive(before));
     if (isTerminal(state) && job.name === this.config.main && !this.shuttingDown) {
       const last = job.snapshot().lastRun;
       this.exitStatus = last ? exitStatusOf(last) : 1;
       void this.shutdown(`main job ${job.name} ${state}`);
       return;
     }
-    if (isTerminal(state) || state === 'pending') this.scheduleQuiescenceCheck();
+    // Cheap on the hot path: while any job is starting, running or stopping, nothing is quiet.
+    if ((isTerminal(state) || state === 'pending') && this.activeJobs === 0) this.scheduleQuiescenceCheck();
   }
 
   /** Checked after the job queues had a chance to drain, so a trigger in flight is not missed. */

@@ -45,7 +45,10 @@ export class Subscription {
 
 export class Bus {
   private seq = 0;
+  /** Subscriptions offered every event. */
   private subscriptions: Subscription[] = [];
+  /** Subscriptions offered only events from given sources, indexed by source: with many jobs, each event wakes only the few that name its source. */
+  private bySource = new Map<string, Subscription[]>();
   private observers: EventObserver[] = [];
   /** Set while observers run, to turn re-entrant publishing into a queue instead of recursion. */
   private publishing = false;
@@ -72,18 +75,32 @@ export class Bus {
   /**
    * Receive every event `accepts` lets through, in global order. Events go to the
    * subscription's own queue (read it with `next()`), or to `target` when given.
+   * `sources`, when given, limits the events offered to `accepts` to those sources.
    */
-  subscribe(name: string, accepts: EventFilter = () => true, target?: EventTarget): Subscription {
-    const sub = new Subscription(
-      name,
-      accepts,
-      (s) => {
-        this.subscriptions = this.subscriptions.filter((x) => x !== s);
-      },
-      target,
-    );
-    this.subscriptions.push(sub);
+  subscribe(name: string, accepts: EventFilter = () => true, target?: EventTarget, sources?: readonly string[]): Subscription {
+    const sub = new Subscription(name, accepts, (s) => this.detach(s, sources), target);
+    if (sources === undefined) {
+      this.subscriptions.push(sub);
+    } else {
+      for (const source of new Set(sources)) {
+        const list = this.bySource.get(source);
+        if (list) list.push(sub);
+        else this.bySource.set(source, [sub]);
+      }
+    }
     return sub;
+  }
+
+  private detach(sub: Subscription, sources: readonly string[] | undefined): void {
+    if (sources === undefined) {
+      this.subscriptions = this.subscriptions.filter((x) => x !== sub);
+      return;
+    }
+    for (const source of sources) {
+      const rest = (this.bySource.get(source) ?? []).filter((x) => x !== sub);
+      if (rest.length > 0) this.bySource.set(source, rest);
+      else this.bySource.delete(source);
+    }
   }
 
   /** Synchronous observers see every event, in order, at publish time. They must be fast and must not throw. */
@@ -114,6 +131,10 @@ export class Bus {
     }
     for (const sub of this.subscriptions) {
       if (sub.accepts(event.code, event.source)) sub.target.push(event);
+    }
+    const bySource = this.bySource.get(event.source);
+    if (bySource) {
+      for (const sub of bySource) if (sub.accepts(event.code, event.source)) sub.target.push(event);
     }
   }
 }

@@ -135,9 +135,13 @@ export class Job {
     this.startsRemain = when.kind === 'event' && when.mode === 'each' ? Infinity : 1;
     this.restartsRemain = when.kind === 'interval' ? 0 : config.restarts;
     this.intervalRunsRemain = when.kind === 'interval' ? config.restarts + 1 : 0;
-    host.bus.subscribe(`job:${this.name}`, (code, source) => this.wants(code, source), {
-      push: (event) => this.inputs.push({ kind: 'event', event }),
-    });
+    const sources = [GLOBAL_SOURCE, this.checkSource, ...(when.kind === 'event' ? [when.source] : [])];
+    host.bus.subscribe(
+      `job:${this.name}`,
+      (code, source) => this.wants(code, source),
+      { push: (event) => this.inputs.push({ kind: 'event', event }) },
+      sources,
+    );
   }
 
   /** Start consuming inputs. Resolves when the job has reached a terminal state and its loop ended. */

@@ -153,3 +153,23 @@ describe('Bus', () => {
     expect(got.map((e) => e.source)).toEqual(['a']);
   });
 });
+
+describe('Bus source index', () => {
+  it('a subscription limited to sources sees only those, in global order, next to unlimited ones', async () => {
+    const bus = new Bus();
+    const all = bus.subscribe('all');
+    const some = bus.subscribe('some', () => true, undefined, ['a', 'c']);
+    const onlyA = bus.subscribe('onlyA', (code) => code === 'healthy', undefined, ['a']);
+    for (const source of ['a', 'b', 'c', 'a', 'b', 'c']) bus.publish(source === 'a' ? 'healthy' : 'changed', source);
+    expect((await drain(all, 6)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await drain(some, 4)).map((e) => `${e.seq}:${e.source}`)).toEqual(['1:a', '3:c', '4:a', '6:c']);
+    expect((await drain(onlyA, 2)).map((e) => e.seq)).toEqual([1, 4]);
+    some.close();
+    bus.publish('changed', 'c');
+    onlyA.close();
+    bus.publish('healthy', 'a');
+    expect((await drain(all, 2)).map((e) => e.seq)).toEqual([7, 8]);
+    expect(some.queue.length).toBe(0);
+    expect(onlyA.queue.length).toBe(0);
+  });
+});
