@@ -405,27 +405,27 @@ export async function until<T>(fn: () => T | null | undefined | false, what: str
   }
 }
 
-/**
- * Waits until no live process carries `marker` (killing takes a moment to take effect
- * even when it was done right); returns what is still there after the bound.
- */
-export async function settleLeftovers(marker: string, timeoutMs = 5_000): Promise<ProcInfo[]> {
+/** Polls `list` until it is empty or the bound passes; returns what is still listed. */
+async function settle(list: () => ProcInfo[], timeoutMs: number): Promise<ProcInfo[]> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const left = leftovers(marker);
+    const left = list();
     if (left.length === 0 || Date.now() > end) return left;
     await sleep(25);
   }
 }
 
+/**
+ * Waits until no live process carries `marker` (killing takes a moment to take effect
+ * even when it was done right); returns what is still there after the bound.
+ */
+export function settleLeftovers(marker: string, timeoutMs = 5_000): Promise<ProcInfo[]> {
+  return settle(() => leftovers(marker), timeoutMs);
+}
+
 /** Same as `settleLeftovers`, for processes with a given argument. */
-export async function settleArg(arg: string, timeoutMs = 5_000): Promise<ProcInfo[]> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const left = withArg(arg);
-    if (left.length === 0 || Date.now() > end) return left;
-    await sleep(25);
-  }
+export function settleArg(arg: string, timeoutMs = 5_000): Promise<ProcInfo[]> {
+  return settle(() => withArg(arg), timeoutMs);
 }
 
 // ---------------------------------------------------------------------------

@@ -14,19 +14,11 @@ import {
   type LogSink,
   type Sink,
 } from '../../../src/log/index.js';
-import { exited, splitLines, STAMP, tempDir } from './support.js';
+import { cleanupTempDirs, exited, splitLines, STAMP, testDir } from './support.js';
 
 const MiB = 1024 * 1024;
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+afterEach(cleanupTempDirs);
+const dir = testDir;
 
 /** Relays `cat <file with data>` (a real child process) into a log file; returns the log file's bytes. */
 async function relayThroughCat(data: Buffer, format: LogFormat, opts: { maxLineBytes?: number } = {}): Promise<Buffer> {

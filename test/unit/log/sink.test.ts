@@ -3,18 +3,10 @@ import { closeSync, constants, existsSync, openSync, readFileSync, renameSync, w
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSink } from '../../../src/log/sink.js';
-import { buildLogForChild, collect, exited, node, tempDir } from './support.js';
+import { buildLogForChild, cleanupTempDirs, collect, exited, node, tempDir, testDir } from './support.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+afterEach(cleanupTempDirs);
+const dir = testDir;
 
 describe('file sink', () => {
   it('writes Buffers byte for byte and strings as UTF-8, appending to what is there', async () => {

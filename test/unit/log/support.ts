@@ -17,6 +17,17 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A temp dir removed after the current test (call `cleanupTempDirs` from `afterEach`). */
+const pendingCleanups: (() => void)[] = [];
+export function testDir(): string {
+  const t = tempDir();
+  pendingCleanups.push(t.cleanup);
+  return t.dir;
+}
+export function cleanupTempDirs(): void {
+  for (const c of pendingCleanups.splice(0)) c();
+}
+
 /**
  * src/log transpiled (no type check) into `dir`, with its bare imports pointed at this
  * repository's node_modules, so a child `node` process can import it. Returns the URL of
