@@ -174,13 +174,9 @@ export class Job {
     return this.state;
   }
 
+  /** The last runs, oldest first (at most KEEP_RUNS). */
   runRecords(): readonly RunRecord[] {
     return this.records;
-  }
-
-  /** Last bus sequence number this job has processed. */
-  get seqProcessed(): number {
-    return this.processedSeq;
   }
 
   /** True while a run of this job is going or about to start. */
