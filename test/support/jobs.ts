@@ -72,6 +72,8 @@ export interface Harness {
   trace(): string[];
   /** Resolves when an event matching code/source has been published. */
   waitFor(code: string, source: string): Promise<BusEvent>;
+  /** Resolves once the log output matches `pattern` (children's lines included). */
+  waitForOutput(pattern: RegExp): Promise<void>;
   /** Runs the supervisor to its end; resolves with the exit status. */
   run(): Promise<number>;
 }
@@ -105,6 +107,9 @@ export function harness(cfg: Config): Harness {
       const seen = events.find((e) => e.code === code && e.source === source);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve) => waiters.push({ code, source, resolve }));
+    },
+    waitForOutput: async (pattern) => {
+      while (!pattern.test(sink.text)) await new Promise((r) => setTimeout(r, 10));
     },
     run: () => (running ??= supervisor.run()),
   };

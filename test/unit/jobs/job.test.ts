@@ -195,13 +195,13 @@ describe('shutdown', () => {
     const h = harness(
       config([
         // The service records whether the pre-stop hook had run when it got SIGTERM.
-        job('svc', { exec: sh(`trap 'test -e ${dir}/prestop && echo yes > ${dir}/seen; exit 0' TERM; while :; do sleep 0.05; done`) }),
+        job('svc', { exec: sh(`trap 'test -e ${dir}/prestop && echo yes > ${dir}/seen; exit 0' TERM; echo trap-set; while :; do sleep 0.05; done`) }),
         job('prestop', { exec: sh(`touch ${dir}/prestop`), when: { kind: 'event', source: 'svc', code: 'stopping', mode: 'once' } }),
         job('poststop', { exec: sh(`touch ${dir}/poststop`), when: { kind: 'event', source: 'svc', code: 'stopped', mode: 'once' } }),
       ]),
     );
     void h.run();
-    await new Promise((r) => setTimeout(r, 100));
+    await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
     expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
     const t = h.trace();
     expect(at(t, 'shutdown:global')).toBeLessThan(at(t, 'stopping:svc'));
@@ -214,28 +214,28 @@ describe('shutdown', () => {
   });
 
   it('a child that ignores its stop signal is killed after its stopTimeout', async () => {
-    const h = harness(config([job('stubborn', { exec: sh(`trap '' TERM; echo ready; while :; do sleep 0.05; done`), stopTimeout: 200 })]));
+    const h = harness(config([job('stubborn', { exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: 200 })]));
     void h.run();
-    await new Promise((r) => setTimeout(r, 100));
+    await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
     expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
     expect(h.supervisor.job('stubborn')!.snapshot().lastRun).toMatchObject({ outcome: 'aborted', signal: 'SIGKILL' });
   });
 
   it('the global stop bound kills what is left', async () => {
     const h = harness(
-      config([job('stubborn', { exec: sh(`trap '' TERM; while :; do sleep 0.05; done`), stopTimeout: 60_000 })], { stopTimeout: 200 }),
+      config([job('stubborn', { exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: 60_000 })], { stopTimeout: 200 }),
     );
     void h.run();
-    await new Promise((r) => setTimeout(r, 100));
+    await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
     expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
     expect(h.supervisor.job('stubborn')!.snapshot().lastRun?.signal).toBe('SIGKILL');
     expect(h.sink.text).toMatch(/longer than stopTimeout/);
   });
 
   it('a second shutdown request escalates to SIGKILL at once', async () => {
-    const h = harness(config([job('stubborn', { exec: sh(`trap '' TERM; while :; do sleep 0.05; done`), stopTimeout: 60_000 })], { stopTimeout: 60_000 }));
+    const h = harness(config([job('stubborn', { exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: 60_000 })], { stopTimeout: 60_000 }));
     void h.run();
-    await new Promise((r) => setTimeout(r, 100));
+    await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
     const first = h.supervisor.shutdown('SIGTERM');
     await h.waitFor('stopping', 'stubborn');
     void h.supervisor.shutdown('SIGTERM');

@@ -52,7 +52,8 @@ describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
   });
 
   it('escalates a timeout to SIGKILL when stopSignal is ignored', async () => {
-    const run = start(['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], { timeout: 500 });
+    // Generous: the trap must be set before the timeout fires, even on a loaded machine.
+    const run = start(['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], { timeout: 3000 });
     const r = await run.result;
     expect(r).toMatchObject({ outcome: 'errored', reason: 'timeout', signal: 'SIGKILL' });
   });
