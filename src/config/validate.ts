@@ -58,27 +58,45 @@ function inFileOrder(errors: readonly ConfigError[]): ConfigError[] {
   });
 }
 
-function readJobs(v: unknown, at: At): JobConfig[] | undefined {
+/**
+ * A list of named entries (jobs, watches): null entries are skipped (ContainerPilot's
+ * decoder dropped them) and names must be unique. `also` runs for each first use of a
+ * name, for further per-list rules; it returns false when it reported a problem.
+ */
+function readNamedList<T>(
+  v: unknown,
+  at: At,
+  [what, whats]: readonly ['job', 'jobs'] | readonly ['watch', 'watches'],
+  readItem: (item: unknown, at: At) => { name?: string; config?: T },
+  also?: (name: string, index: number, at: At) => boolean,
+): T[] | undefined {
   if (!Array.isArray(v)) {
-    at.expected('an array of jobs', v);
+    at.expected(`an array of ${whats}`, v);
     return undefined;
   }
-  const jobs: JobConfig[] = [];
+  const list: T[] = [];
   const byName = new Map<string, number>();
-  const byEnv = new Map<string, { name: string; index: number }>();
   v.forEach((item, i) => {
-    // ContainerPilot's decoder dropped null entries; so does pidpilot.
     if (item === null) return;
-    const jobAt = at.child(i);
-    const { name, config } = readJob(item, jobAt);
-    if (config) jobs.push(config);
+    const itemAt = at.child(i);
+    const { name, config } = readItem(item, itemAt);
+    if (config) list.push(config);
     if (name === undefined) return;
     const first = byName.get(name);
     if (first !== undefined) {
-      jobAt.child('name').error(`duplicate job name ${JSON.stringify(name)} (also jobs[${first}])`, { expected: 'a unique name' });
+      itemAt.child('name').error(`duplicate ${what} name ${JSON.stringify(name)} (also ${whats}[${first}])`, { expected: 'a unique name' });
       return;
     }
+    if (also && !also(name, i, itemAt)) return;
     byName.set(name, i);
+  });
+  return list;
+}
+
+function readJobs(v: unknown, at: At): JobConfig[] | undefined {
+  // Two names may differ and still give the same CONTAINERPILOT_{NAME}_PID.
+  const byEnv = new Map<string, { name: string; index: number }>();
+  return readNamedList(v, at, ['job', 'jobs'], readJob, (name, i, jobAt) => {
     const env = envNameOf(name);
     const clash = byEnv.get(env);
     if (clash) {
@@ -86,34 +104,15 @@ function readJobs(v: unknown, at: At): JobConfig[] | undefined {
         `job names ${JSON.stringify(name)} and ${JSON.stringify(clash.name)} (jobs[${clash.index}]) both give the environment variable CONTAINERPILOT_${env}_PID`,
         { expected: 'names that differ after upper-casing and `-` → `_`' },
       );
-      return;
+      return false;
     }
     byEnv.set(env, { name, index: i });
+    return true;
   });
-  return jobs;
 }
 
 function readWatches(v: unknown, at: At): WatchConfig[] | undefined {
-  if (!Array.isArray(v)) {
-    at.expected('an array of watches', v);
-    return undefined;
-  }
-  const watches: WatchConfig[] = [];
-  const byName = new Map<string, number>();
-  v.forEach((item, i) => {
-    if (item === null) return;
-    const wAt = at.child(i);
-    const { name, config } = readWatch(item, wAt);
-    if (config) watches.push(config);
-    if (name === undefined) return;
-    const first = byName.get(name);
-    if (first !== undefined) {
-      wAt.child('name').error(`duplicate watch name ${JSON.stringify(name)} (also watches[${first}])`, { expected: 'a unique name' });
-    } else {
-      byName.set(name, i);
-    }
-  });
-  return watches;
+  return readNamedList(v, at, ['watch', 'watches'], readWatch);
 }
 
 export const TOP_FIELDS = {
