@@ -14,7 +14,7 @@ import type { TeardownGraph } from './jobs/graph.js';
 import { buildTeardownGraph } from './jobs/graph.js';
 import type { JobHost } from './jobs/job.js';
 import { Job } from './jobs/job.js';
-import type { JobSnapshot, JobState } from './jobs/state.js';
+import type { JobState } from './jobs/state.js';
 import { isTerminal } from './jobs/state.js';
 import type { SupervisorLogger as Logger } from './log/logger.js';
 import { killAllGroups } from './process/run.js';
@@ -121,10 +121,6 @@ export class Supervisor {
     }
     void Promise.all(this.loops.values()).then(() => this.end());
     return this.finished;
-  }
-
-  status(): JobSnapshot[] {
-    return [...this.jobs.values()].map((j) => j.snapshot());
   }
 
   job(name: string): Job | undefined {

@@ -174,11 +174,6 @@ export class Job {
     return this.state;
   }
 
-  /** The last runs, oldest first (at most KEEP_RUNS). */
-  runRecords(): readonly RunRecord[] {
-    return this.records;
-  }
-
   /** True while a run of this job is going or about to start. */
   get busy(): boolean {
     return this.run !== null || this.state === 'starting' || this.triggerPending;

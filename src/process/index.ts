@@ -12,7 +12,7 @@
  *   run.ts         ProcessRun: timeout / stop / kill and the run's outcome
  */
 export * from './types.js';
-export { spawnChild, spawnBackend, spawnerFor, liveGroups, killAllGroups, killAllGroupsSync } from './spawn.js';
+export { spawnChild, spawnBackend, spawnerFor, liveGroups, killAllGroups } from './spawn.js';
 export type { SpawnBackend, SpawnBackendChoice } from './spawn.js';
 export { NativeAddonError } from './native.js';
 export { ProcessRun } from './run.js';

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { spawnChild } from './spawn.js';
 import { SpawnError, type ChildHandle, type ExitStatus, type RunRecord, type SpawnRequest, type Spawner } from './types.js';
 
-export { killAllGroups, killAllGroupsSync, liveGroups } from './spawn.js';
+export { killAllGroups, liveGroups } from './spawn.js';
 
 export interface RunOptions extends SpawnRequest {
   /** ms; absent or ≤ 0: none. */

@@ -79,8 +79,3 @@ export function killAllGroups(signal: NodeJS.Signals = 'SIGKILL'): number {
   for (const pgid of live) if (killGroup(pgid, signal)) n++;
   return n;
 }
-
-/** SIGKILLs every live group, synchronously. */
-export function killAllGroupsSync(): number {
-  return killAllGroups('SIGKILL');
-}

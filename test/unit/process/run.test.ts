@@ -3,7 +3,7 @@
  * implementations.
  */
 import { describe, expect, it } from 'vitest';
-import { killAllGroupsSync, ProcessRun, type RunOptions } from '../../../src/process/run.js';
+import { killAllGroups, ProcessRun, type RunOptions } from '../../../src/process/run.js';
 import { BACKENDS, collect, firstLine, isDead, PATH, spawner, waitFor } from './helpers.js';
 
 describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
@@ -109,11 +109,11 @@ describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
     await waitFor('the grandchild to die', () => isDead(grandchild));
   });
 
-  it('killAllGroupsSync() kills every live group', async () => {
+  it('killAllGroups() kills every live group', async () => {
     const runs = [start(['sleep', '30']), start(['sh', '-c', 'trap "" TERM; sleep 30'])];
-    expect(killAllGroupsSync()).toBeGreaterThanOrEqual(2);
+    expect(killAllGroups()).toBeGreaterThanOrEqual(2);
     const results = await Promise.all(runs.map((r) => r.result));
     for (const r of results) expect(r).toMatchObject({ outcome: 'failed', signal: 'SIGKILL' });
-    expect(killAllGroupsSync()).toBe(0);
+    expect(killAllGroups()).toBe(0);
   });
 });
