@@ -52,3 +52,37 @@ export interface ServiceRegistry {
   /** Deregister everything and wait (bounded) for it to be done; for shutdown. */
   close(timeoutMs: number): Promise<void>;
 }
+
+/** What a watch asks (SPEC §6.4): the healthy instances of a service, optionally by tag and datacenter. */
+export interface CatalogQueryOptions {
+  tag?: string;
+  dc?: string;
+  /**
+   * Blocking query: answer only once the result's index moves past this one (or `waitMs`
+   * passes). 0 or absent answers at once.
+   */
+  index?: number;
+  waitMs?: number;
+  /** Aborts a blocking query (the watch is stopping). */
+  signal?: AbortSignal;
+}
+
+export interface CatalogResult {
+  instances: ServiceInstance[];
+  /** The backend's index of this result (Consul's `X-Consul-Index`), for the next blocking query. */
+  index: number;
+}
+
+/**
+ * The read side of discovery, for watches. Unlike ServiceRegistry, a failed query is
+ * thrown (rejected): the watch decides how to retry and when to log.
+ */
+export interface ServiceCatalog {
+  healthyInstances(service: string, options?: CatalogQueryOptions): Promise<CatalogResult>;
+}
+
+/** A backend: both sides. */
+export interface Discovery extends ServiceRegistry, ServiceCatalog {
+  /** `consul` or `local`, for logs and status. */
+  readonly kind: 'consul' | 'local';
+}
