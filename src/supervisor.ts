@@ -162,12 +162,14 @@ export class Supervisor {
       this.log.error(`consul: ${this.startupError}`);
       discovery = new LocalCatalog();
     }
-    const advertised = serviceDefinitions(this.config.jobs, hostname(), networkInterfaces());
-    for (const { job, error } of advertised.errors) {
-      this.log.error({ job }, `job ${job} cannot be registered: ${error.message}`);
+    if (this.config.jobs.some((j) => j.port !== undefined)) {
+      const advertised = serviceDefinitions(this.config.jobs, hostname(), networkInterfaces());
+      for (const { job, error } of advertised.errors) {
+        this.log.error({ job }, `job ${job} cannot be registered: ${error.message}`);
+      }
+      for (const [name, def] of advertised.services) this.baseEnv[ipEnvName(name)] = def.address;
+      this.bus.observe(new Registrar(discovery, advertised.services).observe);
     }
-    for (const [name, def] of advertised.services) this.baseEnv[ipEnvName(name)] = def.address;
-    if (advertised.services.size > 0) this.bus.observe(new Registrar(discovery, advertised.services).observe);
     for (const w of this.config.watches) {
       this.watches.set(w.name, new Watch(w, discovery, (code, source) => this.bus.publish(code, source), this.log));
     }
