@@ -81,8 +81,23 @@ export interface ServiceCatalog {
   healthyInstances(service: string, options?: CatalogQueryOptions): Promise<CatalogResult>;
 }
 
+/** One service this pidpilot registers, as the status API shows it. */
+export interface RegisteredService {
+  id: string;
+  name: string;
+  address: string;
+  port: number;
+  tags: string[];
+  /** In the catalog/agent now (false while waiting to be sent, or in maintenance). */
+  registered: boolean;
+  /** The check's status as last set (or sent, for Consul); `unknown` before any. */
+  status: CheckStatus | 'unknown';
+}
+
 /** A backend: both sides. */
 export interface Discovery extends ServiceRegistry, ServiceCatalog {
   /** `consul` or `local`, for logs and status. */
   readonly kind: 'consul' | 'local';
+  /** The services registered through this backend (not other nodes'), for the status API. */
+  services(): RegisteredService[];
 }

@@ -14,7 +14,7 @@
  * - A request the agent rejects as malformed (other 4xx) is logged and dropped.
  */
 import type { SupervisorLogger as Logger } from '../../log/logger.js';
-import type { CatalogQueryOptions, CatalogResult, CheckStatus, Discovery, ServiceDefinition } from '../types.js';
+import type { CatalogQueryOptions, CatalogResult, CheckStatus, Discovery, RegisteredService, ServiceDefinition } from '../types.js';
 import { ConsulApi, ConsulCallError } from './api.js';
 import type { ConsulSettings } from './settings.js';
 
@@ -29,12 +29,14 @@ interface ServiceState {
   inAgent: boolean;
   /** A status to send, if any: only the latest is kept. */
   pending: { status: CheckStatus; output: string } | null;
+  /** The last status the agent accepted. */
+  sent: CheckStatus | null;
 }
 
 export class ConsulRegistry implements Discovery {
   readonly kind = 'consul' as const;
   private readonly api: ConsulApi;
-  private readonly services = new Map<string, ServiceState>();
+  private readonly states = new Map<string, ServiceState>();
   /** Service IDs to remove from the agent. */
   private readonly deregistrations = new Set<string>();
   private maintenance = false;
@@ -59,12 +61,12 @@ export class ConsulRegistry implements Discovery {
     if (this.closed) return;
     this.deregistrations.delete(service.id);
     const wanted = !this.maintenance;
-    this.services.set(service.id, { def: service, wanted, inAgent: false, pending: null });
+    this.states.set(service.id, { def: service, wanted, inAgent: false, pending: null, sent: null });
     this.kick();
   }
 
   heartbeat(serviceId: string, status: CheckStatus, output = ''): void {
-    const s = this.services.get(serviceId);
+    const s = this.states.get(serviceId);
     if (!s || this.closed || this.maintenance) return;
     if (!s.wanted) {
       // Back after maintenance: register again, with the status this heartbeat brings.
@@ -77,7 +79,7 @@ export class ConsulRegistry implements Discovery {
   }
 
   deregister(serviceId: string): void {
-    this.services.delete(serviceId);
+    this.states.delete(serviceId);
     this.deregistrations.add(serviceId);
     this.kick();
   }
@@ -86,7 +88,7 @@ export class ConsulRegistry implements Discovery {
     if (on === this.maintenance) return false;
     this.maintenance = on;
     if (on) {
-      for (const s of this.services.values()) {
+      for (const s of this.states.values()) {
         s.wanted = false;
         s.inAgent = false;
         s.pending = null;
@@ -100,8 +102,8 @@ export class ConsulRegistry implements Discovery {
   async close(timeoutMs: number): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      for (const id of this.services.keys()) this.deregistrations.add(id);
-      this.services.clear();
+      for (const id of this.states.keys()) this.deregistrations.add(id);
+      this.states.clear();
       // Shutdown does not wait out a backoff: one try now, bounded by timeoutMs.
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
@@ -118,6 +120,18 @@ export class ConsulRegistry implements Discovery {
     await this.api.destroy();
   }
 
+  services(): RegisteredService[] {
+    return [...this.states.values()].map(({ def, inAgent, sent }) => ({
+      id: def.id,
+      name: def.name,
+      address: def.address,
+      port: def.port,
+      tags: [...def.tags],
+      registered: inAgent,
+      status: inAgent && sent !== null ? sent : 'unknown',
+    }));
+  }
+
   healthyInstances(service: string, options?: CatalogQueryOptions): Promise<CatalogResult> {
     return this.api.healthyInstances(service, options);
   }
@@ -132,7 +146,7 @@ export class ConsulRegistry implements Discovery {
 
   private hasWork(): boolean {
     if (this.deregistrations.size > 0) return true;
-    for (const s of this.services.values()) if (s.wanted && (!s.inAgent || s.pending)) return true;
+    for (const s of this.states.values()) if (s.wanted && (!s.inAgent || s.pending)) return true;
     return false;
   }
 
@@ -167,13 +181,16 @@ export class ConsulRegistry implements Discovery {
       this.deregistrations.delete(dereg);
       return;
     }
-    for (const s of this.services.values()) {
+    for (const s of this.states.values()) {
       if (!s.wanted) continue;
       if (!s.inAgent) {
         // Register with the status we are about to report, so the check never flaps to critical first.
         const status = s.pending?.status ?? s.def.initialStatus;
         await this.api.registerService(s.def, status);
-        if (this.services.get(s.def.id) === s) s.inAgent = true;
+        if (this.states.get(s.def.id) === s) {
+          s.inAgent = true;
+          s.sent = status ?? 'critical'; // Consul's default for a new check
+        }
         return;
       }
       if (s.pending) {
@@ -188,6 +205,7 @@ export class ConsulRegistry implements Discovery {
           }
           throw err;
         }
+        s.sent = update.status;
         if (s.pending === update) s.pending = null;
         return;
       }
@@ -237,10 +255,10 @@ export class ConsulRegistry implements Discovery {
       this.deregistrations.delete(dereg);
       return;
     }
-    for (const s of this.services.values()) {
+    for (const s of this.states.values()) {
       if (!s.wanted) continue;
       if (!s.inAgent) {
-        this.services.delete(s.def.id); // a definition the agent refuses: stop trying it
+        this.states.delete(s.def.id); // a definition the agent refuses: stop trying it
         return;
       }
       if (s.pending) {

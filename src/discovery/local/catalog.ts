@@ -14,6 +14,7 @@ import type {
   CatalogResult,
   CheckStatus,
   Discovery,
+  RegisteredService,
   ServiceDefinition,
   ServiceInstance,
 } from '../types.js';
@@ -27,17 +28,6 @@ interface Entry {
   output: string;
   ttlTimer: NodeJS.Timeout | null;
   reapTimer: NodeJS.Timeout | null;
-}
-
-/** One registered service as the status API shows it. */
-export interface CatalogEntry {
-  id: string;
-  name: string;
-  address: string;
-  port: number;
-  tags: string[];
-  status: CheckStatus;
-  output: string;
 }
 
 export class LocalCatalog implements Discovery {
@@ -98,17 +88,26 @@ export class LocalCatalog implements Discovery {
     return Promise.resolve();
   }
 
-  /** Every registered service with its check, for the status API. */
-  list(): CatalogEntry[] {
-    return [...this.entries.values()].map(({ def, status, output }) => ({
-      id: def.id,
-      name: def.name,
-      address: def.address,
-      port: def.port,
-      tags: [...def.tags],
-      status,
-      output,
-    }));
+  /** Every service registered here, with its check; those removed by maintenance or reaping as not registered. */
+  services(): RegisteredService[] {
+    return [...this.definitions.values()].map((def) => {
+      const entry = this.entries.get(def.id);
+      return {
+        id: def.id,
+        name: def.name,
+        address: def.address,
+        port: def.port,
+        tags: [...def.tags],
+        registered: entry !== undefined,
+        status: entry?.status ?? 'unknown',
+      };
+    });
+  }
+
+  /** The check of a registered service (status and output), for tests and status. */
+  check(serviceId: string): { status: CheckStatus; output: string } | undefined {
+    const e = this.entries.get(serviceId);
+    return e && { status: e.status, output: e.output };
   }
 
   healthyInstances(service: string, options: CatalogQueryOptions = {}): Promise<CatalogResult> {

@@ -61,6 +61,9 @@ describe('ConsulRegistry', () => {
       Meta: { version: '1' },
       EnableTagOverride: true,
     });
+    expect(registry.services()).toEqual([
+      { id: 'web-host', name: 'web', address: '10.1.2.3', port: 8080, tags: ['a', 'b'], registered: true, status: 'passing' },
+    ]);
     const check = agent.checkOf('web-host')!;
     expect(check).toMatchObject({ Status: 'passing', ttlMs: 60_000, deregisterAfterMs: 90_000 });
     registry.heartbeat('web-host', 'critical', 'health check failed');

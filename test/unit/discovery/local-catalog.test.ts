@@ -7,6 +7,8 @@ function def(id: string, fields: Partial<ServiceDefinition> = {}): ServiceDefini
   return { id, name: 'web', address: '10.0.0.1', port: 80, tags: [], meta: {}, enableTagOverride: false, ttlMs: 60_000, ...fields };
 }
 
+const registered = (c: LocalCatalog) => c.services().filter((s) => s.registered);
+
 describe('LocalCatalog', () => {
   let catalog = new LocalCatalog();
   afterEach(() => catalog.close(0));
@@ -19,7 +21,7 @@ describe('LocalCatalog', () => {
     expect((await catalog.healthyInstances('web')).instances.map((i) => i.id)).toEqual(['web-1']);
     catalog.heartbeat('web-1', 'warning');
     expect((await catalog.healthyInstances('web')).instances).toEqual([]); // `passing` filter drops warning
-    expect(catalog.list()[0]).toMatchObject({ id: 'web-1', status: 'warning' });
+    expect(catalog.services()[0]).toMatchObject({ id: 'web-1', status: 'warning', registered: true });
   });
 
   it('initial status passing is healthy at once; tags filter', async () => {
@@ -35,12 +37,13 @@ describe('LocalCatalog', () => {
     catalog = new LocalCatalog();
     catalog.register(def('web-1', { ttlMs: 50, deregisterCriticalServiceAfterMs: 100 }));
     catalog.heartbeat('web-1', 'passing');
-    await waitFor(() => catalog.list()[0]?.status === 'critical');
-    expect(catalog.list()[0]!.output).toMatch(/TTL expired/);
-    await waitFor(() => catalog.list().length === 0);
+    await waitFor(() => catalog.check('web-1')?.status === 'critical');
+    expect(catalog.check('web-1')!.output).toMatch(/TTL expired/);
+    await waitFor(() => catalog.check('web-1') === undefined);
+    expect(catalog.services()).toMatchObject([{ id: 'web-1', registered: false, status: 'unknown' }]);
     // A later heartbeat brings it back (an agent that forgot it gets it re-registered).
     catalog.heartbeat('web-1', 'passing');
-    expect(catalog.list()).toMatchObject([{ id: 'web-1', status: 'passing' }]);
+    expect(catalog.services()).toMatchObject([{ id: 'web-1', status: 'passing', registered: true }]);
   });
 
   it('maintenance removes everything until it ends; then a heartbeat registers again', async () => {
@@ -48,12 +51,12 @@ describe('LocalCatalog', () => {
     catalog.register(def('web-1', { initialStatus: 'passing' }));
     expect(catalog.setMaintenance(true)).toBe(true);
     expect(catalog.setMaintenance(true)).toBe(false);
-    expect(catalog.list()).toEqual([]);
+    expect(registered(catalog)).toEqual([]);
     catalog.heartbeat('web-1', 'passing');
-    expect(catalog.list()).toEqual([]);
+    expect(registered(catalog)).toEqual([]);
     expect(catalog.setMaintenance(false)).toBe(true);
     catalog.heartbeat('web-1', 'passing');
-    expect(catalog.list().map((e) => e.id)).toEqual(['web-1']);
+    expect(registered(catalog).map((e) => e.id)).toEqual(['web-1']);
   });
 
   it('deregister forgets the service for good', () => {
@@ -61,7 +64,7 @@ describe('LocalCatalog', () => {
     catalog.register(def('web-1'));
     catalog.deregister('web-1');
     catalog.heartbeat('web-1', 'passing');
-    expect(catalog.list()).toEqual([]);
+    expect(registered(catalog)).toEqual([]);
   });
 
   it('blocking queries wait for a change past the index, or the wait', async () => {
