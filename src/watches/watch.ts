@@ -87,7 +87,7 @@ export class Watch {
   }
 
   /** One query and what it publishes. Never throws. */
-  async pollOnce(): Promise<void> {
+  private async pollOnce(): Promise<void> {
     let answer;
     try {
       answer = await this.catalog.healthyInstances(this.config.name, {
@@ -139,6 +139,6 @@ export class Watch {
   }
 }
 
-export function errorText(err: unknown): string {
+function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

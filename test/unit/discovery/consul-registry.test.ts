@@ -182,6 +182,8 @@ describe('ConsulRegistry', () => {
     const next = await blocked;
     expect(next.index).toBeGreaterThan(first.index);
     expect(next.instances.map((i) => i.id).sort()).toEqual(['db-1', 'db-3']);
+    // `wait` bounds a query nothing answers: the same index comes back.
+    expect((await registry.healthyInstances('db', { index: next.index, waitMs: 50 })).index).toBe(next.index);
     const ac = new AbortController();
     const aborted = registry.healthyInstances('db', { index: next.index, waitMs: 60_000, signal: ac.signal });
     ac.abort();
