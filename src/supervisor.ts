@@ -159,7 +159,7 @@ export class Supervisor {
       discovery = createDiscovery(this.config, this.log, env);
     } catch (err) {
       this.startupError = err instanceof Error ? err.message : String(err);
-      this.log.error(`consul: ${this.startupError}`);
+      this.log.error(`invalid consul setting: ${this.startupError}`);
       discovery = new LocalCatalog();
     }
     if (this.config.jobs.some((j) => j.port !== undefined)) {

@@ -101,7 +101,8 @@ export class Watch {
       if (this.abort.signal.aborted) return;
       if (!this.failing) {
         this.failing = true;
-        this.log.warn({ watch: this.config.name }, `watch ${this.config.name}: query failed, retrying every ${this.config.interval}ms: ${errorText(err)}`);
+        const acl = (err as { kind?: string }).kind === 'acl' ? ' (the ACL token was rejected: it needs service:read and node:read)' : '';
+        this.log.warn({ watch: this.config.name }, `watch ${this.config.name}: query failed${acl}, retrying every ${this.config.interval}ms: ${errorText(err)}`);
       }
       this.index = 0;
       return;
