@@ -4,7 +4,7 @@
  * configuration without `consul` never pays for loading it.
  */
 import { EventEmitter } from 'node:events';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import type ConsulClient from 'consul';
 import type { CatalogQueryOptions, CatalogResult, CheckStatus, ServiceDefinition, ServiceInstance } from '../types.js';
 import type { ConsulSettings } from './settings.js';
@@ -66,13 +66,16 @@ export class ConsulApi {
 
   constructor(readonly settings: ConsulSettings) {}
 
+  /** The client, loaded with `import()` on first use (node:https too: the default path loads neither). */
   private get(): Promise<ConsulClient> {
-    this.client ??= import('consul').then(({ default: Consul }) => {
+    this.client ??= (async () => {
       const s = this.settings;
+      const { default: Consul } = await import('consul');
       const options: ConstructorParameters<typeof Consul>[0] = { host: s.host, port: s.port, secure: s.secure };
       if (s.token !== undefined) options.defaults = { token: s.token };
       if (s.secure) {
-        this.httpsAgent = new HttpsAgent({
+        const { Agent } = await import('node:https');
+        this.httpsAgent = new Agent({
           keepAlive: true,
           ca: s.tls.ca,
           cert: s.tls.cert,
@@ -83,7 +86,7 @@ export class ConsulApi {
         options.agent = this.httpsAgent;
       }
       return new Consul(options);
-    });
+    })();
     return this.client;
   }
 
