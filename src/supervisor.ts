@@ -20,6 +20,12 @@ import type { SupervisorLogger as Logger } from './log/logger.js';
 import { killAllGroups } from './process/run.js';
 import type { RunRecord } from './process/types.js';
 import { exitStatusOf, pidEnvName } from './jobs/naming.js';
+import { hostname, networkInterfaces } from 'node:os';
+import { createDiscovery } from './discovery/create.js';
+import { LocalCatalog } from './discovery/local/catalog.js';
+import { ipEnvName, Registrar, serviceDefinitions } from './discovery/registrar.js';
+import type { Discovery } from './discovery/types.js';
+import { Watch, WATCH_SOURCE_PREFIX } from './watches/watch.js';
 
 /** A job that is neither waiting for a trigger nor ended. */
 function isActive(state: JobState): boolean {
@@ -37,6 +43,8 @@ export interface SupervisorOptions {
 
 /** After the global stop bound and a SIGKILL of everything, how long to wait for the reaping to be noticed. */
 const AFTER_KILL_GRACE_MS = 500;
+/** Bound on deregistering services at shutdown (within the global stopTimeout). */
+const DEREGISTER_BOUND_MS = 3000;
 
 export class Supervisor {
   readonly bus = new Bus();
@@ -59,6 +67,12 @@ export class Supervisor {
   private keepAlive: NodeJS.Timeout | null = null;
   private quiescenceCheck: NodeJS.Immediate | null = null;
   private deadline: NodeJS.Timeout | null = null;
+  /** Service discovery (SPEC §6): Consul, or the embedded local catalog. */
+  readonly discovery: Discovery;
+  readonly watches = new Map<string, Watch>();
+  private discoveryClosed: Promise<void> = Promise.resolve();
+  /** A setting that keeps pidpilot from starting at all (a bad `consul`), as a config error would. */
+  private startupError: string | null = null;
 
   constructor(
     readonly config: Config,
@@ -76,6 +90,7 @@ export class Supervisor {
     if (this.log.isLevelEnabled('debug')) {
       this.bus.observe((e) => this.log.debug({ seq: e.seq }, `event ${e.code} ${e.source}`));
     }
+    this.discovery = this.startDiscovery(options.env ?? process.env);
     const host = this.jobHost();
     for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, new Job(jobConfig, host));
     this.warnUnknownSources();
@@ -83,10 +98,12 @@ export class Supervisor {
 
   /** Start every job loop, publish `startup`, and resolve with the exit status once everything has ended. */
   run(): Promise<number> {
+    if (this.startupError !== null) return Promise.resolve(2);
     // Pending jobs wait on events that may come from outside (signals); keep the loop alive until the end.
     this.keepAlive = setInterval(() => {}, 1 << 30);
     for (const [name, job] of this.jobs) this.loops.set(name, job.start());
     this.bus.publish('startup', GLOBAL_SOURCE);
+    for (const watch of this.watches.values()) watch.start();
     this.scheduleQuiescenceCheck();
     return this.finished;
   }
@@ -109,6 +126,9 @@ export class Supervisor {
     this.shuttingDown = true;
     this.log.info(`shutting down (${reason})`);
     this.bus.publish('shutdown', GLOBAL_SOURCE);
+    // Watches stop and services leave discovery first, so no traffic goes to jobs about to stop.
+    for (const watch of this.watches.values()) void watch.stop();
+    this.discoveryClosed = this.discovery.close(Math.min(DEREGISTER_BOUND_MS, this.config.stopTimeout));
     this.deadline = setTimeout(() => {
       this.log.warn(`shutdown took longer than stopTimeout (${this.config.stopTimeout}ms): killing what is left`);
       this.forceKill();
@@ -119,7 +139,7 @@ export class Supervisor {
       const before = this.graph.stopAfter(name).map((n) => this.loops.get(n));
       void Promise.all(before).then(() => job.requestStop('shutdown'));
     }
-    void Promise.all(this.loops.values()).then(() => this.end());
+    void Promise.all([...this.loops.values(), this.discoveryClosed]).then(() => this.end());
     return this.finished;
   }
 
@@ -128,6 +148,33 @@ export class Supervisor {
   }
 
   // ---------------------------------------------------------------------------
+
+  /**
+   * The discovery backend, the registration of jobs with `port` (driven by bus events),
+   * `CONTAINERPILOT_{JOB}_IP` for children, and the watches.
+   */
+  private startDiscovery(env: Readonly<Record<string, string | undefined>>): Discovery {
+    let discovery: Discovery;
+    try {
+      discovery = createDiscovery(this.config, this.log, env);
+    } catch (err) {
+      this.startupError = err instanceof Error ? err.message : String(err);
+      this.log.error(`invalid consul setting: ${this.startupError}`);
+      discovery = new LocalCatalog();
+    }
+    if (this.config.jobs.some((j) => j.port !== undefined)) {
+      const advertised = serviceDefinitions(this.config.jobs, hostname(), networkInterfaces());
+      for (const { job, error } of advertised.errors) {
+        this.log.error({ job }, `job ${job} cannot be registered: ${error.message}`);
+      }
+      for (const [name, def] of advertised.services) this.baseEnv[ipEnvName(name)] = def.address;
+      this.bus.observe(new Registrar(discovery, advertised.services).observe);
+    }
+    for (const w of this.config.watches) {
+      this.watches.set(w.name, new Watch(w, discovery, (code, source) => this.bus.publish(code, source), this.log));
+    }
+    return discovery;
+  }
 
   private jobHost(): JobHost {
     return {
@@ -214,8 +261,14 @@ export class Supervisor {
     if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire
     const source = when.source;
     if (source === GLOBAL_SOURCE || (SIGNAL_SOURCES as readonly string[]).includes(source)) return false;
+    // A watch publishes for as long as pidpilot runs.
+    if (this.isWatchSource(source)) return false;
     const sourceJob = source.startsWith('check.') ? source.slice('check.'.length) : source;
     return !this.jobs.has(sourceJob) || dead.has(sourceJob);
+  }
+
+  private isWatchSource(source: string): boolean {
+    return source.startsWith(WATCH_SOURCE_PREFIX) && this.watches.has(source.slice(WATCH_SOURCE_PREFIX.length));
   }
 
   /** A `when.source` nothing can ever publish is almost always a typo: say so at start. */
@@ -226,9 +279,10 @@ export class Supervisor {
       const known =
         source === GLOBAL_SOURCE ||
         (SIGNAL_SOURCES as readonly string[]).includes(source) ||
+        this.isWatchSource(source) ||
         this.jobs.has(source.startsWith('check.') ? source.slice('check.'.length) : source);
       if (!known) {
-        this.log.warn({ job: job.name }, `job ${job.name} waits for "${job.when.code}" from "${source}", which no job, health check or signal publishes: it will never start`);
+        this.log.warn({ job: job.name }, `job ${job.name} waits for "${job.when.code}" from "${source}", which no job, health check, watch or signal publishes: it will never start`);
       }
     }
   }

@@ -52,3 +52,52 @@ export interface ServiceRegistry {
   /** Deregister everything and wait (bounded) for it to be done; for shutdown. */
   close(timeoutMs: number): Promise<void>;
 }
+
+/** What a watch asks (SPEC §6.4): the healthy instances of a service, optionally by tag and datacenter. */
+export interface CatalogQueryOptions {
+  tag?: string;
+  dc?: string;
+  /**
+   * Blocking query: answer only once the result's index moves past this one (or `waitMs`
+   * passes). 0 or absent answers at once.
+   */
+  index?: number;
+  waitMs?: number;
+  /** Aborts a blocking query (the watch is stopping). */
+  signal?: AbortSignal;
+}
+
+export interface CatalogResult {
+  instances: ServiceInstance[];
+  /** The backend's index of this result (Consul's `X-Consul-Index`), for the next blocking query. */
+  index: number;
+}
+
+/**
+ * The read side of discovery, for watches. Unlike ServiceRegistry, a failed query is
+ * thrown (rejected): the watch decides how to retry and when to log.
+ */
+export interface ServiceCatalog {
+  healthyInstances(service: string, options?: CatalogQueryOptions): Promise<CatalogResult>;
+}
+
+/** One service this pidpilot registers, as the status API shows it. */
+export interface RegisteredService {
+  id: string;
+  name: string;
+  address: string;
+  port: number;
+  tags: string[];
+  /** In the catalog/agent now (false while waiting to be sent, or in maintenance). */
+  registered: boolean;
+  /** The check's status as last set (or sent, for Consul); `unknown` before any. */
+  status: CheckStatus | 'unknown';
+}
+
+/** A backend: both sides. */
+export interface Discovery extends ServiceRegistry, ServiceCatalog {
+  /** `consul` or `local`, for logs and status. */
+  readonly kind: 'consul' | 'local';
+  /** The services registered through this backend (not other nodes'), for the status API. */
+  services(): RegisteredService[];
+}

@@ -1,0 +1,16 @@
+/**
+ * The discovery backend for a configuration: Consul when `consul` is configured, else the
+ * embedded local catalog (SPEC §6.3). A bad Consul setting (address, boolean env var,
+ * unreadable certificate) throws an Error whose message says what is wrong.
+ */
+import type { Config } from '../config/types.js';
+import type { SupervisorLogger as Logger } from '../log/logger.js';
+import { ConsulRegistry } from './consul/registry.js';
+import { resolveConsulSettings, type Env } from './consul/settings.js';
+import { LocalCatalog } from './local/catalog.js';
+import type { Discovery } from './types.js';
+
+export function createDiscovery(config: Pick<Config, 'consul'>, log: Logger, env: Env): Discovery {
+  if (config.consul === undefined) return new LocalCatalog();
+  return new ConsulRegistry(resolveConsulSettings(config.consul, env), log);
+}

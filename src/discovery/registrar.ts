@@ -1,0 +1,136 @@
+/**
+ * Registration of jobs (SPEC §6.1), driven only by the bus: jobs know nothing of discovery.
+ *
+ * - A job with `port` is *advertised*: its service definition (ID `<name>-<hostname>`, the
+ *   address its `interfaces` select, port, tags, meta, TTL = `health.ttl`, Consul extras)
+ *   is computed once at start.
+ * - `startup` registers every advertised job that has an `initial_status`; the others are
+ *   registered by their first `healthy` event (a passing check). Every `healthy` sends a TTL
+ *   pass, every `unhealthy` a fail (once registered).
+ * - `stopping` of the job deregisters it; `enterMaintenance` deregisters everything until
+ *   `exitMaintenance` (then the next passing check registers again).
+ *
+ * It is a bus observer: it runs synchronously at publish time, so it only records intent
+ * in the registry, whose methods never block and never throw.
+ */
+import type { JobConfig } from '../config/types.js';
+import type { BusEvent } from '../events/event.js';
+import { GLOBAL_SOURCE } from '../events/event.js';
+import { envNamePart } from '../jobs/naming.js';
+import { selectAddress, type InterfaceList } from './addresses.js';
+import type { ServiceDefinition, ServiceRegistry } from './types.js';
+import { parseGoDuration } from '../config/duration.js';
+
+/** ContainerPilot's TTL notes: the output of a passing update, and of a failing one. */
+const PASS_OUTPUT = 'ok';
+const FAIL_OUTPUT = 'health check failed';
+
+/** `CONTAINERPILOT_{JOB}_IP`. */
+export function ipEnvName(job: string): string {
+  return `CONTAINERPILOT_${envNamePart(job)}_IP`;
+}
+
+export interface AdvertisedJobs {
+  /** By job name. */
+  services: Map<string, ServiceDefinition>;
+  /** Jobs with `port` whose address could not be chosen, with why. */
+  errors: Array<{ job: string; error: Error }>;
+}
+
+/** The service definitions of every job with a `port`. */
+export function serviceDefinitions(jobs: readonly JobConfig[], hostname: string, interfaces: InterfaceList): AdvertisedJobs {
+  const services = new Map<string, ServiceDefinition>();
+  const errors: AdvertisedJobs['errors'] = [];
+  for (const job of jobs) {
+    if (job.port === undefined) continue;
+    const address = selectAddress(job.interfaces, interfaces);
+    if (address instanceof Error) {
+      errors.push({ job: job.name, error: address });
+      continue;
+    }
+    const def: ServiceDefinition = {
+      id: `${job.name}-${hostname}`,
+      name: job.name,
+      address,
+      port: job.port,
+      tags: [...job.tags],
+      meta: { ...job.meta },
+      enableTagOverride: job.consul.enableTagOverride,
+      // Validation requires `health` with `port`; a TTL of its interval is the fallback if not.
+      ttlMs: job.health?.ttl ?? job.health?.interval ?? 10_000,
+    };
+    const dereg = job.consul.deregisterCriticalServiceAfter;
+    if (dereg !== undefined) {
+      const r = parseGoDuration(dereg);
+      if (r.ok) def.deregisterCriticalServiceAfterMs = r.ms;
+    }
+    if (job.initialStatus !== undefined) def.initialStatus = job.initialStatus;
+    services.set(job.name, def);
+  }
+  return { services, errors };
+}
+
+export class Registrar {
+  /** Jobs this side believes registered (the registry re-registers on its own if the agent forgot). */
+  private readonly registered = new Set<string>();
+  private maintenance = false;
+  private closing = false;
+
+  constructor(
+    private readonly registry: ServiceRegistry,
+    private readonly services: ReadonlyMap<string, ServiceDefinition>,
+  ) {}
+
+  /** The bus observer. Cheap: a map lookup for most events. */
+  readonly observe = (event: BusEvent): void => {
+    if (event.source === GLOBAL_SOURCE) return this.onGlobal(event.code);
+    const def = this.services.get(event.source);
+    if (!def || this.closing) return;
+    switch (event.code) {
+      case 'healthy':
+        if (this.maintenance) return;
+        if (!this.registered.has(def.name)) {
+          this.registered.add(def.name);
+          // Registered by a passing check: the check starts out passing.
+          this.registry.register({ ...def, initialStatus: 'passing' });
+        }
+        this.registry.heartbeat(def.id, 'passing', PASS_OUTPUT);
+        return;
+      case 'unhealthy':
+        if (this.registered.has(def.name)) this.registry.heartbeat(def.id, 'critical', FAIL_OUTPUT);
+        return;
+      case 'stopping':
+        if (this.registered.delete(def.name)) this.registry.deregister(def.id);
+        return;
+      default:
+        return;
+    }
+  };
+
+  private onGlobal(code: BusEvent['code']): void {
+    switch (code) {
+      case 'startup':
+        for (const def of this.services.values()) {
+          if (def.initialStatus === undefined || this.registered.has(def.name)) continue;
+          this.registered.add(def.name);
+          this.registry.register(def);
+        }
+        return;
+      case 'enterMaintenance':
+        this.maintenance = true;
+        this.registered.clear();
+        this.registry.setMaintenance(true);
+        return;
+      case 'exitMaintenance':
+        this.maintenance = false;
+        this.registry.setMaintenance(false);
+        return;
+      case 'shutdown':
+        // The supervisor closes the registry (deregistering everything); nothing registers after this.
+        this.closing = true;
+        return;
+      default:
+        return;
+    }
+  }
+}
