@@ -48,6 +48,8 @@ export class Supervisor {
   private readonly baseEnv: Record<string, string>;
   /** CONTAINERPILOT_{JOB}_PID of every job whose process is running. */
   private readonly pidEnv = new Map<string, string>();
+  /** For each job, the jobs that list it in `dependsOn`. */
+  private readonly dependents = new Map<string, Job[]>();
 
   private shuttingDown = false;
   /** Each job's state as last reported, and how many are neither pending nor ended. */
@@ -78,6 +80,13 @@ export class Supervisor {
     }
     const host = this.jobHost();
     for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, new Job(jobConfig, host));
+    for (const job of this.jobs.values()) {
+      for (const dep of job.config.dependsOn) {
+        const list = this.dependents.get(dep.job) ?? [];
+        list.push(job);
+        this.dependents.set(dep.job, list);
+      }
+    }
     this.warnUnknownSources();
   }
 
@@ -146,15 +155,26 @@ export class Supervisor {
       },
       runEnded: (job, record) => this.onRunEnded(job, record),
       stateChanged: (job) => this.onStateChanged(job),
+      readyChanged: (job) => this.notifyDependents(job),
       waitForHooks: (hooks, afterSeq, timeoutMs) => this.waitForHooks(hooks, afterSeq, timeoutMs),
       preStopHooks: (name) => this.graph.preStopHooks(name),
     };
   }
 
-  private childEnv(_job: JobConfig): Record<string, string> {
-    const env = { ...this.baseEnv };
+  private childEnv(job: JobConfig): Record<string, string> {
+    // The job's own `env` wins over pidpilot's environment, not over the variables pidpilot sets.
+    const env: Record<string, string> = { ...this.baseEnv, ...job.env, CONTAINERPILOT_PID: this.baseEnv.CONTAINERPILOT_PID! };
     for (const [k, v] of this.pidEnv) env[k] = v;
     return env;
+  }
+
+  /** Hands each dependent of `job` its snapshot now, so no state it passes through is missed. */
+  private notifyDependents(job: Job): void {
+    const dependents = this.dependents.get(job.name);
+    if (!dependents) return;
+    const snap = job.snapshot();
+    const view = { state: snap.state, ready: snap.ready, hasSetup: job.config.setup.length > 0 };
+    for (const dependent of dependents) dependent.dependencyChanged(job.name, view);
   }
 
   private onRunEnded(job: Job, record: RunRecord): void {
@@ -167,6 +187,7 @@ export class Supervisor {
     const before = this.lastStates.get(job.name) ?? 'pending';
     this.lastStates.set(job.name, state);
     this.activeJobs += Number(isActive(state)) - Number(isActive(before));
+    this.notifyDependents(job);
     if (isTerminal(state) && job.name === this.config.main && !this.shuttingDown) {
       const last = job.snapshot().lastRun;
       this.exitStatus = last ? exitStatusOf(last) : 1;
@@ -182,7 +203,15 @@ export class Supervisor {
     if (this.shuttingDown || this.quiescenceCheck !== null) return;
     this.quiescenceCheck = setImmediate(() => {
       this.quiescenceCheck = null;
-      if (!this.shuttingDown && this.nothingLeftToDo()) void this.shutdown('every job has completed');
+      if (this.shuttingDown || !this.nothingLeftToDo()) return;
+      const main = this.config.main === undefined ? undefined : this.jobs.get(this.config.main);
+      if (main && !isTerminal(main.currentState)) {
+        // The main job can no longer start: that is a failure of what pidpilot was asked to do.
+        this.log.error(`main job ${main.name} can no longer start: what it waits for cannot happen any more`);
+        this.exitStatus = 1;
+        return void this.shutdown(`main job ${main.name} cannot start`);
+      }
+      void this.shutdown('every job has completed');
     });
   }
 
@@ -206,9 +235,13 @@ export class Supervisor {
     return dead.size === this.jobs.size;
   }
 
-  /** Pending, idle, and its trigger can only come from a source in `dead` (or from nowhere). */
+  /**
+   * Pending, idle, and what it waits for can only come from jobs in `dead` (or from
+   * nowhere): a dependency that is dead and not met, or a trigger whose source is dead.
+   */
   private waitsOnlyOn(job: Job, dead: ReadonlySet<string>): boolean {
     if (job.currentState !== 'pending' || !job.idle) return false;
+    if (job.unmetDependencies().some((d) => dead.has(d))) return true;
     const when = job.config.when;
     if (when.kind !== 'event') return false;
     if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire

@@ -4,7 +4,7 @@
  * `stopAfter(job)` lists the jobs that must have stopped before `job` is stopped:
  * - a pre-stop/post-stop hook (a job whose `when` waits for another job's
  *   `stopping`/`stopped`) stops after the job it hooks, so it can still run;
- * - (dependsOn, a later extension) a dependency stops after its dependents.
+ * - a dependency (`dependsOn`) stops after its dependents (Batect's teardown).
  * Edges that would form a cycle are dropped (reported by `cycles`), so teardown can
  * never deadlock; the global stop bound still applies.
  */
@@ -33,6 +33,12 @@ export function buildTeardownGraph(jobs: readonly JobConfig[]): TeardownGraph {
     if (job.when.source === job.name) continue;
     edges.get(job.name)!.push(job.when.source);
     if (job.when.code === 'stopping') preStop.get(job.when.source)!.push(job.name);
+  }
+  for (const job of jobs) {
+    for (const dep of job.dependsOn) {
+      const after = edges.get(dep.job);
+      if (after && !after.includes(job.name)) after.push(job.name);
+    }
   }
 
   const cycles = breakCycles(edges);
