@@ -189,8 +189,11 @@ export class Supervisor {
     this.activeJobs += Number(isActive(state)) - Number(isActive(before));
     this.notifyDependents(job);
     if (isTerminal(state) && job.name === this.config.main && !this.shuttingDown) {
-      const last = job.snapshot().lastRun;
-      this.exitStatus = last ? exitStatusOf(last) : 1;
+      const snap = job.snapshot();
+      const last = snap.lastRun;
+      // A run ended by a setup failure was stopped by pidpilot: its status says nothing, the failure does.
+      this.exitStatus = last && !(state === 'failed' && last.outcome === 'aborted') ? exitStatusOf(last) : 1;
+      if (state === 'failed') this.log.error(`main job ${job.name} failed: ${snap.reason ?? 'unknown reason'}`);
       void this.shutdown(`main job ${job.name} ${state}`);
       return;
     }

@@ -76,3 +76,31 @@ function breakCycles(edges: Map<string, string[]>): string[][] {
   for (const node of edges.keys()) if (!state.has(node)) visit(node);
   return cycles;
 }
+
+/** The job a `when.source` refers to (`check.x` is published for job x), if it names one. */
+export function sourceJob(source: string, names: ReadonlySet<string>): string | undefined {
+  const name = source.startsWith('check.') ? source.slice('check.'.length) : source;
+  return names.has(name) ? name : undefined;
+}
+
+/**
+ * Run mode (SPEC §11): `target` and exactly the jobs it needs, transitively through
+ * `dependsOn` and `when` sources, in the order of the file.
+ */
+export function jobsNeededBy(jobs: readonly JobConfig[], target: string): JobConfig[] {
+  const names = new Set(jobs.map((j) => j.name));
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  const needed = new Set<string>();
+  const visit = (name: string): void => {
+    const job = byName.get(name);
+    if (!job || needed.has(name)) return;
+    needed.add(name);
+    for (const dep of job.dependsOn) visit(dep.job);
+    if (job.when.kind === 'event') {
+      const source = sourceJob(job.when.source, names);
+      if (source !== undefined) visit(source);
+    }
+  };
+  visit(target);
+  return jobs.filter((j) => needed.has(j.name));
+}

@@ -65,8 +65,19 @@ export function httpCheck(check: HttpCheckConfig, timeoutMs: number): BuiltinChe
 export function tcpCheck(check: TcpCheckConfig, timeoutMs: number): BuiltinCheck {
   return bounded(timeoutMs, (done) => {
     const socket = connect({ host: check.host, port: check.port });
-    socket.on('connect', () => done({ outcome: 'succeeded' }));
+    let connected = false;
+    socket.on('connect', () => {
+      connected = true;
+      done({ outcome: 'succeeded' });
+    });
     socket.on('error', (err) => done({ outcome: 'failed', reason: errorText(err) }));
-    return () => socket.destroy();
+    return () => {
+      if (!connected) return void socket.destroy();
+      // Close politely: read and drop what the server says (a greeting), send FIN. Destroying
+      // with unread data would reset the connection, which some servers log as an error.
+      socket.resume();
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
   });
 }
