@@ -173,7 +173,7 @@ export class Supervisor {
     const dependents = this.dependents.get(job.name);
     if (!dependents) return;
     const snap = job.snapshot();
-    const view = { state: snap.state, ready: snap.ready, hasSetup: job.config.setup.length > 0 };
+    const view = { state: snap.state, ready: snap.ready, hasSetup: job.config.setup.length > 0, lastRunSucceeded: snap.lastRun?.outcome === 'succeeded' };
     for (const dependent of dependents) dependent.dependencyChanged(job.name, view);
   }
 

@@ -21,6 +21,8 @@ export interface DependencyView {
   ready: boolean;
   /** The dependency has `setup` commands (then `started` also waits for them). */
   hasSetup: boolean;
+  /** Its last run exited 0 (a one-shot started by `each`, or between interval runs, waits in `pending`). */
+  lastRunSucceeded: boolean;
 }
 
 const LIVE: ReadonlySet<JobState> = new Set(['running', 'healthy', 'unhealthy', 'maintenance']);
@@ -29,8 +31,9 @@ export function judgeDependency(condition: DependencyCondition, dep: DependencyV
   if (dep.state === 'failed') return 'failed';
   switch (condition) {
     case 'succeeded':
-      // `completed` means no more starts and the last run succeeded.
-      if (dep.state === 'completed') return 'met';
+      // `completed` means no more starts and the last run succeeded; a job that may run again
+      // (`each`, interval) has succeeded once its last run did.
+      if (dep.state === 'completed' || (dep.state === 'pending' && dep.lastRunSucceeded)) return 'met';
       break;
     case 'healthy':
       if (dep.ready) return 'met';
