@@ -378,7 +378,7 @@ export class Job {
     this.setReady(false);
 
     if (this.state === 'stopping') return this.finishStop();
-    if (this.stopReason !== null) return this.end('stopped', this.stopReason); // a hook finishing during teardown
+    if (this.stopReason !== null) return this.finishStop(); // a hook finishing during teardown
 
     if (this.config.when.kind === 'interval') {
       if (this.intervalRunsRemain <= 0) return this.finish(record);
@@ -560,6 +560,8 @@ export class Job {
   private failAndStop(reason: string): void {
     this.failAfterStop = reason;
     this.onStop(reason);
+    // A stop hook's run is otherwise left to finish by onStop: this one has failed.
+    if (isStopHook(this.config) && this.run !== null) void this.run.stop(this.config.stopTimeout, reason);
   }
 
   private stopSetup(): void {

@@ -159,6 +159,39 @@ describe('failure propagation', () => {
   });
 });
 
+describe('the supervisor’s “nothing left to run” check', () => {
+  it('a job pending on a dependency that can still start keeps the supervisor alive', async () => {
+    const h = harness(
+      config([
+        job('dep', { exec: sh('echo dep-ran'), when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' }, restarts: 0 }),
+        job('app', { exec: sh('echo app-ran'), dependsOn: [dep('dep', 'succeeded')] }),
+        job('quick', { exec: sh('exit 0') }),
+      ]),
+    );
+    const status = h.run();
+    await h.waitFor('stopped', 'quick');
+    // Everything else is pending; dep can still be triggered by SIGHUP, so pidpilot waits.
+    h.supervisor.signalEvent('SIGHUP');
+    await h.waitFor('stopped', 'app');
+    expect(h.supervisor.job('app')!.snapshot()).toMatchObject({ state: 'completed', runs: 1 });
+    await h.supervisor.shutdown('test');
+    expect(await status).toBe(0);
+  });
+
+  it('a job pending on a dependency that can never start does not', async () => {
+    const h = harness(
+      config([
+        job('first', { exec: sh('exit 0') }),
+        job('dep', { exec: sh('exit 0'), when: { kind: 'event', source: 'first', code: 'exitFailed', mode: 'once' } }),
+        job('app', { exec: sh('echo app-ran'), dependsOn: [dep('dep', 'succeeded')] }),
+      ]),
+    );
+    expect(await h.run()).toBe(0);
+    expect(h.supervisor.job('app')!.snapshot()).toMatchObject({ state: 'stopped', runs: 0 });
+    expect(h.sink.text).toMatch(/shutting down \(every job has completed\)/);
+  });
+});
+
 describe('ordered teardown', () => {
   it('diamond: a job stops only after every job depending on it has stopped; independent ones concurrently', async () => {
     // web -> (api, worker) -> db
@@ -202,6 +235,34 @@ describe('ordered teardown', () => {
     const h = harness(config([job('db', { exec: sh('exit 1') }), job('test', { exec: sh('exit 0'), dependsOn: [dep('db', 'succeeded')] })], { main: 'test' }));
     expect(await h.run()).toBe(1);
     expect(h.supervisor.job('test')!.snapshot()).toMatchObject({ state: 'failed', reason: 'dependency "db" failed' });
+  });
+});
+
+describe('user', () => {
+  it.skipIf(process.getuid?.() !== 0)('an unknown user makes the run errored and the job failed', async () => {
+    const h = harness(config([job('a', { exec: sh('exit 0'), user: { name: 'no-such-user-xyz' } })]));
+    expect(await h.run()).toBe(0);
+    const a = h.supervisor.job('a')!.snapshot();
+    expect(a.state).toBe('failed');
+    expect(a.lastRun).toMatchObject({ outcome: 'errored', reason: 'EINVAL: unknown user "no-such-user-xyz" (not in /etc/passwd or /etc/group)' });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a job, its setup and its health check run as the user', async () => {
+    const h = harness(
+      config([
+        job('a', {
+          exec: sh('echo "exec-uid=$(id -u)"; exec sleep 60'),
+          user: { name: 'nobody' },
+          health: { ...passing, exec: sh('test "$(id -u)" = 65534') },
+          setup: [sh('echo "setup-uid=$(id -u)"')],
+        }),
+      ]),
+    );
+    void h.run();
+    await h.waitFor('ready', 'a');
+    expect(h.sink.text).toMatch(/exec-uid=65534/);
+    expect(h.sink.text).toMatch(/setup-uid=65534/);
+    await h.supervisor.shutdown('test');
   });
 });
 
