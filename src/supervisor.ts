@@ -73,7 +73,7 @@ export class Supervisor {
     this.baseEnv.CONTAINERPILOT_PID = String(process.pid);
     this.graph = buildTeardownGraph(config.jobs);
     for (const cycle of this.graph.cycles) {
-      this.log.warn(`stop hooks form a cycle (${cycle.join(' -> ')}); that edge is ignored when ordering shutdown`);
+      this.log.warn(`stop hooks and dependencies form a cycle (${cycle.join(' -> ')}); that edge is ignored when ordering shutdown`);
     }
     if (this.log.isLevelEnabled('debug')) {
       this.bus.observe((e) => this.log.debug({ seq: e.seq }, `event ${e.code} ${e.source}`));
@@ -208,8 +208,9 @@ export class Supervisor {
       this.quiescenceCheck = null;
       if (this.shuttingDown || !this.nothingLeftToDo()) return;
       const main = this.config.main === undefined ? undefined : this.jobs.get(this.config.main);
-      if (main && !isTerminal(main.currentState)) {
-        // The main job can no longer start: that is a failure of what pidpilot was asked to do.
+      if (main && !isTerminal(main.currentState) && main.snapshot().runs === 0) {
+        // The main job never ran and never will: a failure of what pidpilot was asked to do.
+        // (One that ran and waits for another trigger keeps its last run's status.)
         this.log.error(`main job ${main.name} can no longer start: what it waits for cannot happen any more`);
         this.exitStatus = 1;
         return void this.shutdown(`main job ${main.name} cannot start`);

@@ -279,3 +279,13 @@ describe('workdir and env', () => {
     expect(h.supervisor.job('a')!.snapshot().lastRun).toMatchObject({ outcome: 'errored' });
   });
 });
+
+describe('the main job that can never start', () => {
+  it('exits 1 when the main job waits for something that can no longer happen', async () => {
+    const h = harness(
+      config([job('first', { exec: sh('exit 0') }), job('app', { exec: sh('exit 0'), when: { kind: 'event', source: 'first', code: 'exitFailed', mode: 'once' } })], { main: 'app' }),
+    );
+    expect(await h.run()).toBe(1);
+    expect(h.sink.text).toMatch(/main job app can no longer start/);
+  });
+});
