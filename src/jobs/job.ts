@@ -195,6 +195,7 @@ export class Job {
       restarts: this.restarts,
       startedAt: this.runStartedAt,
       lastRun: this.records.at(-1) ?? null,
+      dependencies: this.config.dependsOn.map((d) => ({ ...d, met: this.dependencies.get(d.job) === 'met' })),
     };
   }
 

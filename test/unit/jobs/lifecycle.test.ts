@@ -29,6 +29,10 @@ describe('dependsOn', () => {
     expect(at(t, 'ready:db')).toBeLessThan(at(t, 'ready:app'));
     expect(at(t, 'exitSuccess:migrate')).toBeLessThan(at(t, 'ready:app'));
     expect(at(t, 'healthy:db')).toBeLessThan(at(t, 'ready:app'));
+    expect(h.supervisor.job('app')!.snapshot().dependencies).toEqual([
+      { job: 'db', condition: 'healthy', met: true },
+      { job: 'migrate', condition: 'succeeded', met: true },
+    ]);
     expect(await h.supervisor.shutdown('test')).toBe(0);
   });
 
