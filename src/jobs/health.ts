@@ -4,8 +4,7 @@
  * its result into the same `exitSuccess`/`exitFailed` events of `check.<job>` that an
  * `exec` check publishes.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { HttpCheckConfig, TcpCheckConfig } from '../config/types.js';
 
@@ -44,20 +43,38 @@ function errorText(err: unknown): string {
   return e?.code ? `${e.code}: ${e.message}` : String(err);
 }
 
+/**
+ * node:http/https are loaded on the first HTTP check, not at start-up: most configurations
+ * have none, and loading them (TLS included) would add to every pidpilot start.
+ */
+async function requestFor(protocol: string): Promise<typeof import('node:http').request> {
+  return protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
+}
+
 /** An HTTP(S) request: 2xx/3xx passes (or exactly `expectStatus`). The body is read and dropped. */
 export function httpCheck(check: HttpCheckConfig, timeoutMs: number): BuiltinCheck {
   return bounded(timeoutMs, (done) => {
     const url = new URL(check.url);
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(url, { method: check.method, agent: false, headers: { 'user-agent': 'pidpilot-health' } }, (res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      const passed = check.expectStatus !== undefined ? status === check.expectStatus : status >= 200 && status < 400;
-      done(passed ? { outcome: 'succeeded' } : { outcome: 'failed', reason: `HTTP status ${status}` });
-    });
-    req.on('error', (err) => done({ outcome: 'failed', reason: errorText(err) }));
-    req.end();
-    return () => req.destroy();
+    let req: ClientRequest | undefined;
+    let abandoned = false;
+    requestFor(url.protocol).then(
+      (request) => {
+        if (abandoned) return;
+        req = request(url, { method: check.method, agent: false, headers: { 'user-agent': 'pidpilot-health' } }, (res) => {
+          const status = res.statusCode ?? 0;
+          res.resume();
+          const passed = check.expectStatus !== undefined ? status === check.expectStatus : status >= 200 && status < 400;
+          done(passed ? { outcome: 'succeeded' } : { outcome: 'failed', reason: `HTTP status ${status}` });
+        });
+        req.on('error', (err) => done({ outcome: 'failed', reason: errorText(err) }));
+        req.end();
+      },
+      (err: unknown) => done({ outcome: 'errored', reason: errorText(err) }),
+    );
+    return () => {
+      abandoned = true;
+      req?.destroy();
+    };
   });
 }
 
