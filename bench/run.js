@@ -5,13 +5,15 @@
 // never assertions: the exit status is 0 even when one is missed (1 only if a benchmark
 // could not run at all).
 //
-//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm]
+//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm,graph]
 //
 // How each figure is measured is written at the top of its workload file:
 //   bench/workloads/chain.js    (1) chain hop, ms per hop          baseline spawn-chain.js
 //   bench/workloads/relay.js    (2) log relay, lines/s             baseline cat > /dev/null
 //   bench/workloads/idle.js     (3) RSS with 100 idle jobs, (5) SIGTERM → exit
 //   bench/workloads/startup.js  (4) exec → first job running       baseline node -e 0
+//   bench/workloads/graph.js    (6) pidpilot run → target running in a 20-job dependsOn graph
+//                                   next to the sum of the jobs' own times (serial) and the critical path
 // Columns: "median [best of N]" — best is the lowest time/memory, the highest rate.
 // ratio = pidpilot median / baseline median. met? compares the median with the target.
 //
@@ -26,6 +28,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BIN, NODE_FLAGS, ROOT, STRIPPED_ENV, cleanup, table } from './lib.js';
 import { chainHop } from './workloads/chain.js';
+import { dependencyGraph } from './workloads/graph.js';
 import { idleRss, sigterm } from './workloads/idle.js';
 import { LINES, logRelay } from './workloads/relay.js';
 import { startup } from './workloads/startup.js';
@@ -36,7 +39,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const RUNS = Number(opt('runs', 5));
-const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm').split(','));
+const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm,graph').split(','));
 
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
@@ -157,6 +160,17 @@ await section('startup', async () => {
 await section('sigterm', async () => {
   const r = await sigterm({ runs: RUNS });
   row('SIGTERM → exit, 10 jobs', r, ms, null, { value: 100, label: '≤ 100 ms' }, { baseLabel: 'CP 3.8: up to 5 s stopTimeout' });
+});
+
+await section('graph', async () => {
+  const r = await dependencyGraph({ runs: RUNS });
+  row(`run → target running, ${r.jobs}-job dependsOn graph`, r.graph, ms, r.sum, null, { baseLabel: "(sum of the jobs' own times)" });
+  row('  critical path: 5 jobs one after the other', r.critical, ms, null, null);
+  row('  control: run → target, no dependencies', r.control, ms, null, null);
+  notes.push(
+    `graph: pidpilot run → target ${f(r.graph.median, 0)} ms; the 19 jobs it needs take ${f(r.sum.median, 0)} ms one after the other (sum of their own times) and ${f(r.critical.median, 0)} ms along the critical path; ` +
+      `pidpilot's own start-up to a dependency-free target is ${f(r.control.median, 0)} ms, so scheduling the graph costs ≈ ${f(r.graph.median - r.control.median - r.critical.median, 0)} ms over the critical path.`,
+  );
 });
 
 console.log(table(['benchmark', `pidpilot median [best]`, 'baseline (median)', 'ratio', 'target', 'met?'], rows));

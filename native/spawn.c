@@ -22,7 +22,8 @@
  *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it.
  *
  * JS interface (see src/process/native.ts):
- *   spawn(candidates, argv, env, cwd|null, stdoutMode, stderrMode, onExit(code, signal))
+ *   spawn(candidates, argv, env, cwd|null, stdoutMode, stderrMode, onExit(code, signal), ids?)
+ *     ids: [uid, gid, ...supplementary gids] to run as (setgroups/setgid/setuid in the child).
  *     -> { pid, stdout: fd|-1, stderr: fd|-1 }
  *     modes: 0 inherit, 1 pipe, 2 ignore. onExit gets (code, 0) or (-1, signal), or
  *     (-1, 0) if the status was lost (someone else reaped the child).
@@ -57,8 +58,11 @@
 enum { MODE_INHERIT = 0, MODE_PIPE = 1, MODE_IGNORE = 2 };
 
 /* Where a spawn failed; the names are part of the JS interface. */
-enum { ST_NONE, ST_SETSID, ST_PDEATHSIG, ST_CHDIR, ST_STDIO, ST_EXEC };
-static const char *const stage_names[] = {"none", "setsid", "pdeathsig", "chdir", "stdio", "exec"};
+enum { ST_NONE, ST_SETSID, ST_PDEATHSIG, ST_CHDIR, ST_STDIO, ST_EXEC, ST_USER };
+static const char *const stage_names[] = {"none", "setsid", "pdeathsig", "chdir", "stdio", "exec", "user"};
+
+/* Supplementary groups a job's user may have (NGROUPS_MAX is larger, real users have a few). */
+#define MAX_GROUPS 256
 
 /* The child runs only thin syscall wrappers; 64 KiB is far more than it needs. */
 #define CHILD_STACK_SIZE (64 * 1024)
@@ -70,6 +74,11 @@ typedef struct {
   char **argv;
   char **envp;
   const char *cwd;  /* NULL: stay in ours */
+  int set_ids;      /* run as uid/gid with `groups` (the job's `user`) */
+  uid_t uid;
+  gid_t gid;
+  size_t ngroups;
+  gid_t groups[MAX_GROUPS];
   int fd_in;        /* /dev/null */
   int fd_out;       /* -1: inherit our fd 1 */
   int fd_err;       /* -1: inherit our fd 2 */
@@ -108,6 +117,14 @@ static int child_main(void *p) {
 
   /* Own session and process group, so the whole group can be signalled as one. */
   if (setsid() < 0) child_fail(a, ST_SETSID, errno, -1);
+
+  /* The job's user, before the parent-death signal (a credential change clears it). Raw
+   * syscalls: glibc's set*id would signal every thread of the parent whose memory we share. */
+  if (a->set_ids) {
+    if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0) child_fail(a, ST_USER, errno, -1);
+    if (syscall(SYS_setgid, a->gid) < 0) child_fail(a, ST_USER, errno, -1);
+    if (syscall(SYS_setuid, a->uid) < 0) child_fail(a, ST_USER, errno, -1);
+  }
 
   /* If pidpilot dies (even by SIGKILL) the kernel kills its direct children. If it died
    * already, the parent-death signal will never come: give up instead. */
@@ -379,8 +396,8 @@ static void close_fd(int *fd) {
 }
 
 static napi_value js_spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value args[7], result = NULL, v;
+  size_t argc = 8;
+  napi_value args[8], result = NULL, v;
   char **cand = NULL, **argv = NULL, **envp = NULL, *cwd = NULL;
   int devnull = -1, out[2] = {-1, -1}, errp[2] = {-1, -1};
   int32_t mode_out, mode_err;
@@ -413,6 +430,23 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, args[5], &mode_err));
   CHECK(napi_typeof(env, args[6], &t));
   if (t != napi_function) goto napi_failed;
+  /* Optional credentials: [uid, gid, ...supplementary gids]. */
+  if (argc >= 8 && napi_typeof(env, args[7], &t) == napi_ok && t == napi_object) {
+    uint32_t n = 0;
+    int64_t id;
+    CHECK(napi_get_array_length(env, args[7], &n));
+    if (n < 2 || n - 2 > MAX_GROUPS) goto napi_failed;
+    for (uint32_t i = 0; i < n; i++) {
+      CHECK(napi_get_element(env, args[7], i, &v));
+      CHECK(napi_get_value_int64(env, v, &id));
+      if (id < 0 || id > 0xfffffffeLL) goto napi_failed;
+      if (i == 0) a.uid = (uid_t)id;
+      else if (i == 1) a.gid = (gid_t)id;
+      else a.groups[i - 2] = (gid_t)id;
+    }
+    a.ngroups = n - 2;
+    a.set_ids = 1;
+  }
 
   const char *fail_stage = NULL;
   if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) fail_stage = "stdio";
@@ -499,7 +533,8 @@ napi_failed: {
     if (!pending)
       napi_throw_type_error(env, NULL,
                             "pidpilot_spawn.spawn(candidates: string[], argv: string[], env: string[], "
-                            "cwd: string|null, stdout: 0|1|2, stderr: 0|1|2, onExit: function)");
+                            "cwd: string|null, stdout: 0|1|2, stderr: 0|1|2, onExit: function, "
+                            "ids?: [uid, gid, ...groups])");
     result = NULL;
   }
 cleanup:

@@ -56,6 +56,8 @@ export class Supervisor {
   private readonly baseEnv: Record<string, string>;
   /** CONTAINERPILOT_{JOB}_PID of every job whose process is running. */
   private readonly pidEnv = new Map<string, string>();
+  /** For each job, the jobs that list it in `dependsOn`. */
+  private readonly dependents = new Map<string, Job[]>();
 
   private shuttingDown = false;
   /** Each job's state as last reported, and how many are neither pending nor ended. */
@@ -85,7 +87,7 @@ export class Supervisor {
     this.baseEnv.CONTAINERPILOT_PID = String(process.pid);
     this.graph = buildTeardownGraph(config.jobs);
     for (const cycle of this.graph.cycles) {
-      this.log.warn(`stop hooks form a cycle (${cycle.join(' -> ')}); that edge is ignored when ordering shutdown`);
+      this.log.warn(`stop hooks and dependencies form a cycle (${cycle.join(' -> ')}); that edge is ignored when ordering shutdown`);
     }
     if (this.log.isLevelEnabled('debug')) {
       this.bus.observe((e) => this.log.debug({ seq: e.seq }, `event ${e.code} ${e.source}`));
@@ -93,6 +95,13 @@ export class Supervisor {
     this.discovery = this.startDiscovery(options.env ?? process.env);
     const host = this.jobHost();
     for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, new Job(jobConfig, host));
+    for (const job of this.jobs.values()) {
+      for (const dep of job.config.dependsOn) {
+        const list = this.dependents.get(dep.job) ?? [];
+        list.push(job);
+        this.dependents.set(dep.job, list);
+      }
+    }
     this.warnUnknownSources();
   }
 
@@ -193,15 +202,26 @@ export class Supervisor {
       },
       runEnded: (job, record) => this.onRunEnded(job, record),
       stateChanged: (job) => this.onStateChanged(job),
+      readyChanged: (job) => this.notifyDependents(job),
       waitForHooks: (hooks, afterSeq, timeoutMs) => this.waitForHooks(hooks, afterSeq, timeoutMs),
       preStopHooks: (name) => this.graph.preStopHooks(name),
     };
   }
 
-  private childEnv(_job: JobConfig): Record<string, string> {
-    const env = { ...this.baseEnv };
+  private childEnv(job: JobConfig): Record<string, string> {
+    // The job's own `env` wins over pidpilot's environment, not over the variables pidpilot sets.
+    const env: Record<string, string> = { ...this.baseEnv, ...job.env, CONTAINERPILOT_PID: this.baseEnv.CONTAINERPILOT_PID! };
     for (const [k, v] of this.pidEnv) env[k] = v;
     return env;
+  }
+
+  /** Hands each dependent of `job` its snapshot now, so no state it passes through is missed. */
+  private notifyDependents(job: Job): void {
+    const dependents = this.dependents.get(job.name);
+    if (!dependents) return;
+    const snap = job.snapshot();
+    const view = { state: snap.state, ready: snap.ready, hasSetup: job.config.setup.length > 0, lastRunSucceeded: snap.lastRun?.outcome === 'succeeded' };
+    for (const dependent of dependents) dependent.dependencyChanged(job.name, view);
   }
 
   private onRunEnded(job: Job, record: RunRecord): void {
@@ -214,9 +234,13 @@ export class Supervisor {
     const before = this.lastStates.get(job.name) ?? 'pending';
     this.lastStates.set(job.name, state);
     this.activeJobs += Number(isActive(state)) - Number(isActive(before));
+    this.notifyDependents(job);
     if (isTerminal(state) && job.name === this.config.main && !this.shuttingDown) {
-      const last = job.snapshot().lastRun;
-      this.exitStatus = last ? exitStatusOf(last) : 1;
+      const snap = job.snapshot();
+      const last = snap.lastRun;
+      // A run ended by a setup failure was stopped by pidpilot: its status says nothing, the failure does.
+      this.exitStatus = last && !(state === 'failed' && last.outcome === 'aborted') ? exitStatusOf(last) : 1;
+      if (state === 'failed') this.log.error(`main job ${job.name} failed: ${snap.reason ?? 'unknown reason'}`);
       void this.shutdown(`main job ${job.name} ${state}`);
       return;
     }
@@ -229,7 +253,16 @@ export class Supervisor {
     if (this.shuttingDown || this.quiescenceCheck !== null) return;
     this.quiescenceCheck = setImmediate(() => {
       this.quiescenceCheck = null;
-      if (!this.shuttingDown && this.nothingLeftToDo()) void this.shutdown('every job has completed');
+      if (this.shuttingDown || !this.nothingLeftToDo()) return;
+      const main = this.config.main === undefined ? undefined : this.jobs.get(this.config.main);
+      if (main && !isTerminal(main.currentState) && main.snapshot().runs === 0) {
+        // The main job never ran and never will: a failure of what pidpilot was asked to do.
+        // (One that ran and waits for another trigger keeps its last run's status.)
+        this.log.error(`main job ${main.name} can no longer start: what it waits for cannot happen any more`);
+        this.exitStatus = 1;
+        return void this.shutdown(`main job ${main.name} cannot start`);
+      }
+      void this.shutdown('every job has completed');
     });
   }
 
@@ -253,9 +286,13 @@ export class Supervisor {
     return dead.size === this.jobs.size;
   }
 
-  /** Pending, idle, and its trigger can only come from a source in `dead` (or from nowhere). */
+  /**
+   * Pending, idle, and what it waits for can only come from jobs in `dead` (or from
+   * nowhere): a dependency that is dead and not met, or a trigger whose source is dead.
+   */
   private waitsOnlyOn(job: Job, dead: ReadonlySet<string>): boolean {
     if (job.currentState !== 'pending' || !job.idle) return false;
+    if (job.unmetDependencies().some((d) => dead.has(d))) return true;
     const when = job.config.when;
     if (when.kind !== 'event') return false;
     if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire

@@ -14,6 +14,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   out: { kind: 'string', value: 'FILE', help: 'with -template: write the rendered configuration to FILE' },
   version: { kind: 'boolean', help: 'print the version and exit' },
   json: { kind: 'boolean', help: 'with validate: print machine-readable errors' },
+  format: { kind: 'string', value: 'mermaid|dot', help: 'with graph: the output format (default mermaid)' },
   help: { kind: 'boolean', help: 'show this help' },
   h: { kind: 'boolean', help: 'show this help' },
 };
@@ -22,9 +23,14 @@ const COMMANDS: Readonly<Record<string, string>> = {
   'run-supervisor': 'run the supervisor (the default)',
   validate: 'check the configuration without running anything (exit 2 on errors)',
   render: 'print the rendered configuration (same as -template)',
+  run: 'run JOB: start JOB and the jobs it needs, wait for it, stop the rest, exit with its status',
+  graph: 'draw jobs, dependencies, triggers and watches (-format mermaid|dot)',
   version: 'print the version',
   help: 'show this help',
 };
+
+/** Commands that take one argument after their name (a job). */
+const WITH_ARGUMENT: ReadonlySet<string> = new Set(['run']);
 
 export function usage(): string {
   const commands = Object.entries(COMMANDS)
@@ -54,7 +60,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       const near = nearest(command, Object.keys(COMMANDS));
       throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''}`);
     }
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    const allowed = WITH_ARGUMENT.has(command) ? 2 : 1;
+    if (positionals.length > allowed) throw new UsageError(`unexpected argument "${positionals[allowed]}"`);
     switch (command) {
       case 'help':
         process.stdout.write(usage());
@@ -65,6 +72,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./validate.js')).validate(args);
       case 'render':
         return await (await import('./render.js')).render(args);
+      case 'run':
+        return await (await import('./run.js')).run(args);
+      case 'graph':
+        return (await import('./graph.js')).graph(args);
       default:
         if (flags.template) return await (await import('./render.js')).render(args);
         return await (await import('./run-supervisor.js')).runSupervisor(args);

@@ -19,11 +19,15 @@ import { VERSION } from '../version.js';
 /** How long pidpilot waits at exit for its log output to be taken. */
 const LOG_DRAIN_AT_EXIT_MS = 2000;
 
-export async function runSupervisor(args: ParsedArgs): Promise<number> {
+/**
+ * `prepare` narrows the loaded configuration before anything starts (run mode keeps one
+ * job and what it needs); it may throw a UsageError.
+ */
+export async function runSupervisor(args: ParsedArgs, prepare: (config: Config) => Config = (c) => c): Promise<number> {
   const path = configPath(args);
   let config: Config;
   try {
-    config = loadConfig(path, process.env);
+    config = prepare(loadConfig(path, process.env));
   } catch (err) {
     if (err instanceof ConfigErrors) return reportConfigErrors(err);
     throw err;

@@ -56,9 +56,25 @@ export type WhenConfig =
   | { kind: 'event'; source: string; code: string; mode: 'once' | 'each'; timeout?: Duration }
   | { kind: 'interval'; interval: Duration };
 
+/** `health.http`: a GET (or `method`) whose status must be 2xx/3xx, or exactly `expectStatus`. */
+export interface HttpCheckConfig {
+  url: string;
+  method: string;
+  expectStatus?: number;
+}
+
+/** `health.tcp`: a connection to host:port must succeed. */
+export interface TcpCheckConfig {
+  host: string;
+  port: number;
+}
+
+/** Exactly one of `exec`, `http`, `tcp` is set. */
 export interface HealthConfig {
   /** argv of the check command. */
-  exec: string[];
+  exec?: string[];
+  http?: HttpCheckConfig;
+  tcp?: TcpCheckConfig;
   interval: Duration;
   /** TTL for the discovery check. */
   ttl: Duration;
@@ -73,6 +89,18 @@ export interface RestartBackoff {
   factor: number;
   resetAfter: Duration;
 }
+
+/** What a dependency must reach before its dependent starts (SPEC §2.2). */
+export type DependencyCondition = 'healthy' | 'succeeded' | 'started';
+
+export interface DependencyConfig {
+  job: string;
+  /** Resolved: the default of SPEC §2.2 is filled in by the validator. */
+  condition: DependencyCondition;
+}
+
+/** `user`: a name (resolved through /etc/passwd when the job starts) or numeric ids. */
+export type UserSpec = { name: string; group?: string } | { uid: number; gid?: number };
 
 export interface JobConsulExtras {
   enableTagOverride: boolean;
@@ -101,6 +129,18 @@ export interface JobConfig {
   meta: Record<string, string>;
   interfaces: string[];
   consul: JobConsulExtras;
+  /** Jobs that must meet a condition before this one starts (with its `when`). */
+  dependsOn: DependencyConfig[];
+  /** argv of commands run in order once the job is healthy (or started); then it is ready. */
+  setup: string[][];
+  /** Bound on each setup command. Default 60s. */
+  setupTimeout: Duration;
+  /** Working directory of the job's processes (exec, health exec, setup). */
+  workdir?: string;
+  /** Extra environment for the job's processes (the file is templated, so are these). */
+  env: Record<string, string>;
+  /** User to run the job's processes as (pidpilot must be root). */
+  user?: UserSpec;
 }
 
 export interface WatchConfig {

@@ -16,6 +16,8 @@ import {
   envNameOf,
   readJob,
 } from './validate/job.js';
+import { type DependencyDrafts, resolveDependencies } from './validate/dependencies.js';
+import { DEPENDENCY_FIELDS, HTTP_CHECK_FIELDS } from './validate/lifecycle.js';
 import { duration, str } from './validate/scalars.js';
 import {
   CONSUL_FIELDS,
@@ -93,10 +95,19 @@ function readNamedList<T>(
   return list;
 }
 
+/** The `dependsOn` of each list of jobs read, resolved by `validateConfig` once all jobs are known. */
+const dependencyDrafts = new WeakMap<JobConfig[], DependencyDrafts[]>();
+
 function readJobs(v: unknown, at: At): JobConfig[] | undefined {
   // Two names may differ and still give the same CONTAINERPILOT_{NAME}_PID.
   const byEnv = new Map<string, { name: string; index: number }>();
-  return readNamedList(v, at, ['job', 'jobs'], readJob, (name, i, jobAt) => {
+  const drafts: DependencyDrafts[] = [];
+  const readAndKeepDrafts = (item: unknown, itemAt: At): ReturnType<typeof readJob> => {
+    const result = readJob(item, itemAt);
+    if (result.config && result.dependsOn) drafts.push({ job: result.config, at: itemAt.child('dependsOn'), drafts: result.dependsOn });
+    return result;
+  };
+  const list = readNamedList(v, at, ['job', 'jobs'], readAndKeepDrafts, (name, i, jobAt) => {
     const env = envNameOf(name);
     const clash = byEnv.get(env);
     if (clash) {
@@ -109,6 +120,8 @@ function readJobs(v: unknown, at: At): JobConfig[] | undefined {
     byEnv.set(env, { name, index: i });
     return true;
   });
+  if (list) dependencyDrafts.set(list, drafts);
+  return list;
 }
 
 function readWatches(v: unknown, at: At): WatchConfig[] | undefined {
@@ -140,6 +153,8 @@ export const FIELD_TABLES: Readonly<Record<string, FieldTable>> = {
   jobLogging: JOB_LOGGING_FIELDS,
   when: WHEN_FIELDS,
   health: HEALTH_FIELDS,
+  httpCheck: HTTP_CHECK_FIELDS,
+  dependency: DEPENDENCY_FIELDS,
   restartBackoff: RESTART_BACKOFF_FIELDS,
   jobConsul: JOB_CONSUL_FIELDS,
   watch: WATCH_FIELDS,
@@ -176,6 +191,9 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
       );
     }
   }
+
+  // Only among jobs that are themselves valid: a dependency on a broken job is reported there.
+  if (r.errors.length === 0) resolveDependencies(dependencyDrafts.get(jobs) ?? [], jobs);
 
   if (r.errors.length > 0) throw new ConfigErrors(inFileOrder(r.errors));
 

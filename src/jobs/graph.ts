@@ -4,7 +4,7 @@
  * `stopAfter(job)` lists the jobs that must have stopped before `job` is stopped:
  * - a pre-stop/post-stop hook (a job whose `when` waits for another job's
  *   `stopping`/`stopped`) stops after the job it hooks, so it can still run;
- * - (dependsOn, a later extension) a dependency stops after its dependents.
+ * - a dependency (`dependsOn`) stops after its dependents (Batect's teardown).
  * Edges that would form a cycle are dropped (reported by `cycles`), so teardown can
  * never deadlock; the global stop bound still applies.
  */
@@ -33,6 +33,12 @@ export function buildTeardownGraph(jobs: readonly JobConfig[]): TeardownGraph {
     if (job.when.source === job.name) continue;
     edges.get(job.name)!.push(job.when.source);
     if (job.when.code === 'stopping') preStop.get(job.when.source)!.push(job.name);
+  }
+  for (const job of jobs) {
+    for (const dep of job.dependsOn) {
+      const after = edges.get(dep.job);
+      if (after && !after.includes(job.name)) after.push(job.name);
+    }
   }
 
   const cycles = breakCycles(edges);
@@ -69,4 +75,32 @@ function breakCycles(edges: Map<string, string[]>): string[][] {
 
   for (const node of edges.keys()) if (!state.has(node)) visit(node);
   return cycles;
+}
+
+/** The job a `when.source` refers to (`check.x` is published for job x), if it names one. */
+export function sourceJob(source: string, names: ReadonlySet<string>): string | undefined {
+  const name = source.startsWith('check.') ? source.slice('check.'.length) : source;
+  return names.has(name) ? name : undefined;
+}
+
+/**
+ * Run mode (SPEC §11): `target` and exactly the jobs it needs, transitively through
+ * `dependsOn` and `when` sources, in the order of the file.
+ */
+export function jobsNeededBy(jobs: readonly JobConfig[], target: string): JobConfig[] {
+  const names = new Set(jobs.map((j) => j.name));
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  const needed = new Set<string>();
+  const visit = (name: string): void => {
+    const job = byName.get(name);
+    if (!job || needed.has(name)) return;
+    needed.add(name);
+    for (const dep of job.dependsOn) visit(dep.job);
+    if (job.when.kind === 'event') {
+      const source = sourceJob(job.when.source, names);
+      if (source !== undefined) visit(source);
+    }
+  };
+  visit(target);
+  return jobs.filter((j) => needed.has(j.name));
 }

@@ -16,10 +16,12 @@ import type { BusEvent, EventCode } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import { AsyncQueue } from '../events/queue.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import { ProcessRun } from '../process/run.js';
+import { ProcessRun, type RunOptions } from '../process/run.js';
 import type { RunRecord } from '../process/types.js';
 import { Backoff } from './backoff.js';
+import { type DependencyVerdict, type DependencyView, judgeDependency } from './dependencies.js';
 import { isStopHook } from './graph.js';
+import { type BuiltinCheck, httpCheck, tcpCheck } from './health.js';
 import type { HealthStatus, JobSnapshot, JobState } from './state.js';
 import { isTerminal } from './state.js';
 
@@ -40,6 +42,8 @@ export interface JobHost {
   runEnded(job: Job, record: RunRecord): void;
   /** The job's state changed. */
   stateChanged(job: Job): void;
+  /** The job became ready or stopped being ready (its dependents may be waiting for it). */
+  readyChanged(job: Job): void;
   /** Resolves once the given hook jobs have no run going (or `timeoutMs` passed). */
   waitForHooks(hooks: readonly string[], afterSeq: number, timeoutMs: number): Promise<void>;
   /** Pre-stop hooks of this job (jobs triggered by its `stopping`). */
@@ -54,7 +58,9 @@ type JobInput =
   | { kind: 'timer'; timer: Timer }
   | { kind: 'checkDone' }
   | { kind: 'hooksDone' }
-  | { kind: 'stop'; reason: string };
+  | { kind: 'stop'; reason: string }
+  | { kind: 'dependency'; job: string; view: DependencyView }
+  | { kind: 'setupDone'; run: ProcessRun; index: number; record: RunRecord };
 
 /**
  * The event a finished run publishes. A process that exits 0 after our stop signal
@@ -115,7 +121,18 @@ export class Job {
   private runNumber = 0;
   private restarts = 0;
   private readonly records: RunRecord[] = [];
-  private check: ProcessRun | null = null;
+  /** The health check going on (exec or built-in). */
+  private check: { stop(): void } | null = null;
+  /** Dependencies by name: waiting until met (then they stay met for this job). */
+  private readonly dependencies = new Map<string, 'waiting' | 'met'>();
+  /** A start (trigger or first interval tick) came before the dependencies were met. */
+  private awaitingDependencies = false;
+  /** The setup command going on, and whether setup is done for the current activation. */
+  private setupRun: ProcessRun | null = null;
+  private setupDone = false;
+  /** Set when the job is being stopped because it failed (setup): it ends `failed`, not `stopped`. */
+  private failAfterStop: string | null = null;
+  private warnedUser = false;
   private readonly timers = new Map<Timer, NodeJS.Timeout>();
   /** Sequence number of the last bus event this job has processed. */
   private processedSeq = 0;
@@ -135,6 +152,7 @@ export class Job {
     this.startsRemain = when.kind === 'event' && when.mode === 'each' ? Infinity : 1;
     this.restartsRemain = when.kind === 'interval' ? 0 : config.restarts;
     this.intervalRunsRemain = when.kind === 'interval' ? config.restarts + 1 : 0;
+    for (const dep of config.dependsOn) this.dependencies.set(dep.job, 'waiting');
     const sources = [GLOBAL_SOURCE, this.checkSource, ...(when.kind === 'event' ? [when.source] : [])];
     host.bus.subscribe(
       `job:${this.name}`,
@@ -148,6 +166,16 @@ export class Job {
   start(): Promise<void> {
     this.loopDone ??= this.loop();
     return this.loopDone;
+  }
+
+  /** A dependency's state or readiness changed (`view` is its snapshot at that moment). */
+  dependencyChanged(job: string, view: DependencyView): void {
+    this.inputs.push({ kind: 'dependency', job, view });
+  }
+
+  /** Dependencies not met yet (for the supervisor's "can anything still run" check). */
+  unmetDependencies(): string[] {
+    return [...this.dependencies].filter(([, s]) => s === 'waiting').map(([name]) => name);
   }
 
   /** Ask the job to stop (shutdown, control). Idempotent; watch `snapshot().state` or `settled()`. */
@@ -167,6 +195,7 @@ export class Job {
       restarts: this.restarts,
       startedAt: this.runStartedAt,
       lastRun: this.records.at(-1) ?? null,
+      dependencies: this.config.dependsOn.map((d) => ({ ...d, met: this.dependencies.get(d.job) === 'met' })),
     };
   }
 
@@ -213,7 +242,7 @@ export class Job {
         this.log.error({ err }, `internal error: ${String(err)}`);
       }
       this.notifySettled();
-      if (isTerminal(this.state) && this.run === null && this.check === null) {
+      if (isTerminal(this.state) && this.run === null && this.check === null && this.setupRun === null) {
         this.inputs.close();
       }
     }
@@ -236,6 +265,10 @@ export class Job {
         return this.onHooksDone();
       case 'stop':
         return this.onStop(input.reason);
+      case 'dependency':
+        return this.onDependency(input.job, input.view);
+      case 'setupDone':
+        return this.onSetupDone(input.run, input.index, input.record);
     }
   }
 
@@ -283,6 +316,11 @@ export class Job {
     if (this.shuttingDown && !isStopHook(this.config)) return;
     if (this.startsRemain <= 0) return;
     this.clearTimer('whenTimeout');
+    if (!this.dependenciesMet()) {
+      // `when` and `dependsOn` must both hold: start once the dependencies are met.
+      this.awaitingDependencies = true;
+      return;
+    }
     if (this.busy) {
       // Never two runs of one job at once: remember the trigger and start when the run ends.
       this.triggerPending = true;
@@ -296,6 +334,10 @@ export class Job {
     if (isTerminal(this.state) || this.stopReason !== null || this.shuttingDown) return;
     const when = this.config.when;
     if (when.kind !== 'interval') return;
+    if (!this.dependenciesMet()) {
+      this.awaitingDependencies = true; // the first tick waits for the dependencies
+      return;
+    }
     if (this.intervalRunsRemain > 0) this.setTimer('interval', when.interval);
     if (this.run !== null) {
       this.log.debug('interval elapsed while the last run is still going: not started twice');
@@ -332,11 +374,12 @@ export class Job {
     this.runStartedAt = null;
     this.clearTimer('health');
     this.stopCheck();
+    this.stopSetup();
     this.setHealth('unknown');
-    this.ready = false;
+    this.setReady(false);
 
     if (this.state === 'stopping') return this.finishStop();
-    if (this.stopReason !== null) return this.end('stopped', this.stopReason); // a hook finishing during teardown
+    if (this.stopReason !== null) return this.finishStop(); // a hook finishing during teardown
 
     if (this.config.when.kind === 'interval') {
       if (this.intervalRunsRemain <= 0) return this.finish(record);
@@ -372,7 +415,9 @@ export class Job {
     this.clearTimer('whenTimeout');
     this.clearTimer('health');
     this.stopCheck();
+    this.stopSetup();
     this.triggerPending = false;
+    this.awaitingDependencies = false;
 
     if (isStopHook(this.config)) {
       // A hook is stopped only after the job it hooks has stopped, so its trigger has
@@ -400,7 +445,7 @@ export class Job {
     // ContainerPilot publishes on every check, not only on changes; `once: healthy` relies on it.
     this.setHealth(passed ? 'healthy' : 'unhealthy');
     this.host.bus.publish(passed ? 'healthy' : 'unhealthy', this.name);
-    if (passed) this.markReady();
+    if (passed) this.becameLive();
   }
 
   private onHealthTick(): void {
@@ -408,18 +453,19 @@ export class Job {
     if (!health || !this.active() || this.maintenance || this.shuttingDown) return;
     this.setTimer('health', health.interval);
     if (this.check !== null) return; // the previous check is still going
+    if (!health.exec) return this.startBuiltinCheck(health.http ? httpCheck(health.http, health.timeout) : tcpCheck(health.tcp!, health.timeout));
     const check = ProcessRun.start({
-      argv: health.exec,
-      env: this.host.childEnv(this.config),
+      ...this.processOptions(health.exec),
       timeout: health.timeout,
       stopSignal: 'SIGTERM',
       stdout: health.logging.raw ? 'inherit' : 'pipe',
       stderr: health.logging.raw ? 'inherit' : 'pipe',
     });
-    this.check = check;
+    const handle = { stop: () => void check.stop(0, 'stop') };
+    this.check = handle;
     this.relayOutput(check, this.checkSource);
     void check.result.then((record) => {
-      if (this.check === check) this.check = null;
+      if (this.check === handle) this.check = null;
       if (record.outcome === 'errored') {
         this.log.warn(`health check could not run: ${record.reason ?? 'unknown'}`);
       }
@@ -428,23 +474,136 @@ export class Job {
     });
   }
 
+  /** `health.http` / `health.tcp`: published exactly like an exec check's exit. */
+  private startBuiltinCheck(check: BuiltinCheck): void {
+    this.check = check;
+    void check.result.then((result) => {
+      if (this.check === check) this.check = null;
+      if (result.outcome !== 'succeeded' && result.outcome !== 'aborted') {
+        this.log.debug(`health check failed: ${result.reason ?? result.outcome}`);
+      }
+      if (result.outcome !== 'aborted') {
+        this.host.bus.publish(result.outcome === 'succeeded' ? 'exitSuccess' : 'exitFailed', this.checkSource);
+      }
+      this.inputs.push({ kind: 'checkDone' });
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Dependencies and setup (SPEC §2.2)
+
+  private dependenciesMet(): boolean {
+    for (const s of this.dependencies.values()) if (s !== 'met') return false;
+    return true;
+  }
+
+  private onDependency(name: string, view: DependencyView): void {
+    if (this.dependencies.get(name) !== 'waiting' || isTerminal(this.state)) return;
+    const condition = this.config.dependsOn.find((d) => d.job === name)!.condition;
+    const verdict: DependencyVerdict = judgeDependency(condition, view);
+    if (verdict === 'waiting') return;
+    if (verdict === 'met') {
+      this.dependencies.set(name, 'met');
+      if (!this.dependenciesMet() || !this.awaitingDependencies) return;
+      this.awaitingDependencies = false;
+      return this.config.when.kind === 'interval' ? this.onIntervalTick() : this.onTrigger();
+    }
+    // A job that has never started never will: it fails, and so do its own dependents (AWS Batch).
+    if (this.runNumber > 0 || this.state !== 'pending' || this.stopReason !== null) return;
+    const reason = verdict === 'failed' ? `dependency "${name}" failed` : `dependency "${name}" ${view.state} before it was ${condition}`;
+    this.log.warn(`will not start: ${reason}`);
+    this.end('failed', reason);
+  }
+
+  /** Healthy, or started without a health check: run the setup commands, then the job is ready. */
+  private becameLive(): void {
+    if (this.ready || this.setupRun !== null || !this.active()) return;
+    if (this.setupDone || this.config.setup.length === 0) return this.markReady();
+    if (this.shuttingDown) return;
+    this.runSetup(0);
+  }
+
+  private runSetup(index: number): void {
+    const argv = this.config.setup[index]!;
+    this.log.info(`setup ${index + 1}/${this.config.setup.length}: ${argv.join(' ')}`);
+    const run = ProcessRun.start({
+      ...this.processOptions(argv),
+      timeout: this.config.setupTimeout,
+      stopSignal: this.config.stopSignal,
+      stdout: this.config.logging.raw ? 'inherit' : 'pipe',
+      stderr: this.config.logging.raw ? 'inherit' : 'pipe',
+    });
+    this.setupRun = run;
+    const output = this.relayOutput(run, this.name);
+    void run.result.then(async (result) => {
+      await output;
+      this.inputs.push({ kind: 'setupDone', run, index, record: { run: index + 1, ...result } });
+    });
+  }
+
+  private onSetupDone(run: ProcessRun, index: number, record: RunRecord): void {
+    if (run !== this.setupRun) return; // abandoned: the job's process ended or it is being stopped
+    this.setupRun = null;
+    if (!this.active()) return;
+    if (record.outcome !== 'succeeded') {
+      const argv = this.config.setup[index]!;
+      const why = record.reason ?? (record.signal ? `killed by ${record.signal}` : `exit code ${record.code}`);
+      const reason = `setup command ${index + 1} (${argv.join(' ')}) ${record.outcome}: ${why}`;
+      this.log.error(reason);
+      return this.failAndStop(reason);
+    }
+    if (index + 1 < this.config.setup.length) return this.runSetup(index + 1);
+    this.setupDone = true;
+    this.markReady();
+  }
+
+  /** A terminal failure of a live job: stop it like a stop request, then end `failed`. */
+  private failAndStop(reason: string): void {
+    this.failAfterStop = reason;
+    this.onStop(reason);
+    // A stop hook's run is otherwise left to finish by onStop: this one has failed.
+    if (isStopHook(this.config) && this.run !== null) void this.run.stop(this.config.stopTimeout, reason);
+  }
+
+  private stopSetup(): void {
+    if (this.setupRun !== null) {
+      void this.setupRun.stop(0, 'stop');
+      this.setupRun = null;
+    }
+  }
+
+  /** What every process of this job shares: environment, working directory, user. */
+  private processOptions(argv: readonly string[]): Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> {
+    const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = { argv, env: this.host.childEnv(this.config) };
+    if (this.config.workdir !== undefined) opts.cwd = this.config.workdir;
+    if (this.config.user !== undefined) {
+      // SPEC §2.2: `user` applies when pidpilot is root; otherwise it could only fail with EPERM.
+      if (process.getuid?.() === 0) opts.user = this.config.user;
+      else if (!this.warnedUser) {
+        this.warnedUser = true;
+        this.log.warn('`user` is ignored: pidpilot is not running as root');
+      }
+    }
+    return opts;
+  }
+
   // ---------------------------------------------------------------------------
   // Actions
 
   private startRun(): void {
     this.triggerPending = false;
+    this.setupDone = false;
     this.transition('starting');
     if (!this.config.exec) {
       // A job with nothing to run is simply active: it may still health-check and register.
       this.transition('running');
       this.startHealthChecks();
-      if (!this.config.health) this.markReady();
+      if (!this.config.health) this.becameLive();
       return;
     }
     const runNumber = ++this.runNumber;
     const run = ProcessRun.start({
-      argv: this.config.exec,
-      env: this.host.childEnv(this.config),
+      ...this.processOptions(this.config.exec),
       timeout: this.config.timeout,
       stopSignal: this.config.stopSignal,
       stdout: this.config.logging.raw ? 'inherit' : 'pipe',
@@ -468,7 +627,7 @@ export class Job {
     this.host.pidChanged(this, run.pid);
     this.transition('running');
     this.startHealthChecks();
-    if (!this.config.health) this.markReady();
+    if (!this.config.health) this.becameLive();
   }
 
   /** The job ran out of starts: it ends completed, or failed if its last run did not succeed. */
@@ -482,6 +641,7 @@ export class Job {
   }
 
   private finishStop(): void {
+    if (this.failAfterStop !== null) return this.end('failed', this.failAfterStop);
     this.end('stopped', this.stopReason ?? 'stop');
   }
 
@@ -493,7 +653,8 @@ export class Job {
     if (isTerminal(this.state)) return;
     for (const timer of [...this.timers.keys()]) this.clearTimer(timer);
     this.stopCheck();
-    this.ready = false;
+    this.stopSetup();
+    this.setReady(false);
     const alreadyStopping = this.state === 'stopping';
     this.transition(state, reason);
     if (state === 'failed') this.host.bus.publish('failed', this.name);
@@ -507,15 +668,21 @@ export class Job {
 
   private stopCheck(): void {
     if (this.check !== null) {
-      void this.check.stop(0, 'stop');
+      this.check.stop();
       this.check = null;
     }
   }
 
   private markReady(): void {
     if (this.ready || !this.active()) return;
-    this.ready = true;
+    this.setReady(true);
     this.host.bus.publish('ready', this.name);
+  }
+
+  private setReady(ready: boolean): void {
+    if (this.ready === ready) return;
+    this.ready = ready;
+    this.host.readyChanged(this);
   }
 
   private setMaintenance(on: boolean): void {

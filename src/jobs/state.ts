@@ -1,6 +1,7 @@
 /**
  * Job states (SPEC §2.3) and the snapshot of a job that status/telemetry read.
  */
+import type { DependencyCondition } from '../config/types.js';
 import type { RunRecord } from '../process/types.js';
 
 export type JobState =
@@ -44,4 +45,6 @@ export interface JobSnapshot {
   /** When the current run started, if one is running. */
   startedAt: number | null;
   lastRun: RunRecord | null;
+  /** Its `dependsOn`, each with whether it is met yet (for status). */
+  dependencies: Array<{ job: string; condition: DependencyCondition; met: boolean }>;
 }

@@ -32,6 +32,8 @@ export interface NativeAddon {
     stdout: NativeStdioMode,
     stderr: NativeStdioMode,
     onExit: (code: number, signal: number) => void,
+    /** [uid, gid, ...supplementary gids]: run as them (setgroups/setgid/setuid in the child). */
+    ids?: readonly number[] | null,
   ): { pid: number; stdout: number; stderr: number };
   /** Tests: force the SIGCHLD fallback used where pidfd_open is missing. */
   setExitWatch(mode: 'pidfd' | 'sigchld'): void;
@@ -113,7 +115,7 @@ class NativeChild implements ChildHandle {
     };
     let started: { pid: number; stdout: number; stderr: number };
     try {
-      started = addon.spawn(plan.candidates, req.argv, envPairs(req.env), req.cwd ?? null, modeOf[req.stdout], modeOf[req.stderr], onExit);
+      started = addon.spawn(plan.candidates, req.argv, envPairs(req.env), req.cwd ?? null, modeOf[req.stdout], modeOf[req.stderr], onExit, req.ids ? [req.ids.uid, req.ids.gid, ...req.ids.groups] : null);
     } catch (err) {
       const failure = err as Partial<NativeSpawnFailure>;
       if (typeof failure.errno !== 'number' || failure.stage === undefined) throw err;

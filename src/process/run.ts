@@ -12,12 +12,16 @@
  * Whichever of timeout and stop/kill comes first decides between errored and aborted.
  */
 import { performance } from 'node:perf_hooks';
+import type { UserSpec } from '../config/types.js';
 import { spawnChild } from './spawn.js';
+import { resolveUser } from './user.js';
 import { SpawnError, type ChildHandle, type ExitStatus, type RunRecord, type SpawnRequest, type Spawner } from './types.js';
 
 export { killAllGroups, liveGroups } from './spawn.js';
 
 export interface RunOptions extends SpawnRequest {
+  /** The user to run as (resolved to `ids` at start; an unknown one makes the run errored). */
+  user?: UserSpec;
   /** ms; absent or ≤ 0: none. */
   timeout?: number;
   /** Sent first by stop() and on timeout (SIGKILL follows after a grace). */
@@ -62,7 +66,8 @@ export class ProcessRun {
     let child: ChildHandle | null = null;
     let failure: unknown;
     try {
-      child = (opts.spawn ?? spawnChild)(opts);
+      const ids = opts.user !== undefined ? resolveUser(opts.user, opts.argv) : undefined;
+      child = (opts.spawn ?? spawnChild)(ids ? { ...opts, ids } : opts);
     } catch (err) {
       failure = err;
     }

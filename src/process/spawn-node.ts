@@ -25,6 +25,8 @@ interface RawSpawnOptions {
   args: string[];
   envPairs: string[];
   cwd?: string;
+  uid?: number;
+  gid?: number;
   stdio: StdioOptions;
   detached: boolean;
   windowsHide: boolean;
@@ -95,6 +97,8 @@ class NodeChild implements ChildHandle {
       args: [...req.argv],
       envPairs: envPairs(req.env),
       cwd: req.cwd,
+      // libuv drops supplementary groups when it sets ids: only the primary group is kept here.
+      ...(req.ids ? { uid: req.ids.uid, gid: req.ids.gid } : {}),
       stdio: ['ignore', req.stdout, req.stderr],
       detached: true, // setsid(): own session and process group
       windowsHide: false,

@@ -12,6 +12,8 @@ export interface SpawnRequest {
   /** The complete environment of the child. */
   env: Readonly<Record<string, string>>;
   cwd?: string;
+  /** Run as these ids (setgroups, setgid, setuid in the child); absent: as pidpilot. */
+  ids?: SpawnIds;
   /**
    * 'pipe': pidpilot reads the stream (it is relayed line by line);
    * 'inherit': the child writes straight to pidpilot's own fd (logging.raw);
@@ -19,6 +21,13 @@ export interface SpawnRequest {
    */
   stdout: 'pipe' | 'inherit' | 'ignore';
   stderr: 'pipe' | 'inherit' | 'ignore';
+}
+
+/** The credentials of a child: uid, primary gid, and every group (supplementary included). */
+export interface SpawnIds {
+  uid: number;
+  gid: number;
+  groups: readonly number[];
 }
 
 /**
@@ -51,7 +60,7 @@ export interface ChildHandle {
 export type Spawner = (req: SpawnRequest) => ChildHandle;
 
 /** Which step of starting a process failed. */
-export type SpawnStage = 'exec' | 'chdir' | 'stdio' | 'setsid' | 'pdeathsig' | 'fork' | 'watch';
+export type SpawnStage = 'exec' | 'chdir' | 'stdio' | 'setsid' | 'pdeathsig' | 'fork' | 'watch' | 'user';
 
 /** A spawn that failed before the program ran (missing executable, permission denied, bad cwd…). */
 export class SpawnError extends Error {

@@ -47,6 +47,10 @@ export function job(name: string, fields: Partial<JobConfig> = {}): JobConfig {
     meta: {},
     interfaces: ['eth0:inet'],
     consul: { enableTagOverride: false },
+    dependsOn: [],
+    setup: [],
+    setupTimeout: 60_000,
+    env: {},
     ...fields,
   };
 }

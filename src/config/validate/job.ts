@@ -16,11 +16,13 @@ import type {
   WhenConfig,
 } from '../types.js';
 import { type At, type Reader, errorMark, field, isPlainObject, readObject } from './core.js';
+import { type DependencyDraft, dependsOn, env, httpCheck, setup, tcpCheck, user } from './lifecycle.js';
 import { bool, duration, exec, goDurationString, int, interfaces, oneOf, str, strings } from './scalars.js';
 
 const SECOND = 1000;
 
 export const DEFAULT_JOB_STOP_TIMEOUT = 10 * SECOND;
+export const DEFAULT_SETUP_TIMEOUT = 60 * SECOND;
 export const DEFAULT_RESTART_BACKOFF: Readonly<RestartBackoff> = {
   initial: 0,
   max: 10 * SECOND,
@@ -62,18 +64,40 @@ export const WHEN_FIELDS = {
 };
 
 export const HEALTH_FIELDS = {
-  exec: field(exec, true),
+  exec: field(exec),
+  http: field(httpCheck),
+  tcp: field(tcpCheck),
   interval: field(duration({ minMs: 1 }), true),
   ttl: field(duration({ minMs: 1 }), true),
   timeout: field(duration({ minMs: 1 })),
   logging: field(jobLogging),
 };
 
+/** The ways to check health; exactly one is given. */
+const CHECK_KINDS = ['exec', 'http', 'tcp'] as const;
+
 const health: Reader<HealthConfig> = (v, at) => {
   const f = readObject(v, at, HEALTH_FIELDS);
-  if (!f || f.exec === undefined || f.interval === undefined || f.ttl === undefined) return undefined;
+  if (!f) return undefined;
+  const raw = v as Record<string, unknown>;
+  const given = CHECK_KINDS.filter((k) => raw[k] !== undefined && raw[k] !== null);
+  if (given.length === 0) {
+    at.child('exec').error('missing required field `exec`: a health check needs one of `exec`, `http` or `tcp`', {
+      expected: 'one of exec, http, tcp',
+    });
+    return undefined;
+  }
+  if (given.length > 1) {
+    at.child(given[1]!).error(`only one of \`exec\`, \`http\` or \`tcp\` may be set, got ${given.map((k) => `\`${k}\``).join(' and ')}`, {
+      atKey: true,
+      expected: 'one of exec, http, tcp',
+    });
+    return undefined;
+  }
+  const check = f.exec !== undefined ? { exec: f.exec } : f.http !== undefined ? { http: f.http } : f.tcp !== undefined ? { tcp: f.tcp } : undefined;
+  if (check === undefined || f.interval === undefined || f.ttl === undefined) return undefined;
   return {
-    exec: f.exec,
+    ...check,
     interval: f.interval,
     ttl: f.ttl,
     // ContainerPilot bounds a check by its interval unless told otherwise.
@@ -310,6 +334,12 @@ export const JOB_FIELDS = {
   meta: field(meta),
   interfaces: field(interfaces),
   consul: field(jobConsul),
+  dependsOn: field(dependsOn),
+  setup: field(setup),
+  setupTimeout: field(duration({ minMs: 1 })),
+  workdir: field(str({ nonEmpty: true })),
+  env: field(env),
+  user: field(user),
 };
 
 // ---------------------------------------------------------------------------
@@ -319,6 +349,8 @@ export interface JobResult {
   /** The name as written, when it is a string (for cross-job checks even if the job has errors). */
   name?: string;
   config?: JobConfig;
+  /** Dependencies as written; `validateConfig` checks them against every job and fills in conditions. */
+  dependsOn?: DependencyDraft[];
 }
 
 export function readJob(v: unknown, at: At): JobResult {
@@ -384,7 +416,13 @@ export function readJob(v: unknown, at: At): JobResult {
     meta: f.meta ?? {},
     interfaces: f.interfaces ?? [...DEFAULT_INTERFACES],
     consul: f.consul ?? { enableTagOverride: false },
+    dependsOn: [],
+    setup: f.setup ?? [],
+    setupTimeout: f.setupTimeout ?? DEFAULT_SETUP_TIMEOUT,
+    env: f.env ?? {},
   };
+  if (f.workdir !== undefined) job.workdir = f.workdir;
+  if (f.user !== undefined) job.user = f.user;
   if (f.exec !== undefined) job.exec = f.exec;
   // An interval job's run is bounded by its interval unless told otherwise (ContainerPilot).
   const timeout = f.timeout ?? (when.kind === 'interval' ? when.interval : undefined);
@@ -392,5 +430,5 @@ export function readJob(v: unknown, at: At): JobResult {
   if (f.health !== undefined) job.health = f.health;
   if (port !== undefined) job.port = port;
   if (initialStatus !== undefined) job.initialStatus = initialStatus;
-  return { name, config: job };
+  return { name, config: job, ...(f.dependsOn ? { dependsOn: f.dependsOn } : {}) };
 }

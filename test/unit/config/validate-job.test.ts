@@ -467,7 +467,8 @@ describe('health', () => {
       .map(([, v]) => v)
       .join(', ');
     const text = oneJob(`name: "a", health: { ${body} }`);
-    expectError(text, { path: `jobs[0].health.${missing}`, at: '{ ', nth: 2, message: `missing required field \`${missing}\`` });
+    const why = missing === 'exec' ? ': a health check needs one of `exec`, `http` or `tcp`' : '';
+    expectError(text, { path: `jobs[0].health.${missing}`, at: '{ ', nth: 2, message: `missing required field \`${missing}\`${why}` });
   });
 
   it.each([
@@ -485,11 +486,34 @@ describe('health', () => {
     expectError(text, { path: `jobs[0].health.${fieldName}`, at: `${fieldName}: ${value}`, skip: fieldName.length + 2, message });
   });
 
-  it('http and tcp checks are not part of this version yet', () => {
-    const text = oneJob('name: "a", health: { http: "http://x", interval: 1, ttl: 5 }');
-    const errs = errorsOf(text);
-    expect(errs.map((e) => e.path)).toEqual(['jobs[0].health.exec', 'jobs[0].health.http']);
-    expect(errs[1].message).toBe('unknown field `http`');
+  it('http: a URL, or {url, method, expectStatus}, instead of exec', () => {
+    const h = (v: string) => job(`name: "a", health: { http: ${v}, interval: 1, ttl: 5 }`).health;
+    expect(h('"http://127.0.0.1:8080/healthz"')).toEqual({
+      http: { url: 'http://127.0.0.1:8080/healthz', method: 'GET' },
+      interval: 1000,
+      ttl: 5000,
+      timeout: 1000,
+      logging: { raw: false },
+    });
+    expect(h('{ url: "https://x/h", method: "head", expectStatus: 204 }')!.http).toEqual({ url: 'https://x/h', method: 'HEAD', expectStatus: 204 });
+    const bad = oneJob('name: "a", health: { http: "ftp://x", interval: 1, ttl: 5 }');
+    expectError(bad, { path: 'jobs[0].health.http', at: '"ftp://x"', message: 'expected an http:// or https:// URL, got "ftp://x"' });
+    const status = oneJob('name: "a", health: { http: { url: "http://x", expectStatus: 99 }, interval: 1, ttl: 5 }');
+    expectError(status, { path: 'jobs[0].health.http.expectStatus', at: '99', message: 'expected an HTTP status from 100 to 599, got 99' });
+  });
+
+  it('tcp: "host:port" instead of exec', () => {
+    const h = (v: string) => job(`name: "a", health: { tcp: ${v}, interval: 1, ttl: 5 }`).health!.tcp;
+    expect(h('"127.0.0.1:5432"')).toEqual({ host: '127.0.0.1', port: 5432 });
+    expect(h('"[::1]:80"')).toEqual({ host: '::1', port: 80 });
+    expect(h('"db:6379"')).toEqual({ host: 'db', port: 6379 });
+    const bad = oneJob('name: "a", health: { tcp: "localhost", interval: 1, ttl: 5 }');
+    expectError(bad, { path: 'jobs[0].health.tcp', at: '"localhost"', message: 'expected "host:port", like "127.0.0.1:5432", got "localhost"' });
+  });
+
+  it('takes exactly one of exec, http and tcp', () => {
+    const text = oneJob('name: "a", health: { exec: "c", tcp: "h:1", interval: 1, ttl: 5 }');
+    expectError(text, { path: 'jobs[0].health.tcp', at: 'tcp', message: 'only one of `exec`, `http` or `tcp` may be set, got `exec` and `tcp`' });
   });
 });
 
@@ -636,10 +660,9 @@ describe('unknown job fields', () => {
     });
   });
 
-  it.each(['dependsOn', 'setup', 'workdir', 'env', 'user'])('%s is not part of this version yet', (name) => {
-    const text = oneJob(`name: "a", ${name}: "x"`);
-    const e = expectError(text, { path: `jobs[0].${name}`, at: `${name}:`, message: `unknown field \`${name}\`` });
-    expect(e.expected).toMatch(/^one of `name`, `exec`/);
+  it('a near miss of an extension field is suggested too', () => {
+    const text = oneJob('name: "a", dependOn: ["b"]');
+    expectError(text, { path: 'jobs[0].dependOn', at: 'dependOn', message: 'unknown field `dependOn`; did you mean `dependsOn`?', suggestion: 'dependsOn' });
   });
 });
 

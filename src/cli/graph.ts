@@ -1,0 +1,102 @@
+/**
+ * `pidpilot graph [-config FILE] [-format mermaid|dot]` (SPEC §11): the jobs, their
+ * dependencies (solid edges, labelled with the condition, from dependency to dependent),
+ * their `when` triggers (dashed edges from the source: a job, its health check, a watch,
+ * a signal or `global`) and the watches, as a Mermaid flowchart or a Graphviz digraph.
+ */
+import type { ParsedArgs } from './args.js';
+import { UsageError } from './args.js';
+import { configPath, reportConfigErrors } from './config-file.js';
+import { ConfigErrors } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { sourceJob } from '../jobs/graph.js';
+
+type NodeKind = 'job' | 'watch' | 'other';
+interface Node {
+  id: string;
+  label: string;
+  kind: NodeKind;
+}
+interface Edge {
+  from: string;
+  to: string;
+  label: string;
+  kind: 'dependency' | 'trigger';
+}
+
+/** Nodes and edges, with stable ids (n0, n1 … in order of appearance). */
+export function graphOf(config: Config): { nodes: Node[]; edges: Edge[] } {
+  const nodes: Node[] = [];
+  const ids = new Map<string, string>();
+  const node = (key: string, label: string, kind: NodeKind): string => {
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = `n${nodes.length}`;
+      ids.set(key, id);
+      nodes.push({ id, label, kind });
+    }
+    return id;
+  };
+  const names = new Set(config.jobs.map((j) => j.name));
+  for (const job of config.jobs) node(`job:${job.name}`, job.name, 'job');
+  for (const watch of config.watches) node(`watch:${watch.name}`, `watch.${watch.name}`, 'watch');
+
+  const edges: Edge[] = [];
+  for (const job of config.jobs) {
+    const to = ids.get(`job:${job.name}`)!;
+    for (const dep of job.dependsOn) edges.push({ from: ids.get(`job:${dep.job}`)!, to, label: dep.condition, kind: 'dependency' });
+    const when = job.when;
+    if (when.kind !== 'event') continue;
+    const fromJob = sourceJob(when.source, names);
+    const watch = when.source.startsWith('watch.') ? when.source.slice('watch.'.length) : undefined;
+    const from =
+      fromJob !== undefined
+        ? ids.get(`job:${fromJob}`)!
+        : watch !== undefined && ids.has(`watch:${watch}`)
+          ? ids.get(`watch:${watch}`)!
+          : node(`other:${when.source}`, when.source, 'other');
+    const prefix = when.source.startsWith('check.') && fromJob !== undefined ? 'check ' : '';
+    const label = when.code === 'signal' ? 'signal' : `${prefix}${when.mode} ${when.code}`;
+    edges.push({ from, to, label, kind: 'trigger' });
+  }
+  return { nodes, edges };
+}
+
+const mermaidText = (s: string): string => `"${s.replace(/"/g, '#quot;')}"`;
+
+export function toMermaid(config: Config): string {
+  const { nodes, edges } = graphOf(config);
+  const lines = ['flowchart LR'];
+  for (const n of nodes) {
+    const label = mermaidText(n.label);
+    lines.push(`  ${n.id}${n.kind === 'job' ? `[${label}]` : n.kind === 'watch' ? `[(${label})]` : `{{${label}}}`}`);
+  }
+  for (const e of edges) lines.push(`  ${e.from} ${e.kind === 'dependency' ? '-->' : '-.->'}|${mermaidText(e.label)}| ${e.to}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function toDot(config: Config): string {
+  const { nodes, edges } = graphOf(config);
+  const q = (s: string): string => JSON.stringify(s);
+  const shape: Record<NodeKind, string> = { job: 'box', watch: 'cylinder', other: 'hexagon' };
+  const lines = ['digraph pidpilot {', '  rankdir=LR;'];
+  for (const n of nodes) lines.push(`  ${n.id} [label=${q(n.label)}, shape=${shape[n.kind]}];`);
+  for (const e of edges) lines.push(`  ${e.from} -> ${e.to} [label=${q(e.label)}${e.kind === 'trigger' ? ', style=dashed' : ''}];`);
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+export function graph(args: ParsedArgs): number {
+  const format = args.flags.format ?? 'mermaid';
+  if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`-format must be "mermaid" or "dot", got "${String(format)}"`);
+  let config: Config;
+  try {
+    config = loadConfig(configPath(args), process.env);
+  } catch (err) {
+    if (err instanceof ConfigErrors) return reportConfigErrors(err);
+    throw err;
+  }
+  process.stdout.write(format === 'dot' ? toDot(config) : toMermaid(config));
+  return 0;
+}

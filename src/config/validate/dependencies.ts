@@ -1,0 +1,76 @@
+/**
+ * Cross-job rules of `dependsOn` (SPEC §2.2), checked once every job has been read:
+ * a dependency names another job, the graph has no cycle (the error names it), and
+ * each dependency gets its condition — as written, or the default:
+ * `healthy` for a job with a health check, else `succeeded` for a one-shot job
+ * (`restarts` never/0 and no `when.interval`), else `started`.
+ */
+import { nearest } from '../errors.js';
+import type { DependencyCondition, JobConfig } from '../types.js';
+import type { At } from './core.js';
+import type { DependencyDraft } from './lifecycle.js';
+
+export interface DependencyDrafts {
+  job: JobConfig;
+  /** Where the job's `dependsOn` is, for errors. */
+  at: At;
+  drafts: readonly DependencyDraft[];
+}
+
+export function defaultCondition(dep: JobConfig): DependencyCondition {
+  if (dep.health) return 'healthy';
+  if (dep.restarts === 0 && dep.when.kind !== 'interval') return 'succeeded';
+  return 'started';
+}
+
+/** Fills in every job's `dependsOn`, or reports what is wrong (and leaves the jobs as they are). */
+export function resolveDependencies(all: readonly DependencyDrafts[], jobs: readonly JobConfig[]): void {
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  let ok = true;
+  for (const { job, at, drafts } of all) {
+    drafts.forEach((d, i) => {
+      if (d.job === job.name) {
+        at.child(i).error(`job ${JSON.stringify(job.name)} cannot depend on itself`, { expected: 'the name of another job' });
+        ok = false;
+      } else if (!byName.has(d.job)) {
+        const suggestion = nearest(d.job, [...byName.keys()].filter((n) => n !== job.name));
+        at.child(i).error(`no job named ${JSON.stringify(d.job)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`, {
+          expected: 'the name of a job',
+          ...(suggestion ? { suggestion } : {}),
+        });
+        ok = false;
+      }
+    });
+  }
+  if (!ok) return;
+  const atOf = new Map(all.map((d) => [d.job.name, d.at]));
+  for (const cycle of findCycles(all)) {
+    atOf.get(cycle[0]!)!.error(`dependsOn forms a cycle: ${cycle.join(' -> ')}`, { expected: 'dependencies without a cycle' });
+    ok = false;
+  }
+  if (!ok) return;
+  for (const { job, drafts } of all) {
+    job.dependsOn = drafts.map((d) => ({ job: d.job, condition: d.condition ?? defaultCondition(byName.get(d.job)!) }));
+  }
+}
+
+/** Each elementary cycle met by a depth-first search, as `a -> b -> a`, reported once. */
+function findCycles(all: readonly DependencyDrafts[]): string[][] {
+  const edges = new Map(all.map((d) => [d.job.name, d.drafts.map((x) => x.job)]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (node: string): void => {
+    state.set(node, 'visiting');
+    path.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const s = state.get(next);
+      if (s === 'visiting') cycles.push([...path.slice(path.indexOf(next)), next]);
+      else if (s === undefined) visit(next);
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const name of edges.keys()) if (!state.has(name)) visit(name);
+  return cycles;
+}
