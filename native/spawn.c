@@ -50,6 +50,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "pidpilot.h"
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -158,6 +160,7 @@ typedef struct child_s {
   pid_t pid;
   int code, sig; /* the outcome, once reaped */
   struct child_s *next; /* SIGCHLD mode list */
+  reaper_owned_t owned; /* tells the reaper (reaper.c) this pid is ours */
 } child_t;
 
 /* A pidfd and its poll handle. The fd is closed only in the close callback: closing it
@@ -186,6 +189,7 @@ static int try_reap(child_t *c) {
   do r = waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT);
   while (r < 0 && errno == EINTR);
   if (r == 0 && si.si_pid == 0) return 0;
+  reaper_disown(&c->owned);
   c->code = -1;
   c->sig = 0;
   if (r < 0) return 1; /* ECHILD: reaped behind our back, the status is lost */
@@ -240,6 +244,11 @@ static void on_pidfd(uv_poll_t *h, int status, int events) {
   deliver(w->child);
 }
 
+/* The reaper found w's child a zombie before its pidfd was polled: reap and report it now. */
+static void finish_pidfd(void *w) {
+  on_pidfd(&((pidfd_watch_t *)w)->handle, 0, 0);
+}
+
 static void sweep(void) {
   child_t *done = NULL, **tail = &done;
   for (child_t **pp = &g_waiting; *pp != NULL;) {
@@ -275,6 +284,11 @@ static void on_sweep(uv_timer_t *t) {
   sweep();
 }
 
+static void finish_sigchld(void *unused) {
+  (void)unused;
+  sweep();
+}
+
 /* Fallback without pidfds: SIGCHLD (libuv multiplexes it, Node's own watcher keeps
  * working) then waitpid on each of our pids. A sweep on the next tick catches a child
  * whose SIGCHLD came before the watcher was started. */
@@ -289,6 +303,7 @@ static int watch_by_sigchld(child_t *c) {
   if ((r = uv_timer_start(&g_sweep, on_sweep, 0, 0)) != 0) return r;
   c->next = g_waiting;
   g_waiting = c;
+  reaper_own(&c->owned, c->pid, finish_sigchld, NULL);
   return 0;
 }
 
@@ -308,7 +323,10 @@ static int watch_exit(child_t *c) {
       w->handle.data = w;
       w->pidfd = pidfd;
       w->child = c;
-      if (uv_poll_start(&w->handle, UV_READABLE, on_pidfd) == 0) return 0;
+      if (uv_poll_start(&w->handle, UV_READABLE, on_pidfd) == 0) {
+        reaper_own(&c->owned, c->pid, finish_pidfd, w);
+        return 0;
+      }
       w->child = NULL;
       uv_close((uv_handle_t *)&w->handle, on_watch_closed);
     }
@@ -554,7 +572,8 @@ NAPI_MODULE_INIT() {
       {"setExitWatch", NULL, js_set_exit_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"exitNow", NULL, js_exit_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
+      reaper_define(env, exports) != napi_ok)
     return NULL;
   return exports;
 }
