@@ -5,13 +5,14 @@
 // never assertions: the exit status is 0 even when one is missed (1 only if a benchmark
 // could not run at all).
 //
-//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm]
+//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm,reap]
 //
 // How each figure is measured is written at the top of its workload file:
 //   bench/workloads/chain.js    (1) chain hop, ms per hop          baseline spawn-chain.js
 //   bench/workloads/relay.js    (2) log relay, lines/s             baseline cat > /dev/null
 //   bench/workloads/idle.js     (3) RSS with 100 idle jobs, (5) SIGTERM → exit
 //   bench/workloads/startup.js  (4) exec → first job running       baseline node -e 0
+//   bench/workloads/reap.js     (6) reap 10,000 orphaned zombies  baseline tini -s
 // Columns: "median [best of N]" — best is the lowest time/memory, the highest rate.
 // ratio = pidpilot median / baseline median. met? compares the median with the target.
 //
@@ -29,6 +30,7 @@ import { chainHop } from './workloads/chain.js';
 import { idleRss, sigterm } from './workloads/idle.js';
 import { LINES, logRelay } from './workloads/relay.js';
 import { startup } from './workloads/startup.js';
+import { ORPHANS, reap } from './workloads/reap.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -36,7 +38,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const RUNS = Number(opt('runs', 5));
-const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm').split(','));
+const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm,reap').split(','));
 
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
@@ -157,6 +159,18 @@ await section('startup', async () => {
 await section('sigterm', async () => {
   const r = await sigterm({ runs: RUNS });
   row('SIGTERM → exit, 10 jobs', r, ms, null, { value: 100, label: '≤ 100 ms' }, { baseLabel: 'CP 3.8: up to 5 s stopTimeout' });
+});
+
+await section('reap', async () => {
+  // Each run forks 10,000 processes per reaper: fewer runs than the other figures.
+  const r = await reap({ runs: Math.min(RUNS, 3) });
+  const label = `reap ${ORPHANS.toLocaleString('en-US')} orphaned zombies`;
+  row(label, r.pidpilot, ms, r.tini, null, { baseLabel: r.tini ? '(tini -s)' : '(tini not installed: apt-get install -y tini)' });
+  notes.push(
+    `reap: pidpilot ${f(r.pidpilot.median, 1)} ms [best ${f(r.pidpilot.min, 1)}], ` +
+      (r.tini ? `tini ${f(r.tini.median, 1)} ms [best ${f(r.tini.min, 1)}]` : 'tini not installed') +
+      ` to reap ${ORPHANS.toLocaleString('en-US')} zombies waiting when the reaper is continued (SIGCONT), both as child subreapers.`,
+  );
 });
 
 console.log(table(['benchmark', `pidpilot median [best]`, 'baseline (median)', 'ratio', 'target', 'met?'], rows));
