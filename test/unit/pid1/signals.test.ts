@@ -10,8 +10,8 @@ function setup(reopen: boolean) {
     signalEvent: (signal) => calls.push(`event ${signal}`),
     forwardSignal: (signal) => calls.push(`forward ${signal}`),
   };
-  const proc = new EventEmitter() as unknown as NodeJS.Process;
-  const off = handleSignals(target, { reopenLog: reopen ? () => calls.push('reopen') : undefined }, proc);
+  const proc = new EventEmitter();
+  const off = handleSignals(target, { reopenLog: reopen ? () => calls.push('reopen') : undefined }, proc as unknown as NodeJS.Process);
   return { calls, proc, off };
 }
 
@@ -37,14 +37,14 @@ describe('handleSignals', () => {
     expect(calls).toEqual(FORWARDED_SIGNALS.map((s) => `forward ${s}`));
     expect(FORWARDED_SIGNALS).toEqual(expect.arrayContaining(['SIGQUIT', 'SIGWINCH', 'SIGCONT']));
     for (const s of ['SIGPIPE', 'SIGCHLD', 'SIGTTIN', 'SIGTTOU', 'SIGXCPU', 'SIGXFSZ', 'SIGURG', 'SIGPROF', 'SIGTRAP']) {
-      expect((proc as unknown as EventEmitter).listenerCount(s), s).toBe(0);
+      expect(proc.listenerCount(s), s).toBe(0);
     }
   });
 
   it('removes its handlers', () => {
     const { proc, off } = setup(false);
     off();
-    expect((proc as unknown as EventEmitter).eventNames()).toEqual([]);
+    expect(proc.eventNames()).toEqual([]);
   });
 
   it('tells a log file from stdout/stderr', () => {
