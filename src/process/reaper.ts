@@ -44,9 +44,23 @@ export function claimForLibuv(pid: number): () => void {
   return () => addon.releaseChild(pid);
 }
 
-/** Pids of this process's children (all threads), zombies included. */
+/**
+ * True when /proc shows this process under its own pid. In a PID namespace whose /proc is
+ * the parent namespace's (`unshare --pid` without `--mount-proc`), the pids /proc lists are
+ * not the ones process.kill() takes: signalling them could hit unrelated processes.
+ */
+function procIsOurs(): boolean {
+  try {
+    return Number(readFileSync('/proc/self/stat', 'utf8').split(' ', 1)[0]) === process.pid;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of this process's children (all threads), zombies included; [] if /proc cannot tell. */
 export function ownChildren(): number[] {
   const pids: number[] = [];
+  if (!procIsOurs()) return pids;
   let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
@@ -71,6 +85,7 @@ export function ownChildren(): number[] {
  */
 export function killAdoptedOrphans(): number {
   let n = 0;
+  if (process.pid === 1) return n; // the kernel kills the whole namespace when PID 1 exits
   for (const pid of ownChildren()) {
     try {
       process.kill(pid, 'SIGKILL');
