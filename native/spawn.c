@@ -19,7 +19,9 @@
  *   - watches the exit with a pidfd in libuv's loop (or, without pidfd_open, SIGCHLD plus
  *     waitpid(pid) for our own pids only: never waitpid(-1), which would steal libuv's);
  *   - when the leader has exited but is not yet reaped (so its pid, which is the group id,
- *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it.
+ *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it;
+ *   - registers every child it watches with the orphan reaper (reaper.c), which therefore
+ *     never reaps it, and may have it reaped here at once when it finds it a zombie first.
  *
  * JS interface (see src/process/native.ts):
  *   spawn(candidates, argv, env, cwd|null, stdoutMode, stderrMode, onExit(code, signal))
