@@ -5,7 +5,7 @@
 // never assertions: the exit status is 0 even when one is missed (1 only if a benchmark
 // could not run at all).
 //
-//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm,graph]
+//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm,graph,reap]
 //
 // How each figure is measured is written at the top of its workload file:
 //   bench/workloads/chain.js    (1) chain hop, ms per hop          baseline spawn-chain.js
@@ -14,6 +14,7 @@
 //   bench/workloads/startup.js  (4) exec → first job running       baseline node -e 0
 //   bench/workloads/graph.js    (6) pidpilot run → target running in a 20-job dependsOn graph
 //                                   next to the sum of the jobs' own times (serial) and the critical path
+//   bench/workloads/reap.js     (7) reap 10,000 orphaned zombies  baseline tini -s
 // Columns: "median [best of N]" — best is the lowest time/memory, the highest rate.
 // ratio = pidpilot median / baseline median. met? compares the median with the target.
 //
@@ -32,6 +33,7 @@ import { dependencyGraph } from './workloads/graph.js';
 import { idleRss, sigterm } from './workloads/idle.js';
 import { LINES, logRelay } from './workloads/relay.js';
 import { startup } from './workloads/startup.js';
+import { ORPHANS, reap } from './workloads/reap.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -39,7 +41,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const RUNS = Number(opt('runs', 5));
-const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm,graph').split(','));
+const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm,graph,reap').split(','));
 
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
@@ -170,6 +172,18 @@ await section('graph', async () => {
   notes.push(
     `graph: pidpilot run → target ${f(r.graph.median, 0)} ms; the 19 jobs it needs take ${f(r.sum.median, 0)} ms one after the other (sum of their own times) and ${f(r.critical.median, 0)} ms along the critical path; ` +
       `pidpilot's own start-up to a dependency-free target is ${f(r.control.median, 0)} ms, so scheduling the graph costs ≈ ${f(r.graph.median - r.control.median - r.critical.median, 0)} ms over the critical path.`,
+  );
+});
+
+await section('reap', async () => {
+  // Each run forks 10,000 processes per reaper: fewer runs than the other figures.
+  const r = await reap({ runs: Math.min(RUNS, 3) });
+  const label = `reap ${ORPHANS.toLocaleString('en-US')} orphaned zombies`;
+  row(label, r.pidpilot, ms, r.tini, null, { baseLabel: r.tini ? '(tini -s)' : '(tini not installed: apt-get install -y tini)' });
+  notes.push(
+    `reap: pidpilot ${f(r.pidpilot.median, 1)} ms [best ${f(r.pidpilot.min, 1)}], ` +
+      (r.tini ? `tini ${f(r.tini.median, 1)} ms [best ${f(r.tini.min, 1)}]` : 'tini not installed') +
+      ` to reap ${ORPHANS.toLocaleString('en-US')} zombies waiting when the reaper is continued (SIGCONT), both as child subreapers.`,
   );
 });
 

@@ -19,7 +19,9 @@
  *   - watches the exit with a pidfd in libuv's loop (or, without pidfd_open, SIGCHLD plus
  *     waitpid(pid) for our own pids only: never waitpid(-1), which would steal libuv's);
  *   - when the leader has exited but is not yet reaped (so its pid, which is the group id,
- *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it.
+ *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it;
+ *   - registers every child it watches with the orphan reaper (reaper.c), which therefore
+ *     never reaps it, and may have it reaped here at once when it finds it a zombie first.
  *
  * JS interface (see src/process/native.ts):
  *   spawn(candidates, argv, env, cwd|null, stdoutMode, stderrMode, onExit(code, signal), ids?)
@@ -50,6 +52,8 @@
 
 #include <node_api.h>
 #include <uv.h>
+
+#include "pidpilot.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -175,6 +179,7 @@ typedef struct child_s {
   pid_t pid;
   int code, sig; /* the outcome, once reaped */
   struct child_s *next; /* SIGCHLD mode list */
+  reaper_owned_t owned; /* tells the reaper (reaper.c) this pid is ours */
 } child_t;
 
 /* A pidfd and its poll handle. The fd is closed only in the close callback: closing it
@@ -203,6 +208,7 @@ static int try_reap(child_t *c) {
   do r = waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT);
   while (r < 0 && errno == EINTR);
   if (r == 0 && si.si_pid == 0) return 0;
+  reaper_disown(&c->owned);
   c->code = -1;
   c->sig = 0;
   if (r < 0) return 1; /* ECHILD: reaped behind our back, the status is lost */
@@ -257,6 +263,11 @@ static void on_pidfd(uv_poll_t *h, int status, int events) {
   deliver(w->child);
 }
 
+/* The reaper found w's child a zombie before its pidfd was polled: reap and report it now. */
+static void finish_pidfd(void *w) {
+  on_pidfd(&((pidfd_watch_t *)w)->handle, 0, 0);
+}
+
 static void sweep(void) {
   child_t *done = NULL, **tail = &done;
   for (child_t **pp = &g_waiting; *pp != NULL;) {
@@ -292,6 +303,11 @@ static void on_sweep(uv_timer_t *t) {
   sweep();
 }
 
+static void finish_sigchld(void *unused) {
+  (void)unused;
+  sweep();
+}
+
 /* Fallback without pidfds: SIGCHLD (libuv multiplexes it, Node's own watcher keeps
  * working) then waitpid on each of our pids. A sweep on the next tick catches a child
  * whose SIGCHLD came before the watcher was started. */
@@ -306,6 +322,7 @@ static int watch_by_sigchld(child_t *c) {
   if ((r = uv_timer_start(&g_sweep, on_sweep, 0, 0)) != 0) return r;
   c->next = g_waiting;
   g_waiting = c;
+  reaper_own(&c->owned, c->pid, finish_sigchld, NULL);
   return 0;
 }
 
@@ -325,7 +342,10 @@ static int watch_exit(child_t *c) {
       w->handle.data = w;
       w->pidfd = pidfd;
       w->child = c;
-      if (uv_poll_start(&w->handle, UV_READABLE, on_pidfd) == 0) return 0;
+      if (uv_poll_start(&w->handle, UV_READABLE, on_pidfd) == 0) {
+        reaper_own(&c->owned, c->pid, finish_pidfd, w);
+        return 0;
+      }
       w->child = NULL;
       uv_close((uv_handle_t *)&w->handle, on_watch_closed);
     }
@@ -589,7 +609,8 @@ NAPI_MODULE_INIT() {
       {"setExitWatch", NULL, js_set_exit_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"exitNow", NULL, js_exit_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
+      reaper_define(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

@@ -122,6 +122,12 @@ export class Supervisor {
     this.bus.publish('signal', signal);
   }
 
+  /** A signal pidpilot does not act on itself (SPEC §4.1): passed on to every running process group. */
+  forwardSignal(signal: NodeJS.Signals): void {
+    const groups = killAllGroups(signal);
+    this.log.debug(`forwarded ${signal} to ${groups} process group${groups === 1 ? '' : 's'}`);
+  }
+
   /**
    * The graceful shutdown of SPEC §5. Calling it again while it runs escalates:
    * every process group is killed at once.

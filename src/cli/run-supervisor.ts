@@ -1,8 +1,11 @@
 /**
- * `pidpilot [run-supervisor] [-config FILE]`: load the configuration, start the
- * supervisor, turn signals into shutdown or events, and exit with its status.
+ * `pidpilot [run-supervisor] [-config FILE]`: load the configuration, take up PID 1's
+ * duties (reaping orphans, signals, internal errors: src/pid1/), start the supervisor,
+ * and exit with its status.
  *
- * A bad configuration starts nothing and exits 2.
+ * Exit status (SPEC §4.1): a bad configuration starts nothing and exits 2; an internal
+ * error is logged with its stack, every job is stopped in order, and pidpilot exits 1;
+ * otherwise the supervisor's status (0, or the `main` job's).
  */
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
@@ -11,7 +14,11 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
+import { handleInternalErrors } from '../pid1/fatal.js';
+import { startReaping } from '../pid1/reaping.js';
+import { handleSignals, logIsFile } from '../pid1/signals.js';
 import { exitNow } from '../process/exit.js';
+import { killAdoptedOrphans } from '../process/reaper.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { Supervisor } from '../supervisor.js';
 import { VERSION } from '../version.js';
@@ -46,26 +53,26 @@ export async function runSupervisor(args: ParsedArgs, prepare: (config: Config) 
   let drained = false;
   process.on('exit', () => {
     killAllGroups('SIGKILL');
+    killAdoptedOrphans();
     if (!drained) sink.flushSync();
   });
-  let internalError = false;
-  const fatal = (err: unknown): void => {
-    internalError = true;
-    log.fatal({ err }, `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    void supervisor.shutdown('internal error');
-  };
-  process.on('uncaughtException', fatal);
-  process.on('unhandledRejection', fatal);
-
-  process.on('SIGTERM', () => void supervisor.shutdown('SIGTERM'));
-  process.on('SIGINT', () => void supervisor.shutdown('SIGINT'));
-  process.on('SIGHUP', () => supervisor.signalEvent('SIGHUP'));
-  process.on('SIGUSR2', () => supervisor.signalEvent('SIGUSR2'));
-  process.on('SIGUSR1', () => sink.reopen());
+  const internal = handleInternalErrors({
+    log,
+    shutdown: (reason) => void supervisor.shutdown(reason),
+    stopTimeoutMs: config.stopTimeout,
+    exit: (status) => {
+      sink.flushSync();
+      drained = true;
+      exitNow(status);
+    },
+  });
+  // Before the first spawn: the orphans of every job must come to pidpilot.
+  startReaping(log);
+  handleSignals(supervisor, { reopenLog: logIsFile(config.logging.output) ? () => sink.reopen() : undefined });
 
   log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}`);
   const status = await supervisor.run();
-  const exitStatus = internalError ? 1 : status;
+  const exitStatus = internal.failed ? 1 : status;
   log.info(`pidpilot exiting with status ${exitStatus}`);
   // Let writes in flight finish, in order. A log reader that takes nothing for this long
   // is stuck: its last lines are dropped rather than keeping a PID 1 from exiting.

@@ -1,7 +1,9 @@
 /**
- * The supervisor's last step: make sure no group is left, then leave at once.
+ * The supervisor's last step: make sure no group and no adopted orphan is left, then
+ * leave at once.
  */
 import { NativeAddonError, tryLoadNativeAddon } from './native.js';
+import { killAdoptedOrphans } from './reaper.js';
 import { killAllGroups } from './spawn.js';
 
 /**
@@ -11,6 +13,7 @@ import { killAllGroups } from './spawn.js';
  */
 export function exitNow(status: number): never {
   killAllGroups('SIGKILL');
+  killAdoptedOrphans();
   const addon = tryLoadNativeAddon();
   if (!(addon instanceof NativeAddonError)) addon.exitNow(status);
   process.exit(status);

@@ -10,10 +10,14 @@
  *   spawn-node.ts  the node:child_process fallback
  *   exec-path.ts   PATH search plan, error wording, group signalling (shared)
  *   run.ts         ProcessRun: timeout / stop / kill and the run's outcome
+ *   reaper.ts      the orphan reaper (native/reaper.c) and the orphans adopted at exit
+ *   exit.ts        the last step: kill what is left, _exit
  */
 export * from './types.js';
 export { spawnChild, spawnBackend, spawnerFor, liveGroups, killAllGroups } from './spawn.js';
 export type { SpawnBackend, SpawnBackendChoice } from './spawn.js';
 export { NativeAddonError } from './native.js';
 export { ProcessRun } from './run.js';
+export { startReaper, orphansReaped, killAdoptedOrphans } from './reaper.js';
+export type { ReaperStatus } from './reaper.js';
 export type { RunOptions, RunResult } from './run.js';

@@ -39,6 +39,17 @@ export interface NativeAddon {
   setExitWatch(mode: 'pidfd' | 'sigchld'): void;
   /** `_exit(status)`: leave without joining worker threads (see native/spawn.c). */
   exitNow(status: number): never;
+  /**
+   * Starts reaping orphaned zombies (native/reaper.c); when not PID 1, first makes this
+   * process a child subreaper. Idempotent. Throws an Error if prctl fails.
+   */
+  startReaper(): { pid1: boolean; subreaper: boolean };
+  /** A pid libuv spawned (node:child_process) and will reap: the reaper must leave it alone. */
+  claimChild(pid: number): void;
+  /** The claimed pid has been reaped by libuv. */
+  releaseChild(pid: number): void;
+  /** Orphans reaped so far, and whether the reaper runs. */
+  reaperStats(): { reaped: number; running: boolean };
 }
 
 interface NativeSpawnFailure extends Error {

@@ -17,6 +17,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { checkRequest, envPairs, errnoInfo, killGroup, planExec, spawnError, type ExecPlan } from './exec-path.js';
+import { claimForLibuv } from './reaper.js';
 import { SpawnError, type ChildHandle, type ExitStatus, type SpawnRequest } from './types.js';
 
 /** What ChildProcess#spawn takes (child_process.spawn's normalised options). */
@@ -113,12 +114,15 @@ class NodeChild implements ChildHandle {
     }
 
     const pid = cp.pid;
+    // libuv reaps this child; pidpilot's orphan reaper must leave its status to libuv.
+    const release = claimForLibuv(pid);
     this.pid = pid;
     this.stdout = cp.stdout;
     this.stderr = cp.stderr;
     this.exited = new Promise((settle) => {
       cp.once('exit', (code, signal) => {
         this.done = true;
+        release();
         killGroup(pid, 'SIGKILL'); // leftovers of the group must not outlive the leader
         settle({ code, signal });
       });

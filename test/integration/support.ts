@@ -101,6 +101,8 @@ export interface StartOptions {
   env?: Record<string, string | undefined>;
   /** Do not read pidpilot's stdout until `resumeStdout()`: a log reader that is stuck. */
   pauseStdout?: boolean;
+  /** What runs in place of `node bin/pidpilot.js` (`args` follow it), e.g. under `unshare`. */
+  command?: readonly string[];
 }
 
 export class Pidpilot {
@@ -126,7 +128,8 @@ export class Pidpilot {
       else env[k] = v;
     }
     env[MARKER_VAR] = marker;
-    this.child = spawn(process.execPath, [BIN, ...opts.args], {
+    const [file, ...pre] = opts.command ?? [process.execPath, BIN];
+    this.child = spawn(file!, [...pre, ...opts.args], {
       cwd: opts.cwd ?? ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

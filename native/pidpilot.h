@@ -1,0 +1,34 @@
+/*
+ * What the parts of the pidpilot_spawn addon share: spawn.c (starting children and
+ * watching their exit) and reaper.c (PID 1 duties: reaping orphans, child subreaper).
+ */
+#ifndef PIDPILOT_NATIVE_H
+#define PIDPILOT_NATIVE_H
+
+#include <sys/types.h>
+
+#include <node_api.h>
+
+/*
+ * A child of ours whose exit status matters: the reaper must never reap it. It is either
+ * watched by spawn.c (`finish` reaps it and reports its exit: the reaper calls it when it
+ * finds the child a zombie first) or reaped by libuv in the node:child_process fallback
+ * (`finish` is NULL: the reaper waits until libuv has reaped it).
+ * Embedded in the owner's own record: registering allocates nothing.
+ */
+typedef struct reaper_owned_s {
+  pid_t pid;
+  void (*finish)(void *arg);
+  void *arg;
+  struct reaper_owned_s *next;
+  struct reaper_owned_s **pprev; /* NULL while not registered */
+} reaper_owned_t;
+
+/* Registers `o` for `pid` (before the child can have been seen by the reaper). */
+void reaper_own(reaper_owned_t *o, pid_t pid, void (*finish)(void *), void *arg);
+/* Unregisters `o`; a no-op if it is not registered. Call it when the child is reaped. */
+void reaper_disown(reaper_owned_t *o);
+/* Adds the reaper's functions to the addon's exports. */
+napi_status reaper_define(napi_env env, napi_value exports);
+
+#endif

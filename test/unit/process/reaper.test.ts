@@ -1,0 +1,55 @@
+/**
+ * The orphan reaper (native/reaper.c): it reaps every orphan that comes to pidpilot and
+ * never the exit status of one of pidpilot's own children, with either spawn backend.
+ * The stress runs in its own process (fixtures/reaper-stress.mjs, on the built dist/):
+ * it makes itself a child subreaper, which the test runner must not become.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadNativeAddon } from '../../../src/process/native.js';
+import { collect } from './helpers.js';
+
+const STRESS = fileURLToPath(new URL('./fixtures/reaper-stress.mjs', import.meta.url));
+const ORPHANS = 2000;
+const CHILDREN = 200;
+
+async function stress(backend: string): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, [STRESS, backend, String(ORPHANS), String(CHILDREN)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = collect(child.stdout);
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const text = await out;
+  expect(code, text).toBe(0);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+describe('reaper under stress', () => {
+  it.each(['native', 'sigchld', 'node'])(
+    `reaps ${ORPHANS} orphans while every child status stays exact (%s backend)`,
+    async (backend) => {
+      const r = await stress(backend);
+      expect(r).toEqual({
+        wrong: [],
+        lost: 0,
+        factory: { code: 0, signal: null },
+        factoryOut: `orphans ${ORPHANS}`,
+        reaped: ORPHANS,
+        zombies: 0,
+        subreaper: true,
+      });
+    },
+    240_000,
+  );
+});
+
+describe('reaper interface', () => {
+  it('rejects a claim of something that is not a pid', () => {
+    const addon = loadNativeAddon();
+    expect(() => addon.claimChild(0)).toThrow(TypeError);
+    expect(() => (addon.releaseChild as (p: unknown) => void)('x')).toThrow(TypeError);
+  });
+
+  it('is not running in a process that did not start it', () => {
+    expect(loadNativeAddon().reaperStats()).toEqual({ reaped: 0, running: false });
+  });
+});
