@@ -18,6 +18,9 @@ await build({
   // The sources are ES modules: give them their import.meta.url in CommonJS.
   define: { 'import.meta.url': '__pidpilot_import_meta_url' },
   banner: { js: "const __pidpilot_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  // Loaded only when telemetry is configured: kept out of the bundle so a supervisor
+  // without telemetry does not even parse it (required from node_modules at run time).
+  external: ['prom-client'],
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -13,7 +13,10 @@ import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
 import { exitNow } from '../process/exit.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
+import { ControlServer } from '../control/server.js';
+import { resolveControlSocket } from '../state/dir.js';
 import { Supervisor } from '../supervisor.js';
+import type { Telemetry } from '../telemetry/index.js';
 import { VERSION } from '../version.js';
 
 /** How long pidpilot waits at exit for its log output to be taken. */
@@ -59,8 +62,36 @@ export async function runSupervisor(args: ParsedArgs): Promise<number> {
   process.on('SIGUSR2', () => supervisor.signalEvent('SIGUSR2'));
   process.on('SIGUSR1', () => sink.reopen());
 
-  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}`);
-  const status = await supervisor.run();
+  // The control socket is bound before any job starts: a second pidpilot on the same socket stops here.
+  let telemetry: Telemetry | null = null;
+  const control = new ControlServer(resolveControlSocket(config), supervisor, log, (path, code) =>
+    telemetry?.metrics.onControlRequest(path, code),
+  );
+  try {
+    await control.listen();
+  } catch (err) {
+    log.error(`cannot serve the control socket: ${(err as Error).message}`);
+    await sink.drain(LOG_DRAIN_AT_EXIT_MS);
+    drained = true;
+    exitNow(1);
+  }
+  const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
+
+  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}; control socket ${control.socketPath}`);
+  const running = supervisor.run();
+  // prom-client loads after the first jobs have started, so telemetry never delays them.
+  if (startTelemetry && config.telemetry) {
+    const port = config.telemetry.port;
+    startTelemetry(config.telemetry, { log }).then(
+      (t) => {
+        telemetry = t;
+        log.info(`telemetry: serving /metrics and /status on port ${t.port}`);
+      },
+      (err: unknown) => log.error(`telemetry: cannot serve on port ${port}: ${(err as Error).message}; running without it`),
+    );
+  }
+  const status = await running;
+  await Promise.all([control.close(), (telemetry as Telemetry | null)?.close()]);
   const exitStatus = internalError ? 1 : status;
   log.info(`pidpilot exiting with status ${exitStatus}`);
   // Let writes in flight finish, in order. A log reader that takes nothing for this long
