@@ -9,7 +9,7 @@ import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { resolveControlSocket } from '../state/dir.js';
+import { controlSocketPath } from '../control/socket-path.js';
 
 /** Bound on one request; a reload may wait for jobs to stop. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -39,7 +39,7 @@ export class ControlClient {
   static fromArgs(args: ParsedArgs): ControlClient {
     if (typeof args.flags.socket === 'string' && args.flags.socket !== '') return new ControlClient(args.flags.socket);
     try {
-      return new ControlClient(resolveControlSocket(loadConfig(configPath(args), process.env)));
+      return new ControlClient(controlSocketPath(loadConfig(configPath(args), process.env)));
     } catch (err) {
       if (err instanceof ConfigErrors) throw new ClientExit(reportConfigErrors(err));
       throw err;

@@ -14,7 +14,7 @@ import { relayLines } from '../log/relay.js';
 import { exitNow } from '../process/exit.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { ControlServer } from '../control/server.js';
-import { resolveControlSocket } from '../state/dir.js';
+import { controlSocketPath } from '../control/socket-path.js';
 import { Supervisor } from '../supervisor.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { VERSION } from '../version.js';
@@ -64,7 +64,7 @@ export async function runSupervisor(args: ParsedArgs): Promise<number> {
 
   // The control socket is bound before any job starts: a second pidpilot on the same socket stops here.
   let telemetry: Telemetry | null = null;
-  const control = new ControlServer(resolveControlSocket(config), supervisor, log, (path, code) =>
+  const control = new ControlServer(controlSocketPath(config), supervisor, log, (path, code) =>
     telemetry?.metrics.onControlRequest(path, code),
   );
   try {

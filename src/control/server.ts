@@ -20,6 +20,7 @@ const HEADERS_TIMEOUT_MS = 5_000;
 const IDLE_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_CONNECTIONS = 128;
+const MAX_SOCKET_PATH_BYTES = 107;
 
 export class ControlSocketInUse extends Error {}
 
@@ -56,6 +57,10 @@ export class ControlServer {
 
   /** Binds the socket. Throws ControlSocketInUse when another live process serves it. */
   async listen(): Promise<void> {
+    // sun_path holds 108 bytes with its NUL; a longer path would fail with a bare EINVAL.
+    if (Buffer.byteLength(this.socketPath) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(`the control socket path ${this.socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the limit of unix sockets: set control.socket to a shorter one`);
+    }
     mkdirSync(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
     await removeStaleSocket(this.socketPath);
     // The socket is created by bind(2) with the umask applied: make it 0600 from the
