@@ -39,18 +39,24 @@ export class ControlServer {
     private readonly onRequest: RequestObserver = () => {},
   ) {
     this.routes = new ControlRoutes(target);
-    this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS }, (req, res) => {
-      void this.routes.handle(req, res).then((route) => {
-        if (res.writableFinished) this.onRequest(route, res.statusCode);
-        else res.once('finish', () => this.onRequest(route, res.statusCode));
-      });
-    });
+    this.server = createServer(
+      // Node checks the two timeouts every connectionsCheckingInterval (30 s by default).
+      { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+      (req, res) => {
+        void this.routes.handle(req, res).then((route) => {
+          if (res.writableFinished) this.onRequest(route, res.statusCode);
+          else res.once('finish', () => this.onRequest(route, res.statusCode));
+        });
+      },
+    );
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     this.server.maxConnections = MAX_CONNECTIONS;
     this.server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
-    // A malformed request (bad HTTP) is answered 400 by Node; never let it reach 'error'.
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    // Malformed HTTP, a request too slow to arrive, headers too large: answer and close.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       else socket.destroy();
     });
   }

@@ -362,3 +362,23 @@ describe("pidpilot's endpoints", () => {
     expect(runs.json.runs).toHaveLength(1);
   });
 });
+
+describe('slow and abandoned clients', () => {
+  it('a client that sends half its headers and waits is disconnected; others are served meanwhile', async () => {
+    const closed = new Promise<string>((resolve) => {
+      const c = connect(socketPath);
+      let text = '';
+      c.on('data', (d) => (text += d.toString()));
+      c.on('close', () => resolve(text));
+      c.on('error', () => {});
+      c.write('POST /v3/env HTTP/1.1\r\nHost: x\r\n');
+    });
+    const abandoned = connect(socketPath);
+    abandoned.on('error', () => {});
+    abandoned.write('POST /v3/env HTTP/1.1\r\ncontent-length: 100\r\n\r\n{"A":');
+    abandoned.destroy();
+    expect((await call(socketPath, 'GET', '/v3/ping')).status).toBe(200);
+    expect(await closed).toMatch(/^(HTTP\/1\.1 408|$)/);
+    expect(target.envCalls).toBe(0);
+  }, 30_000);
+});
