@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { sleep, WAIT_MS } from './support.js';
 
 export interface CurlAnswer {
   status: number;
@@ -44,4 +45,15 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** Like `until` of support.ts, for an async check: resolves with its first truthy value. */
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await sleep(50);
+  }
 }

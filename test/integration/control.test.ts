@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { curl } from './control-support.js';
+import { curl, eventually } from './control-support.js';
 import { until, useHarness, withArg, type Pidpilot } from './support.js';
 
 const h = useHarness();
@@ -24,7 +24,7 @@ async function jobs(): Promise<Map<string, JobStatus>> {
 }
 
 async function pidOf(name: string): Promise<number> {
-  return until(async () => (await jobs()).get(name)?.pid ?? null, `a pid for ${name}`);
+  return eventually(async () => (await jobs()).get(name)?.pid ?? null, `a pid for ${name}`);
 }
 
 async function started(p: Pidpilot): Promise<void> {
@@ -71,7 +71,7 @@ describe('ContainerPilot endpoints over curl', () => {
     const on = await curl(h().socketPath, 'POST', '/v3/maintenance/enable');
     expect([on.status, on.json]).toEqual([200, { updated: true }]);
     expect((await curl(h().socketPath, 'POST', '/v3/maintenance/enable')).json).toEqual({ updated: false });
-    await until(async () => (await jobs()).get('web')?.state === 'maintenance', 'web in maintenance');
+    await eventually(async () => (await jobs()).get('web')?.state === 'maintenance', 'web in maintenance');
     const status = await curl(h().socketPath, 'GET', '/v3/status');
     expect(status.json.maintenance).toBe(true);
     // Let several check intervals go by: none may run while in maintenance.
@@ -288,7 +288,7 @@ describe('the CLI', () => {
 
     const webPid = JSON.parse((await cli('status', '--json')).stdout).jobs[0].pid as number;
     expect((await cli('restart', 'web')).code).toBe(0);
-    const restarted = await until(async () => {
+    const restarted = await eventually(async () => {
       const s = JSON.parse((await cli('status', '--json')).stdout);
       return s.jobs[0].pid !== null && s.jobs[0].pid !== webPid ? s.jobs[0].pid : null;
     }, 'web running again');
