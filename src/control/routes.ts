@@ -180,6 +180,7 @@ export class ControlRoutes {
     const caught: T[] = [];
     let live = false;
     const write = (item: T): void => {
+      if (res.destroyed) return;
       const json = JSON.stringify(item);
       res.write(sse ? `data: ${json}\n\n` : `${json}\n`);
       if (res.writableLength > MAX_FOLLOW_BACKLOG_BYTES) res.destroy(); // a reader that stopped reading
@@ -195,6 +196,7 @@ export class ControlRoutes {
     req.socket.setTimeout(0);
     try {
       const past = await src.past();
+      if (res.destroyed) return cleanup(); // the client left while the past was read
       res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache' });
       const seen = new Set(past.map(src.key));
       for (const item of past) write(item);

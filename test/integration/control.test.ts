@@ -78,6 +78,7 @@ describe('ContainerPilot endpoints over curl', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const off = await curl(h().socketPath, 'POST', '/v3/maintenance/disable');
     expect(off.json).toEqual({ updated: true });
+    await p.waitForLine(/ event exitMaintenance global$/);
     const lines = p.lines;
     const enter = lines.findIndex((l) => / event enterMaintenance global$/.test(l));
     const exit = lines.findIndex((l) => / event exitMaintenance global$/.test(l));
