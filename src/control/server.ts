@@ -3,13 +3,19 @@
  * A socket file left by a dead pidpilot is replaced; one that still answers belongs
  * to a live supervisor and is an error (two supervisors must not share one socket).
  *
- * Slow or abandoned clients are bounded: headers and body must arrive within
- * REQUEST_TIMEOUT_MS, an idle connection is closed after IDLE_TIMEOUT_MS, and at most
- * MAX_CONNECTIONS are open at once. Follow streams lift the idle bound for themselves.
+ * The socket is bound with `node:net` (already loaded for spawning) before any job
+ * starts; `node:http` (~10 ms to load) is loaded just after, and connections accepted
+ * meanwhile wait for it. So the first job never waits for the HTTP machinery.
+ *
+ * One request per connection, as ContainerPilot's server (no keep-alive). Slow or
+ * abandoned clients are bounded: the headers must arrive within HEADERS_TIMEOUT_MS and
+ * the whole request within REQUEST_TIMEOUT_MS (else 408 and close), a silent connection
+ * is closed after IDLE_TIMEOUT_MS, and at most MAX_CONNECTIONS are open at once.
+ * Follow streams lift the idle bound for themselves once their request is complete.
  */
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import path from 'node:path';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { ControlRoutes } from './routes.js';
@@ -18,7 +24,6 @@ import type { ControlTarget } from './target.js';
 const REQUEST_TIMEOUT_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 5_000;
 const IDLE_TIMEOUT_MS = 30_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_CONNECTIONS = 128;
 const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -27,10 +32,22 @@ export class ControlSocketInUse extends Error {}
 /** Counts requests by path and status, like ContainerPilot's `containerpilot_control_http_requests`. */
 export type RequestObserver = (path: string, status: number) => void;
 
+/** The answer to a request that never completed, or was not HTTP: written on the raw socket. */
+function refuse(socket: Socket, status: string): void {
+  if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  socket.destroySoon();
+}
+
 export class ControlServer {
   private readonly routes: ControlRoutes;
-  private readonly server: Server;
+  private readonly listener: NetServer;
+  private http: HttpServer | null = null;
+  /** Connections accepted before `node:http` was loaded. */
+  private waiting: Socket[] = [];
+  private readonly deadlines = new Map<Socket, NodeJS.Timeout[]>();
   private listening = false;
+  /** Resolves once HTTP is being served (connections accepted before are served then). */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(
     readonly socketPath: string,
@@ -39,26 +56,8 @@ export class ControlServer {
     private readonly onRequest: RequestObserver = () => {},
   ) {
     this.routes = new ControlRoutes(target);
-    this.server = createServer(
-      // Node checks the two timeouts every connectionsCheckingInterval (30 s by default).
-      { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
-      (req, res) => {
-        void this.routes.handle(req, res).then((route) => {
-          if (res.writableFinished) this.onRequest(route, res.statusCode);
-          else res.once('finish', () => this.onRequest(route, res.statusCode));
-        });
-      },
-    );
-    this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    this.server.maxConnections = MAX_CONNECTIONS;
-    this.server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
-    // Malformed HTTP, a request too slow to arrive, headers too large: answer and close.
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      const status =
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      else socket.destroy();
-    });
+    this.listener = createNetServer((socket) => this.accept(socket));
+    this.listener.maxConnections = MAX_CONNECTIONS;
   }
 
   /** Binds the socket. Throws ControlSocketInUse when another live process serves it. */
@@ -74,9 +73,9 @@ export class ControlServer {
     const umask = process.umask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        this.server.listen(this.socketPath, () => {
-          this.server.off('error', reject);
+        this.listener.once('error', reject);
+        this.listener.listen(this.socketPath, () => {
+          this.listener.off('error', reject);
           resolve();
         });
       });
@@ -85,24 +84,82 @@ export class ControlServer {
     }
     chmodSync(this.socketPath, 0o600);
     this.listening = true;
-    this.server.on('error', (err) => this.log.error(`control socket: ${err.message}`));
+    this.listener.on('error', (err) => this.log.error(`control socket: ${err.message}`));
+    // After the current turn (the supervisor starts its first jobs in it), load HTTP.
+    this.ready = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.startHttp());
   }
 
-  /** Stops accepting, ends follow streams and removes the socket file. Bounded. */
+  /** Stops accepting, ends follow streams and open connections, and removes the socket file. */
   async close(): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
+    await this.ready.catch(() => {});
     this.routes.closeFollowers();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), 500);
+    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    for (const socket of this.waiting) socket.destroy();
+    this.waiting = [];
+    this.http?.closeIdleConnections();
+    const timer = setTimeout(() => this.http?.closeAllConnections(), 500);
+    const hard = setTimeout(() => {
+      for (const socket of this.deadlines.keys()) socket.destroy();
+    }, 600);
     await closed;
     clearTimeout(timer);
+    clearTimeout(hard);
     try {
       unlinkSync(this.socketPath);
     } catch {
       // already gone
     }
+  }
+
+  private async startHttp(): Promise<void> {
+    const { createServer } = await import('node:http');
+    const http = createServer((req, res) => this.serve(req, res));
+    http.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
+    // Malformed HTTP or headers too large: answer and close.
+    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      refuse(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request');
+    });
+    this.http = http;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const socket of waiting) if (!socket.destroyed) http.emit('connection', socket);
+  }
+
+  private accept(socket: Socket): void {
+    socket.on('error', () => {}); // a client that vanishes is not our error
+    const headers = setTimeout(() => refuse(socket, '408 Request Timeout'), HEADERS_TIMEOUT_MS);
+    const whole = setTimeout(() => refuse(socket, '408 Request Timeout'), REQUEST_TIMEOUT_MS);
+    this.deadlines.set(socket, [headers, whole]);
+    socket.once('close', () => this.clearDeadlines(socket));
+    if (this.http) this.http.emit('connection', socket);
+    else this.waiting.push(socket);
+  }
+
+  private clearDeadlines(socket: Socket, which: 'headers' | 'all' = 'all'): void {
+    const timers = this.deadlines.get(socket);
+    if (!timers) return;
+    clearTimeout(timers[0]);
+    if (which === 'headers') return;
+    clearTimeout(timers[1]);
+    this.deadlines.delete(socket);
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    this.clearDeadlines(socket, 'headers');
+    // The request is complete when its body has been read; a GET's (normally empty) body is not
+    // read by anyone, so it is discarded here. And once the answer is sent, nothing is pending.
+    if (req.method === 'GET' || req.method === 'HEAD') req.resume();
+    req.once('end', () => this.clearDeadlines(socket));
+    res.once('finish', () => this.clearDeadlines(socket));
+    // One request per connection, as ContainerPilot's server.
+    res.shouldKeepAlive = false;
+    void this.routes.handle(req, res).then((route) => {
+      if (res.writableFinished) this.onRequest(route, res.statusCode);
+      else res.once('finish', () => this.onRequest(route, res.statusCode));
+    });
   }
 }
 
