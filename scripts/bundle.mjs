@@ -18,9 +18,10 @@ await build({
   // The sources are ES modules: give them their import.meta.url in CommonJS.
   define: { 'import.meta.url': '__pidpilot_import_meta_url' },
   banner: { js: "const __pidpilot_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-  // The Consul client is loaded (import()) only when a `consul` is configured: left out of the
-  // bundle, the default path does not even parse it; it is required from node_modules on use.
-  external: ['consul'],
+  // Loaded (import()) only when configured — the Consul client when a `consul` is set,
+  // prom-client when `telemetry` is — so they stay out of the bundle: the default path does
+  // not even parse them; they are required from node_modules on use.
+  external: ['consul', 'prom-client'],
   legalComments: 'none',
   logLevel: 'warning',
 });

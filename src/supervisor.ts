@@ -7,11 +7,19 @@
  * snapshots. `run()` resolves with the exit status pidpilot should exit with.
  */
 import type { Readable } from 'node:stream';
+import { ConfigErrors } from './config/errors.js';
+import { loadConfig } from './config/load.js';
 import type { Config, JobConfig } from './config/types.js';
+import { planReload } from './control/reload-plan.js';
+import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from './control/target.js';
+import type { ServiceRegistry } from './discovery/types.js';
+import type { Subscription } from './events/bus.js';
 import { Bus } from './events/bus.js';
+import type { EventCode } from './events/event.js';
 import { GLOBAL_SOURCE, SIGNAL_SOURCES } from './events/event.js';
 import type { TeardownGraph } from './jobs/graph.js';
 import { buildTeardownGraph } from './jobs/graph.js';
+import type { DependencyView } from './jobs/dependencies.js';
 import type { JobHost } from './jobs/job.js';
 import { Job } from './jobs/job.js';
 import type { JobState } from './jobs/state.js';
@@ -26,6 +34,8 @@ import { LocalCatalog } from './discovery/local/catalog.js';
 import { ipEnvName, Registrar, serviceDefinitions } from './discovery/registrar.js';
 import type { Discovery } from './discovery/types.js';
 import { Watch, WATCH_SOURCE_PREFIX } from './watches/watch.js';
+import type { HistoryReader } from './state/types.js';
+import { VERSION } from './version.js';
 
 /** A job that is neither waiting for a trigger nor ended. */
 function isActive(state: JobState): boolean {
@@ -39,6 +49,10 @@ export interface SupervisorOptions {
   relay: RelayFn;
   /** The environment children inherit (pidpilot's own, by default). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Service discovery, for maintenance mode (SPEC §9). */
+  registry?: ServiceRegistry | null;
+  /** The persisted history the control socket serves (SPEC §7). */
+  history?: HistoryReader | null;
 }
 
 /** After the global stop bound and a SIGKILL of everything, how long to wait for the reaping to be noticed. */
@@ -46,18 +60,18 @@ const AFTER_KILL_GRACE_MS = 500;
 /** Bound on deregistering services at shutdown (within the global stopTimeout). */
 const DEREGISTER_BOUND_MS = 3000;
 
-export class Supervisor {
+export class Supervisor implements ControlTarget {
   readonly bus = new Bus();
   private readonly log: Logger;
   private readonly relayFn: RelayFn;
   private readonly jobs = new Map<string, Job>();
   private readonly loops = new Map<string, Promise<void>>();
-  private readonly graph: TeardownGraph;
+  private graph: TeardownGraph;
   private readonly baseEnv: Record<string, string>;
   /** CONTAINERPILOT_{JOB}_PID of every job whose process is running. */
   private readonly pidEnv = new Map<string, string>();
-  /** For each job, the jobs that list it in `dependsOn`. */
-  private readonly dependents = new Map<string, Job[]>();
+  /** For each job, the names of the jobs that list it in `dependsOn` (names: instances are replaced by reload and restart). */
+  private readonly dependents = new Map<string, string[]>();
 
   private shuttingDown = false;
   /** Each job's state as last reported, and how many are neither pending nor ended. */
@@ -76,11 +90,28 @@ export class Supervisor {
   /** A setting that keeps pidpilot from starting at all (a bad `consul`), as a config error would. */
   private startupError: string | null = null;
 
+  // Control plane (SPEC §9) state.
+  private readonly host: JobHost;
+  private readonly startedAt = Date.now();
+  private maintenance = false;
+  private readonly registry: ServiceRegistry;
+  readonly history: HistoryReader | null;
+  metrics: MetricRecorder | null = null;
+  /** Job instances being stopped to be replaced (reload, restart) or removed (reload). */
+  private readonly retiring = new Set<Job>();
+  /** The bus subscriptions of each job instance, closed when the instance is retired. */
+  private readonly jobSubscriptions = new Map<Job, Subscription[]>();
+  private readonly runListeners: Array<(job: string, record: RunRecord) => void> = [];
+  /** Reloads and job actions run one at a time. */
+  private controlChain: Promise<unknown> = Promise.resolve();
+
   constructor(
-    readonly config: Config,
+    /** Replaced by a successful reload. */
+    public config: Config,
     options: SupervisorOptions,
   ) {
     this.log = options.log;
+    this.history = options.history ?? null;
     this.relayFn = options.relay;
     this.baseEnv = {};
     for (const [k, v] of Object.entries(options.env ?? process.env)) if (v !== undefined) this.baseEnv[k] = v;
@@ -93,15 +124,10 @@ export class Supervisor {
       this.bus.observe((e) => this.log.debug({ seq: e.seq }, `event ${e.code} ${e.source}`));
     }
     this.discovery = this.startDiscovery(options.env ?? process.env);
-    const host = this.jobHost();
-    for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, new Job(jobConfig, host));
-    for (const job of this.jobs.values()) {
-      for (const dep of job.config.dependsOn) {
-        const list = this.dependents.get(dep.job) ?? [];
-        list.push(job);
-        this.dependents.set(dep.job, list);
-      }
-    }
+    this.registry = options.registry ?? this.discovery;
+    this.host = this.jobHost();
+    for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, this.createJob(jobConfig));
+    this.indexDependents();
     this.warnUnknownSources();
   }
 
@@ -160,6 +186,207 @@ export class Supervisor {
 
   job(name: string): Job | undefined {
     return this.jobs.get(name);
+  }
+
+  /** Calls `listener` with every finished run (metrics, history). */
+  observeRuns(listener: (job: string, record: RunRecord) => void): void {
+    this.runListeners.push(listener);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Control plane (SPEC §9): what the control socket and telemetry call.
+
+  putEnv(changes: EnvChanges): void {
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) delete this.baseEnv[name];
+      else this.baseEnv[name] = value;
+    }
+    this.log.info(`environment changed: ${Object.keys(changes).join(', ')}`);
+  }
+
+  setMaintenance(on: boolean): boolean {
+    if (this.maintenance === on || this.shuttingDown) return false;
+    this.maintenance = on;
+    this.registry.setMaintenance(on);
+    this.log.info(on ? 'entering maintenance mode' : 'leaving maintenance mode');
+    this.bus.publish(on ? 'enterMaintenance' : 'exitMaintenance', GLOBAL_SOURCE);
+    return true;
+  }
+
+  status(): StatusSnapshot {
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      maintenance: this.maintenance,
+      shuttingDown: this.shuttingDown,
+      jobs: [...this.jobs.values()].map((job) => job.snapshot()),
+      watches: this.config.watches.map((w) => w.name),
+    };
+  }
+
+  jobExists(name: string): boolean {
+    return this.jobs.has(name);
+  }
+
+  jobAction(name: string, action: JobAction, opts: { timeoutMs?: number } = {}): Promise<JobActionResult> {
+    return this.serialized(async (): Promise<JobActionResult> => {
+      const job = this.jobs.get(name);
+      if (!job) return { ok: false, status: 404, error: `no such job: ${name}` };
+      if (this.shuttingDown) return { ok: false, status: 409, error: 'pidpilot is shutting down' };
+      const state = job.currentState;
+      if (action === 'start' && !isTerminal(state)) {
+        return { ok: false, status: 409, error: `job ${name} is ${state}: only a stopped, completed or failed job can be started` };
+      }
+      this.log.info({ job: name }, `${action} requested through the control socket`);
+      if (action === 'stop') {
+        await this.stopJob(job, 'stop', opts.timeoutMs);
+      } else {
+        if (!isTerminal(state)) await this.retire(job, action, opts.timeoutMs);
+        if (!this.shuttingDown) this.launch(this.createJob(job.config), { trigger: true });
+      }
+      return { ok: true, job: name, action, state: this.jobs.get(name)!.currentState };
+    });
+  }
+
+  /** Re-reads the file (SPEC §9): unchanged jobs keep running, changed ones restart, removed ones stop, new ones start. */
+  reload(): Promise<ReloadResult> {
+    return this.serialized(async (): Promise<ReloadResult> => {
+      const file = this.config.file;
+      if (this.shuttingDown) return { ok: false, errors: [{ file, path: '', message: 'pidpilot is shutting down' }] };
+      let next: Config;
+      try {
+        // Rendered against the environment as changed by putenv, as ContainerPilot did.
+        next = loadConfig(file, this.baseEnv);
+      } catch (err) {
+        if (!(err instanceof ConfigErrors)) throw err;
+        this.log.warn(`reload refused: ${err.errors.length} configuration error(s); nothing changed`);
+        return { ok: false, errors: err.errors.map((e) => e.toJSON()) };
+      }
+      const plan = planReload(this.config, next);
+      this.log.info(
+        `reloading ${file}: ${plan.changed.length} changed, ${plan.added.length} new, ${plan.removed.length} removed, ${plan.unchanged.length} unchanged`,
+      );
+      if (plan.notApplied.length > 0) this.log.warn(`reload: changes to ${plan.notApplied.join(', ')} take effect when pidpilot restarts`);
+      const old = this.jobs;
+      this.config = next;
+      this.graph = buildTeardownGraph(next.jobs);
+      this.indexDependents();
+      await Promise.all([...plan.changed, ...plan.removed].map((name) => this.retire(old.get(name)!, 'reload')));
+      for (const name of plan.removed) {
+        this.jobs.delete(name);
+        this.loops.delete(name);
+        this.lastStates.delete(name);
+      }
+      if (!this.shuttingDown) {
+        const byName = new Map(next.jobs.map((j) => [j.name, j]));
+        for (const name of [...plan.changed, ...plan.added]) this.launch(this.createJob(byName.get(name)!), { trigger: false });
+        // Keep the map in the file's order, which status lists.
+        const ordered = new Map(next.jobs.map((j) => [j.name, this.jobs.get(j.name)!]));
+        this.jobs.clear();
+        for (const [name, job] of ordered) this.jobs.set(name, job);
+      }
+      return {
+        ok: true,
+        unchanged: plan.unchanged,
+        restarted: plan.changed,
+        started: plan.added,
+        stopped: plan.removed,
+        notApplied: plan.notApplied,
+      };
+    });
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.controlChain.then(fn, fn);
+    this.controlChain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Builds a job instance. Its bus is the supervisor's, seen through a proxy that
+   * records the subscriptions the job makes, so a retired instance can be detached
+   * from the bus (the Job itself keeps no handle on them).
+   */
+  private createJob(config: JobConfig): Job {
+    const subscriptions: Subscription[] = [];
+    const bus = this.bus;
+    const tracked = new Proxy(bus, {
+      get(target, prop) {
+        if (prop === 'subscribe') {
+          return (...args: Parameters<Bus['subscribe']>) => {
+            const sub = target.subscribe(...args);
+            subscriptions.push(sub);
+            return sub;
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const job = new Job(config, { ...this.host, bus: tracked });
+    this.jobSubscriptions.set(job, subscriptions);
+    return job;
+  }
+
+  /**
+   * Starts a job instance built after `startup`: it gets its own `startup` (and, with
+   * `trigger`, its `when` event, so `start JOB` runs it now), delivered to it alone.
+   */
+  private launch(job: Job, opts: { trigger: boolean }): void {
+    this.jobs.set(job.name, job);
+    this.loops.set(job.name, job.start());
+    const deliver = (code: EventCode, source: string): void => {
+      const event = Object.freeze({ seq: this.bus.lastSeq, time: Date.now(), code, source });
+      for (const sub of this.jobSubscriptions.get(job) ?? []) if (sub.accepts(code, source)) sub.target.push(event);
+    };
+    deliver('startup', GLOBAL_SOURCE);
+    // It missed its dependencies' changes so far: tell it where they stand now.
+    for (const dep of job.config.dependsOn) {
+      const current = this.jobs.get(dep.job);
+      if (current) job.dependencyChanged(dep.job, this.dependencyView(current));
+    }
+    const when = job.config.when;
+    if (opts.trigger && when.kind === 'event') deliver(when.code as EventCode, when.source);
+    if (this.maintenance) deliver('enterMaintenance', GLOBAL_SOURCE);
+  }
+
+  /** Stops an instance that is being replaced or removed, and detaches it from the bus. */
+  private async retire(job: Job, reason: string, timeoutMs?: number): Promise<void> {
+    this.retiring.add(job);
+    try {
+      await this.stopJob(job, reason, timeoutMs);
+    } finally {
+      for (const sub of this.jobSubscriptions.get(job) ?? []) sub.close();
+      this.jobSubscriptions.delete(job);
+      this.retiring.delete(job);
+    }
+  }
+
+  /**
+   * Stops one job (publishing `stopping`/`stopped` as it does) and resolves when its
+   * loop has ended. With `timeoutMs`, whatever of its process group is still alive by
+   * then is killed, which ends the run and so the stop.
+   */
+  private async stopJob(job: Job, reason: string, timeoutMs?: number): Promise<void> {
+    const loop = this.loops.get(job.name) ?? job.start();
+    job.requestStop(reason);
+    if (timeoutMs === undefined) return loop;
+    const timer = setTimeout(() => {
+      const pid = job.snapshot().pid;
+      if (pid === null) return;
+      this.log.warn({ job: job.name }, `still running after the stop timeout (${timeoutMs}ms): killing it`);
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    try {
+      await loop;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---------------------------------------------------------------------------
@@ -221,18 +448,38 @@ export class Supervisor {
     return env;
   }
 
+  /** Who depends on whom, from the current config (again after a reload). */
+  private indexDependents(): void {
+    this.dependents.clear();
+    for (const job of this.config.jobs) {
+      for (const dep of job.dependsOn) {
+        const list = this.dependents.get(dep.job) ?? [];
+        list.push(job.name);
+        this.dependents.set(dep.job, list);
+      }
+    }
+  }
+
+  /** What a dependent needs to know of a dependency to judge its condition. */
+  private dependencyView(job: Job): DependencyView {
+    const snap = job.snapshot();
+    return { state: snap.state, ready: snap.ready, hasSetup: job.config.setup.length > 0, lastRunSucceeded: snap.lastRun?.outcome === 'succeeded' };
+  }
+
   /** Hands each dependent of `job` its snapshot now, so no state it passes through is missed. */
   private notifyDependents(job: Job): void {
+    // A retired instance's last states (stopping, stopped) are not the job's: its replacement reports.
+    if (this.retiring.has(job) || this.jobs.get(job.name) !== job) return;
     const dependents = this.dependents.get(job.name);
     if (!dependents) return;
-    const snap = job.snapshot();
-    const view = { state: snap.state, ready: snap.ready, hasSetup: job.config.setup.length > 0, lastRunSucceeded: snap.lastRun?.outcome === 'succeeded' };
-    for (const dependent of dependents) dependent.dependencyChanged(job.name, view);
+    const view = this.dependencyView(job);
+    for (const name of dependents) this.jobs.get(name)?.dependencyChanged(job.name, view);
   }
 
   private onRunEnded(job: Job, record: RunRecord): void {
-    // The main job's own end decides the status; being stopped by a shutdown does not (that exits 0).
-    if (job.name === this.config.main && !this.shuttingDown) this.exitStatus = exitStatusOf(record);
+    for (const listener of this.runListeners) listener(job.name, record);
+    // The main job's own end decides the status; being stopped by a shutdown (or replaced by reload/restart) does not.
+    if (job.name === this.config.main && !this.shuttingDown && !this.retiring.has(job)) this.exitStatus = exitStatusOf(record);
   }
 
   private onStateChanged(job: Job): void {
@@ -240,6 +487,8 @@ export class Supervisor {
     const before = this.lastStates.get(job.name) ?? 'pending';
     this.lastStates.set(job.name, state);
     this.activeJobs += Number(isActive(state)) - Number(isActive(before));
+    // An instance being replaced (reload, restart) ending is not the job ending.
+    if (this.retiring.has(job)) return;
     this.notifyDependents(job);
     if (isTerminal(state) && job.name === this.config.main && !this.shuttingDown) {
       const snap = job.snapshot();

@@ -6,6 +6,7 @@
 import { flagHelp, parseArgs, UsageError } from './args.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import { nearest } from '../config/errors.js';
+import { CONTROL_FLAG_NAMES, hasControlFlag } from './control-flag-names.js';
 import { VERSION } from '../version.js';
 
 export const FLAGS: Readonly<Record<string, FlagSpec>> = {
@@ -13,7 +14,16 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   template: { kind: 'boolean', help: 'render the configuration template, print it and exit' },
   out: { kind: 'string', value: 'FILE', help: 'with -template: write the rendered configuration to FILE' },
   version: { kind: 'boolean', help: 'print the version and exit' },
-  json: { kind: 'boolean', help: 'with validate: print machine-readable errors' },
+  json: { kind: 'boolean', help: 'with validate: machine-readable errors; with status, events, logs: JSON output' },
+  reload: { kind: 'boolean', help: 'tell the running supervisor to reload its configuration' },
+  maintenance: { kind: 'string', value: 'enable|disable', help: 'switch maintenance mode of the running supervisor' },
+  putenv: { kind: 'strings', value: 'KEY=VALUE', help: 'set (KEY=VALUE) or unset (KEY) a variable of the environment later children get; repeatable' },
+  putmetric: { kind: 'strings', value: 'KEY=VALUE', help: 'record a value on a telemetry metric; repeatable' },
+  ping: { kind: 'boolean', help: 'check that the supervisor answers on its control socket' },
+  socket: { kind: 'string', value: 'PATH', help: 'control socket to talk to (default: from the configuration)' },
+  f: { kind: 'boolean', help: 'with events, logs: keep printing what comes next' },
+  follow: { kind: 'boolean', help: 'same as -f' },
+  timeout: { kind: 'string', value: 'DURATION', help: 'with stop, restart: kill what is left of the job after this long' },
   format: { kind: 'string', value: 'mermaid|dot', help: 'with graph: the output format (default mermaid)' },
   help: { kind: 'boolean', help: 'show this help' },
   h: { kind: 'boolean', help: 'show this help' },
@@ -25,12 +35,18 @@ const COMMANDS: Readonly<Record<string, string>> = {
   render: 'print the rendered configuration (same as -template)',
   run: 'run JOB: start JOB and the jobs it needs, wait for it, stop the rest, exit with its status',
   graph: 'draw jobs, dependencies, triggers and watches (-format mermaid|dot)',
+  status: 'the jobs of the running supervisor: state, pid, uptime, restarts, last exit, health, readiness',
+  events: 'the event history of the running supervisor (-f: follow)',
+  logs: 'logs JOB: the captured output of a job (-f: follow)',
+  start: 'start JOB: start a stopped, completed or failed job',
+  stop: 'stop JOB: stop a job (-timeout: then kill it)',
+  restart: 'restart JOB: stop a job and start it again',
   version: 'print the version',
   help: 'show this help',
 };
 
-/** Commands that take one argument after their name (a job). */
-const WITH_ARGUMENT: ReadonlySet<string> = new Set(['run']);
+/** Commands that take a job name after their own. */
+const JOB_COMMANDS: ReadonlySet<string> = new Set(['run', 'logs', 'start', 'stop', 'restart']);
 
 export function usage(): string {
   const commands = Object.entries(COMMANDS)
@@ -53,6 +69,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (flags.version) return printVersion();
+  if (hasControlFlag(args)) {
+    try {
+      if (positionals.length > 0) throw new UsageError(`-${CONTROL_FLAG_NAMES.find((n) => flags[n] !== undefined)} takes no command; got "${positionals[0]}"`);
+      return await (await import('./control-flags.js')).controlFlags(args);
+    } catch (err) {
+      if (err instanceof UsageError) return usageFailure(err);
+      throw err;
+    }
+  }
 
   const command = positionals[0] ?? 'run-supervisor';
   try {
@@ -60,8 +85,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       const near = nearest(command, Object.keys(COMMANDS));
       throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''}`);
     }
-    const allowed = WITH_ARGUMENT.has(command) ? 2 : 1;
-    if (positionals.length > allowed) throw new UsageError(`unexpected argument "${positionals[allowed]}"`);
+    const takesJob = JOB_COMMANDS.has(command);
+    if (takesJob && positionals.length < 2) throw new UsageError(`${command} needs a job name: pidpilot ${command} JOB`);
+    if (positionals.length > (takesJob ? 2 : 1)) throw new UsageError(`unexpected argument "${positionals[takesJob ? 2 : 1]}"`);
+    const job = positionals[1]!;
     switch (command) {
       case 'help':
         process.stdout.write(usage());
@@ -76,6 +103,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./run.js')).run(args);
       case 'graph':
         return (await import('./graph.js')).graph(args);
+      case 'status':
+        return await (await import('./status.js')).status(args);
+      case 'events':
+        return await (await import('./events.js')).events(args);
+      case 'logs':
+        return await (await import('./events.js')).logs(args, job);
+      case 'start':
+      case 'stop':
+      case 'restart':
+        return await (await import('./job-command.js')).jobCommand(args, command, job);
       default:
         if (flags.template) return await (await import('./render.js')).render(args);
         return await (await import('./run-supervisor.js')).runSupervisor(args);

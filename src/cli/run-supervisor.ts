@@ -7,9 +7,11 @@
  * error is logged with its stack, every job is stopped in order, and pidpilot exits 1;
  * otherwise the supervisor's status (0, or the `main` job's).
  */
+import { networkInterfaces } from 'node:os';
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
+import { selectAddress } from '../discovery/addresses.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
@@ -20,7 +22,10 @@ import { handleSignals, logIsFile } from '../pid1/signals.js';
 import { exitNow } from '../process/exit.js';
 import { killAdoptedOrphans } from '../process/reaper.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
+import { ControlServer } from '../control/server.js';
+import { controlSocketPath } from '../control/socket-path.js';
 import { Supervisor } from '../supervisor.js';
+import type { Telemetry } from '../telemetry/index.js';
 import { VERSION } from '../version.js';
 
 /** How long pidpilot waits at exit for its log output to be taken. */
@@ -70,8 +75,41 @@ export async function runSupervisor(args: ParsedArgs, prepare: (config: Config) 
   startReaping(log);
   handleSignals(supervisor, { reopenLog: logIsFile(config.logging.output) ? () => sink.reopen() : undefined });
 
-  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}`);
-  const status = await supervisor.run();
+  // The control socket is bound before any job starts: a second pidpilot on the same socket stops here.
+  let telemetry: Telemetry | null = null;
+  const control = new ControlServer(controlSocketPath(config), supervisor, log, (path, code) =>
+    telemetry?.metrics.onControlRequest(path, code),
+  );
+  try {
+    await control.listen();
+  } catch (err) {
+    log.error(`cannot serve the control socket: ${(err as Error).message}`);
+    await sink.drain(LOG_DRAIN_AT_EXIT_MS);
+    drained = true;
+    exitNow(1);
+  }
+  const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
+
+  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}; control socket ${control.socketPath}`);
+  const running = supervisor.run();
+  // prom-client loads after the first jobs have started, so telemetry never delays them.
+  if (startTelemetry && config.telemetry) {
+    const port = config.telemetry.port;
+    // Advertised in discovery as `containerpilot` at the address `telemetry.interfaces` picks;
+    // the server itself listens on every interface so a local scrape works too.
+    const address = selectAddress(config.telemetry.interfaces, networkInterfaces());
+    if (address instanceof Error) log.warn(`telemetry: not registered in discovery: ${address.message}`);
+    const advertised = address instanceof Error ? undefined : address;
+    startTelemetry(config.telemetry, { log, registry: supervisor.discovery, address: advertised }).then(
+      (t) => {
+        telemetry = t;
+        log.info(`telemetry: serving /metrics and /status on port ${t.port}`);
+      },
+      (err: unknown) => log.error(`telemetry: cannot serve on port ${port}: ${(err as Error).message}; running without it`),
+    );
+  }
+  const status = await running;
+  await Promise.all([control.close(), (telemetry as Telemetry | null)?.close()]);
   const exitStatus = internal.failed ? 1 : status;
   log.info(`pidpilot exiting with status ${exitStatus}`);
   // Let writes in flight finish, in order. A log reader that takes nothing for this long

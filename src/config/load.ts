@@ -126,7 +126,7 @@ export function configFingerprint(job: JobConfig): string {
   return stableStringify(job);
 }
 
-function stableStringify(v: unknown): string {
+export function stableStringify(v: unknown): string {
   if (typeof v === 'number') {
     // JSON has no Infinity (unlimited restarts); spell it so it cannot collide with null.
     if (v === Infinity) return '"Infinity"';

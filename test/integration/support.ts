@@ -29,6 +29,8 @@ import { afterEach, beforeEach, expect } from 'vitest';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin', 'pidpilot.js');
 export const MARKER_VAR = 'PIDPILOT_IT_MARKER';
+/** pidpilot's variable for the default control socket (src/control/socket-path.ts). */
+export const CONTROL_SOCKET_VAR = 'PIDPILOT_CONTROL_SOCKET';
 
 /** Default bound on any single wait (ms). Generous: it only keeps a hung product from hanging the suite. */
 export const WAIT_MS = 20_000;
@@ -457,9 +459,17 @@ export class Harness {
     return join(this.dir, name);
   }
 
+  /** The control socket of this test's supervisors (see `start`). */
+  get socketPath(): string {
+    return join(this.dir, 'control.sock');
+  }
+
   /** Starts `node bin/pidpilot.js ...args`. */
   start(args: readonly string[], opts: Omit<StartOptions, 'args'> = {}): Pidpilot {
-    const p = new Pidpilot({ ...opts, args }, this.marker);
+    // Each test gets its own control socket (two supervisors must not share one), which the
+    // CLI clients it starts find the same way; a config's own control.socket still wins.
+    const env = { [CONTROL_SOCKET_VAR]: this.socketPath, ...opts.env };
+    const p = new Pidpilot({ ...opts, env, args }, this.marker);
     this.runs.push(p);
     return p;
   }

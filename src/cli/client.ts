@@ -1,0 +1,135 @@
+/**
+ * The client side of the control socket (SPEC §9, §11), shared by every command that
+ * talks to a running supervisor. The socket is `--socket`, else the one the
+ * configuration gives (`control.socket`, or the default for this user), found the same
+ * way the supervisor finds it. A supervisor that is not running is a clear error.
+ */
+import { request, type IncomingMessage } from 'node:http';
+import type { ParsedArgs } from './args.js';
+import { configPath, reportConfigErrors } from './config-file.js';
+import { ConfigErrors } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { controlSocketPath } from '../control/socket-path.js';
+
+/** Bound on one request; a reload may wait for jobs to stop. */
+const REQUEST_TIMEOUT_MS = 120_000;
+
+/** The command cannot go on; `status` is the exit status, the message is already printed. */
+export class ClientExit extends Error {
+  constructor(readonly status: number) {
+    super(`exit ${status}`);
+  }
+}
+
+export interface Response {
+  status: number;
+  body: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown;
+}
+
+export function fail(message: string, status = 1): never {
+  throw new ClientExit(printed(message, status));
+}
+
+export class ControlClient {
+  constructor(readonly socketPath: string) {}
+
+  /** From `--socket`, else from the configuration (whose errors exit 2). */
+  static fromArgs(args: ParsedArgs): ControlClient {
+    if (typeof args.flags.socket === 'string' && args.flags.socket !== '') return new ControlClient(args.flags.socket);
+    try {
+      return new ControlClient(controlSocketPath(loadConfig(configPath(args), process.env)));
+    } catch (err) {
+      if (err instanceof ConfigErrors) throw new ClientExit(reportConfigErrors(err));
+      throw err;
+    }
+  }
+
+  async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+    return readResponse(await this.open(method, path, body));
+  }
+
+  /** Calls `onLine` with every line of a streamed answer until the server ends it. */
+  async stream(path: string, onLine: (line: string) => void): Promise<void> {
+    const res = await this.open('GET', path, undefined, false);
+    if (res.statusCode !== 200) failWith(await readResponse(res));
+    let partial = '';
+    res.setEncoding('utf8');
+    for await (const chunk of res) {
+      const lines = (partial + (chunk as string)).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line !== '') onLine(line);
+    }
+    if (partial !== '') onLine(partial);
+  }
+
+  private open(method: string, path: string, body: unknown, bounded = true): Promise<IncomingMessage> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          path,
+          method,
+          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        resolve,
+      );
+      if (bounded) req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('no answer from the supervisor')));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          reject(new ClientExit(notRunning(this.socketPath)));
+        } else if (err.code === 'EACCES') {
+          reject(new ClientExit(printed(`permission denied on the control socket ${this.socketPath} (it is readable by its owner only)`)));
+        } else {
+          reject(new ClientExit(printed(`control socket ${this.socketPath}: ${err.message}`)));
+        }
+      });
+      req.end(payload);
+    });
+  }
+}
+
+async function readResponse(res: IncomingMessage): Promise<Response> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode ?? 0, body, json };
+}
+
+function printed(message: string, status = 1): number {
+  process.stderr.write(`pidpilot: ${message}\n`);
+  return status;
+}
+
+function notRunning(socketPath: string): number {
+  return printed(`the supervisor is not running (nothing answers on the control socket ${socketPath}); use --socket or -config to point at another`);
+}
+
+/** The error of a non-2xx answer, as the server said it. */
+export function errorOf(res: Response): string {
+  const json = res.json as { error?: unknown } | undefined;
+  if (json && typeof json.error === 'string') return json.error;
+  return res.body.trim() || `HTTP ${res.status}`;
+}
+
+export function failWith(res: Response): never {
+  return fail(errorOf(res));
+}
+
+/** Runs a client command: its ClientExit becomes the exit status. */
+export async function runClient(fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ClientExit) return err.status;
+    throw err;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The control socket (SPEC §9): HTTP/1.1 over a unix socket, created with mode 0600.
+ * A socket file left by a dead pidpilot is replaced; one that still answers belongs
+ * to a live supervisor and is an error (two supervisors must not share one socket).
+ *
+ * The socket is bound with `node:net` (already loaded for spawning) before any job
+ * starts; `node:http` (~10 ms to load) is loaded just after, and connections accepted
+ * meanwhile wait for it. So the first job never waits for the HTTP machinery.
+ *
+ * One request per connection, as ContainerPilot's server (no keep-alive). Slow or
+ * abandoned clients are bounded: the headers must arrive within HEADERS_TIMEOUT_MS and
+ * the whole request within REQUEST_TIMEOUT_MS (else 408 and close), a silent connection
+ * is closed after IDLE_TIMEOUT_MS, and at most MAX_CONNECTIONS are open at once.
+ * Follow streams lift the idle bound for themselves once their request is complete.
+ */
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import path from 'node:path';
+import type { SupervisorLogger as Logger } from '../log/logger.js';
+import { ControlRoutes } from './routes.js';
+import type { ControlTarget } from './target.js';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
+const IDLE_TIMEOUT_MS = 30_000;
+const MAX_CONNECTIONS = 128;
+const MAX_SOCKET_PATH_BYTES = 107;
+
+export class ControlSocketInUse extends Error {}
+
+/** Counts requests by path and status, like ContainerPilot's `containerpilot_control_http_requests`. */
+export type RequestObserver = (path: string, status: number) => void;
+
+/** The answer to a request that never completed, or was not HTTP: written on the raw socket. */
+function refuse(socket: Socket, status: string): void {
+  if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  socket.destroySoon();
+}
+
+export class ControlServer {
+  private readonly routes: ControlRoutes;
+  private readonly listener: NetServer;
+  private http: HttpServer | null = null;
+  /** Connections accepted before `node:http` was loaded. */
+  private waiting: Socket[] = [];
+  private readonly deadlines = new Map<Socket, NodeJS.Timeout[]>();
+  private listening = false;
+  /** Resolves once HTTP is being served (connections accepted before are served then). */
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly socketPath: string,
+    target: ControlTarget,
+    private readonly log: Logger,
+    private readonly onRequest: RequestObserver = () => {},
+  ) {
+    this.routes = new ControlRoutes(target);
+    this.listener = createNetServer((socket) => this.accept(socket));
+    this.listener.maxConnections = MAX_CONNECTIONS;
+  }
+
+  /** Binds the socket. Throws ControlSocketInUse when another live process serves it. */
+  async listen(): Promise<void> {
+    // sun_path holds 108 bytes with its NUL; a longer path would fail with a bare EINVAL.
+    if (Buffer.byteLength(this.socketPath) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(`the control socket path ${this.socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the limit of unix sockets: set control.socket to a shorter one`);
+    }
+    mkdirSync(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    await removeStaleSocket(this.socketPath);
+    // The socket is created by bind(2) with the umask applied: make it 0600 from the
+    // first instant, so no other user can connect in the window before a chmod.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.listener.once('error', reject);
+        this.listener.listen(this.socketPath, () => {
+          this.listener.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(this.socketPath, 0o600);
+    this.listening = true;
+    this.listener.on('error', (err) => this.log.error(`control socket: ${err.message}`));
+    // After the current turn (the supervisor starts its first jobs in it), load HTTP.
+    this.ready = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.startHttp());
+  }
+
+  /** Stops accepting, ends follow streams and open connections, and removes the socket file. */
+  async close(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    await this.ready.catch(() => {});
+    this.routes.closeFollowers();
+    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    for (const socket of this.waiting) socket.destroy();
+    this.waiting = [];
+    this.http?.closeIdleConnections();
+    const timer = setTimeout(() => this.http?.closeAllConnections(), 500);
+    const hard = setTimeout(() => {
+      for (const socket of this.deadlines.keys()) socket.destroy();
+    }, 600);
+    await closed;
+    clearTimeout(timer);
+    clearTimeout(hard);
+    try {
+      unlinkSync(this.socketPath);
+    } catch {
+      // already gone
+    }
+  }
+
+  private async startHttp(): Promise<void> {
+    const { createServer } = await import('node:http');
+    const http = createServer((req, res) => this.serve(req, res));
+    http.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
+    // Malformed HTTP or headers too large: answer and close.
+    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      refuse(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request');
+    });
+    this.http = http;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const socket of waiting) if (!socket.destroyed) http.emit('connection', socket);
+  }
+
+  private accept(socket: Socket): void {
+    socket.on('error', () => {}); // a client that vanishes is not our error
+    const headers = setTimeout(() => refuse(socket, '408 Request Timeout'), HEADERS_TIMEOUT_MS);
+    const whole = setTimeout(() => refuse(socket, '408 Request Timeout'), REQUEST_TIMEOUT_MS);
+    this.deadlines.set(socket, [headers, whole]);
+    socket.once('close', () => this.clearDeadlines(socket));
+    if (this.http) this.http.emit('connection', socket);
+    else this.waiting.push(socket);
+  }
+
+  private clearDeadlines(socket: Socket, which: 'headers' | 'all' = 'all'): void {
+    const timers = this.deadlines.get(socket);
+    if (!timers) return;
+    clearTimeout(timers[0]);
+    if (which === 'headers') return;
+    clearTimeout(timers[1]);
+    this.deadlines.delete(socket);
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    this.clearDeadlines(socket, 'headers');
+    // The request is complete when its body has been read; a GET's (normally empty) body is not
+    // read by anyone, so it is discarded here. And once the answer is sent, nothing is pending.
+    if (req.method === 'GET' || req.method === 'HEAD') req.resume();
+    req.once('end', () => this.clearDeadlines(socket));
+    res.once('finish', () => this.clearDeadlines(socket));
+    // One request per connection, as ContainerPilot's server.
+    res.shouldKeepAlive = false;
+    void this.routes.handle(req, res).then((route) => {
+      if (res.writableFinished) this.onRequest(route, res.statusCode);
+      else res.once('finish', () => this.onRequest(route, res.statusCode));
+    });
+  }
+}
+
+/**
+ * A socket file nobody answers on is left by a process that died: remove it. A live
+ * one is refused. Anything that is not a socket is not ours to delete.
+ */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(socketPath).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new ControlSocketInUse(`${socketPath} exists and is not a socket: refusing to replace it`);
+  const live = await new Promise<boolean>((resolve) => {
+    const conn = connect(socketPath);
+    conn.once('connect', () => {
+      conn.destroy();
+      resolve(true);
+    });
+    conn.once('error', () => resolve(false));
+  });
+  if (live) {
+    throw new ControlSocketInUse(`another process is serving the control socket ${socketPath} (is pidpilot already running?); set control.socket to use another path`);
+  }
+  unlinkSync(socketPath);
+}

@@ -1,0 +1,167 @@
+/**
+ * The Prometheus metrics of SPEC §10, through prom-client: the user's metrics from
+ * `telemetry.metrics` (fed by `/v3/metric` and `-putmetric`), pidpilot's internal ones,
+ * and Node's process metrics. prom-client is loaded only here, and this module only
+ * when telemetry is configured: a supervisor without telemetry never pays for it.
+ */
+import type { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import type { MetricConfig, MetricType, TelemetryConfig } from '../config/types.js';
+import { metricFullName } from '../config/validate/sections.js';
+import type { MetricRecorder } from '../control/target.js';
+import type { BusEvent } from '../events/event.js';
+import type { JobSnapshot } from '../jobs/state.js';
+import type { RunRecord } from '../process/types.js';
+
+type UserMetric = Counter | Gauge | Histogram | Summary;
+
+/** What the metrics read from and are fed by. */
+export interface MetricsSource {
+  /** Current job snapshots, read at scrape time. */
+  jobs(): readonly JobSnapshot[];
+}
+
+/** ContainerPilot's matching name: all three parts joined, empty ones kept (`__x`). */
+function legacyName(m: Pick<MetricConfig, 'namespace' | 'subsystem' | 'name'>): string {
+  return `${m.namespace ?? ''}_${m.subsystem ?? ''}_${m.name}`;
+}
+
+export class Metrics implements MetricRecorder {
+  readonly registry: Registry;
+  private readonly user = new Map<string, { type: MetricConfig['type']; metric: UserMetric }>();
+  /** Accepted keys (exposed and legacy names) → exposed name. */
+  private readonly aliases = new Map<string, string>();
+  private readonly events: Counter<'code' | 'source'>;
+  private readonly controlRequests: Counter<'code' | 'path'>;
+  private readonly runDuration: Histogram<'job' | 'outcome'>;
+
+  /** Use `loadMetrics()`, which imports prom-client. */
+  constructor(
+    prom: typeof import('prom-client'),
+    config: TelemetryConfig,
+    source: MetricsSource,
+  ) {
+    const registry = new prom.Registry();
+    this.registry = registry;
+    prom.collectDefaultMetrics({ register: registry });
+    for (const m of config.metrics) {
+      const name = metricFullName(m);
+      const opts = { name, help: m.help, registers: [registry] };
+      const metric: UserMetric =
+        m.type === 'counter'
+          ? new prom.Counter(opts)
+          : m.type === 'gauge'
+            ? new prom.Gauge(opts)
+            : m.type === 'histogram'
+              ? new prom.Histogram({ ...opts, ...(m.buckets ? { buckets: m.buckets } : {}) })
+              : new prom.Summary(opts);
+      this.user.set(name, { type: m.type, metric });
+      this.aliases.set(name, name);
+      this.aliases.set(legacyName(m), name);
+    }
+
+    this.events = new prom.Counter({
+      name: 'containerpilot_events',
+      help: 'count of events published, partitioned by code and source',
+      labelNames: ['code', 'source'],
+      registers: [registry],
+    });
+    this.controlRequests = new prom.Counter({
+      name: 'containerpilot_control_http_requests',
+      help: 'count of requests to the control socket, partitioned by path and HTTP code',
+      labelNames: ['code', 'path'],
+      registers: [registry],
+    });
+    this.runDuration = new prom.Histogram({
+      name: 'pidpilot_job_run_duration_seconds',
+      help: 'duration of finished job runs, partitioned by job and outcome',
+      labelNames: ['job', 'outcome'],
+      buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600],
+      registers: [registry],
+    });
+    const lastRestarts = new Map<string, number>();
+    new prom.Counter({
+      name: 'pidpilot_job_restarts_total',
+      help: 'restarts performed by the restart policy, per job',
+      labelNames: ['job'],
+      registers: [registry],
+      collect() {
+        for (const job of source.jobs()) {
+          const before = lastRestarts.get(job.name) ?? 0;
+          // A job rebuilt by reload or restart counts from 0 again: everything it has is new.
+          const added = job.restarts >= before ? job.restarts - before : job.restarts;
+          lastRestarts.set(job.name, job.restarts);
+          this.inc({ job: job.name }, added);
+        }
+      },
+    });
+    new prom.Gauge({
+      name: 'pidpilot_job_state',
+      help: '1 for the state each job is in',
+      labelNames: ['job', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const job of source.jobs()) this.set({ job: job.name, state: job.state }, 1);
+      },
+    });
+    new prom.Gauge({
+      name: 'pidpilot_job_ready',
+      help: '1 when the job is ready (healthy or started, setup done)',
+      labelNames: ['job'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const job of source.jobs()) this.set({ job: job.name }, job.ready ? 1 : 0);
+      },
+    });
+  }
+
+  resolve(key: string): { name: string; type: MetricType } | undefined {
+    const name = this.aliases.get(key);
+    const entry = name === undefined ? undefined : this.user.get(name);
+    return entry && name !== undefined ? { name, type: entry.type } : undefined;
+  }
+
+  record(name: string, value: number): void {
+    const entry = this.user.get(name);
+    if (!entry) return;
+    switch (entry.type) {
+      case 'counter':
+        // A counter cannot go down (validated before; prom-client would throw).
+        if (value >= 0) (entry.metric as Counter).inc(value);
+        return;
+      case 'gauge':
+        (entry.metric as Gauge).set(value);
+        return;
+      case 'histogram':
+        (entry.metric as Histogram).observe(value);
+        return;
+      case 'summary':
+        (entry.metric as Summary).observe(value);
+        return;
+    }
+  }
+
+  /** A bus observer: must be fast and must not throw. */
+  onEvent(event: BusEvent): void {
+    this.events.inc({ code: event.code, source: event.source });
+  }
+
+  onRun(job: string, record: RunRecord): void {
+    this.runDuration.observe({ job, outcome: record.outcome }, record.durationMs / 1000);
+  }
+
+  onControlRequest(path: string, status: number): void {
+    this.controlRequests.inc({ path, code: String(status) });
+  }
+
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** Imports prom-client (only now) and builds the metrics. */
+export async function loadMetrics(config: TelemetryConfig, source: MetricsSource): Promise<Metrics> {
+  const prom = await import('prom-client');
+  return new Metrics(prom, config, source);
+}
