@@ -20,6 +20,10 @@ import type { SupervisorLogger as Logger } from './log/logger.js';
 import { killAllGroups } from './process/run.js';
 import type { RunRecord } from './process/types.js';
 import { exitStatusOf, pidEnvName } from './jobs/naming.js';
+import type { LineWriter } from './log/types.js';
+import { resolveStateDir } from './state/dir.js';
+import { HistoryStore } from './state/store.js';
+import type { HistoryReader } from './state/types.js';
 
 /** A job that is neither waiting for a trigger nor ended. */
 function isActive(state: JobState): boolean {
@@ -33,6 +37,8 @@ export interface SupervisorOptions {
   relay: RelayFn;
   /** The environment children inherit (pidpilot's own, by default). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Record events, runs and output in the state dir (SPEC §7). Off by default (in-process tests). */
+  history?: boolean;
 }
 
 /** After the global stop bound and a SIGKILL of everything, how long to wait for the reaping to be noticed. */
@@ -59,6 +65,7 @@ export class Supervisor {
   private keepAlive: NodeJS.Timeout | null = null;
   private quiescenceCheck: NodeJS.Immediate | null = null;
   private deadline: NodeJS.Timeout | null = null;
+  private readonly store: HistoryStore | null;
 
   constructor(
     readonly config: Config,
@@ -76,6 +83,7 @@ export class Supervisor {
     if (this.log.isLevelEnabled('debug')) {
       this.bus.observe((e) => this.log.debug({ seq: e.seq }, `event ${e.code} ${e.source}`));
     }
+    this.store = options.history ? this.openHistory() : null;
     const host = this.jobHost();
     for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, new Job(jobConfig, host));
     this.warnUnknownSources();
@@ -127,6 +135,16 @@ export class Supervisor {
     return this.jobs.get(name);
   }
 
+  /** The recorded history (SPEC §7), or null when it is not recorded. */
+  get history(): HistoryReader | null {
+    return this.store;
+  }
+
+  /** `writer`, also capturing job output into the history. */
+  captureOutput(writer: LineWriter): LineWriter {
+    return this.store ? this.store.captureWriter(writer) : writer;
+  }
+
   // ---------------------------------------------------------------------------
 
   private jobHost(): JobHost {
@@ -158,6 +176,7 @@ export class Supervisor {
   }
 
   private onRunEnded(job: Job, record: RunRecord): void {
+    this.store?.recordRun(job.name, record);
     // The main job's own end decides the status; being stopped by a shutdown does not (that exits 0).
     if (job.name === this.config.main && !this.shuttingDown) this.exitStatus = exitStatusOf(record);
   }
@@ -244,6 +263,20 @@ export class Supervisor {
     });
   }
 
+  /** History is auxiliary: a state dir that cannot be used is reported and pidpilot runs without it. */
+  private openHistory(): HistoryStore | null {
+    const dir = resolveStateDir(this.config);
+    let store: HistoryStore;
+    try {
+      store = new HistoryStore({ dir, ...this.config.state, warn: (m) => this.log.warn(m) });
+    } catch (err) {
+      this.log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+    this.bus.observe((e) => store.recordEvent(e, e.code === 'failed' ? this.jobs.get(e.source)?.snapshot().reason : undefined));
+    return store;
+  }
+
   private forceKill(): void {
     killAllGroups('SIGKILL');
     setTimeout(() => this.end(), AFTER_KILL_GRACE_MS).unref();
@@ -253,6 +286,7 @@ export class Supervisor {
     if (this.deadline) clearTimeout(this.deadline);
     if (this.keepAlive) clearInterval(this.keepAlive);
     if (this.quiescenceCheck) clearImmediate(this.quiescenceCheck);
+    this.store?.close();
     this.finish(this.exitStatus);
   }
 }

@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
+import type { LineWriter } from '../log/types.js';
 import { exitNow } from '../process/exit.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { Supervisor } from '../supervisor.js';
@@ -33,10 +34,13 @@ export async function runSupervisor(args: ParsedArgs): Promise<number> {
   const backend = spawnBackend();
   if (backend.warning) log.warn(backend.warning);
 
-  const supervisor = new Supervisor(config, {
+  const supervisor: Supervisor = new Supervisor(config, {
     log,
-    relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: lineWriter }),
+    relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: outputWriter }),
+    history: true,
   });
+  // Job output goes to the log and, captured, into the history.
+  const outputWriter: LineWriter = supervisor.captureOutput(lineWriter);
 
   // Whatever happens, no child outlives pidpilot, and an abrupt exit still writes the log.
   let drained = false;

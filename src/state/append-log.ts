@@ -1,0 +1,124 @@
+/**
+ * One append-only file of the state dir, written in batches and rotated by size.
+ *
+ * `append()` only queues bytes (the hot path: a bus event, a chunk of job output); the
+ * owner calls `flush()` once per batch, which writes them with one synchronous write to
+ * the page cache — no fsync: a crash of pidpilot (even SIGKILL) loses nothing written, a
+ * power cut may lose the last moments, which is the usual trade for a log.
+ *
+ * Before a write would take the file over `maxBytes`, the file is renamed to `<file>.1`
+ * (replacing the previous generation) and a new one started: at most about twice
+ * `maxBytes` on disk, and the newest `maxBytes` always readable.
+ *
+ * A file left by a crash may end in a torn line; the first write of a new writer starts
+ * with a '\n', so that torn line stays one unreadable line instead of swallowing the
+ * first new record.
+ */
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { ROTATED } from './layout.js';
+
+export interface AppendLogOptions {
+  /** Size at which the file is rotated. */
+  maxBytes: number;
+  /** Called on the first failure of a series (a full disk): the batch is dropped, writing goes on. */
+  onError: (err: NodeJS.ErrnoException, file: string) => void;
+}
+
+export class AppendLog {
+  private fd: number | null = null;
+  private size = 0;
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private failing = false;
+  /** Bytes dropped after write errors. */
+  dropped = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly opts: AppendLogOptions,
+  ) {}
+
+  /** Bytes queued and not yet written. */
+  get queued(): number {
+    return this.pendingLen;
+  }
+
+  /** Queues whole lines (each ending with '\n'). */
+  append(data: Buffer): void {
+    this.pending.push(data);
+    this.pendingLen += data.length;
+  }
+
+  /** Writes what is queued. Never throws. */
+  flush(): void {
+    if (this.pendingLen === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingLen);
+    this.pending = [];
+    this.pendingLen = 0;
+    try {
+      const fd = this.open();
+      if (this.size > 0 && this.size + data.length > this.opts.maxBytes) this.rotate();
+      writeAll(this.fd ?? fd, data);
+      this.size += data.length;
+      this.failing = false;
+    } catch (err) {
+      this.dropped += data.length;
+      this.closeFd();
+      if (!this.failing) {
+        this.failing = true;
+        this.opts.onError(err as NodeJS.ErrnoException, this.file);
+      }
+    }
+  }
+
+  /** Writes what is queued and closes the file. */
+  close(): void {
+    this.flush();
+    this.closeFd();
+  }
+
+  private open(): number {
+    if (this.fd !== null) return this.fd;
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const fd = openSync(this.file, 'a+', 0o644);
+    try {
+      this.size = fstatSync(fd).size;
+      if (this.size > 0 && !endsWithNewline(fd, this.size)) {
+        writeAll(fd, Buffer.from('\n'));
+        this.size++;
+      }
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    this.fd = fd;
+    return fd;
+  }
+
+  private rotate(): void {
+    this.closeFd();
+    renameSync(this.file, this.file + ROTATED);
+    this.open();
+  }
+
+  private closeFd(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // nothing left to do with it
+    }
+    this.fd = null;
+  }
+}
+
+function endsWithNewline(fd: number, size: number): boolean {
+  const b = Buffer.alloc(1);
+  return readSync(fd, b, 0, 1, size - 1) === 1 && b[0] === 10;
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+}
