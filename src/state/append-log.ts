@@ -6,9 +6,9 @@
  * the page cache — no fsync: a crash of pidpilot (even SIGKILL) loses nothing written, a
  * power cut may lose the last moments, which is the usual trade for a log.
  *
- * Before a write would take the file over `maxBytes`, the file is renamed to `<file>.1`
- * (replacing the previous generation) and a new one started: at most about twice
- * `maxBytes` on disk, and the newest `maxBytes` always readable.
+ * When the next lines would take the file over `maxBytes`, the file is renamed to `<file>.1`
+ * (replacing the previous generation) and a new one started: at most twice `maxBytes` on
+ * disk, and at least the newest `maxBytes` always readable.
  *
  * A file left by a crash may end in a torn line; the first write of a new writer starts
  * with a '\n', so that torn line stays one unreadable line instead of swallowing the
@@ -57,10 +57,8 @@ export class AppendLog {
     this.pending = [];
     this.pendingLen = 0;
     try {
-      const fd = this.open();
-      if (this.size > 0 && this.size + data.length > this.opts.maxBytes) this.rotate();
-      writeAll(this.fd ?? fd, data);
-      this.size += data.length;
+      this.open();
+      this.writeRotating(data);
       this.failing = false;
     } catch (err) {
       this.dropped += data.length;
@@ -94,6 +92,36 @@ export class AppendLog {
     }
     this.fd = fd;
     return fd;
+  }
+
+  /**
+   * Writes whole lines, rotating whenever the next ones would not fit: a generation is filled
+   * up to `maxBytes` (only a single line longer than that makes one bigger).
+   */
+  private writeRotating(data: Buffer): void {
+    const max = this.opts.maxBytes;
+    let off = 0;
+    while (off < data.length) {
+      const rest = data.length - off;
+      if (this.size + rest <= max) {
+        this.write(data.subarray(off));
+        return;
+      }
+      // The lines that still fit in this generation (at least one line in an empty file).
+      const room = Math.max(0, max - this.size);
+      let end = room > 0 ? data.lastIndexOf(10, off + room - 1) + 1 : 0;
+      if (end <= off && this.size === 0) end = data.indexOf(10, off) + 1 || data.length;
+      if (end > off) {
+        this.write(data.subarray(off, end));
+        off = end;
+      }
+      if (off < data.length) this.rotate();
+    }
+  }
+
+  private write(data: Buffer): void {
+    writeAll(this.fd as number, data);
+    this.size += data.length;
   }
 
   private rotate(): void {
