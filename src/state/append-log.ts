@@ -28,8 +28,8 @@ export interface AppendLogOptions {
 export class AppendLog {
   private fd: number | null = null;
   private size = 0;
-  private pending: Buffer[] = [];
-  private pendingLen = 0;
+  private pending: (Buffer | string)[] = [];
+  private strings = true;
   private failing = false;
   /** Bytes dropped after write errors. */
   dropped = 0;
@@ -39,23 +39,20 @@ export class AppendLog {
     private readonly opts: AppendLogOptions,
   ) {}
 
-  /** Bytes queued and not yet written. */
-  get queued(): number {
-    return this.pendingLen;
-  }
-
-  /** Queues whole lines (each ending with '\n'). */
-  append(data: Buffer): void {
+  /** Queues whole lines (each ending with '\n'); a string is written as UTF-8. */
+  append(data: Buffer | string): void {
     this.pending.push(data);
-    this.pendingLen += data.length;
+    if (typeof data !== 'string') this.strings = false;
   }
 
   /** Writes what is queued. Never throws. */
   flush(): void {
-    if (this.pendingLen === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingLen);
+    if (this.pending.length === 0) return;
+    const data = this.strings
+      ? Buffer.from(this.pending.join(''))
+      : Buffer.concat(this.pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     this.pending = [];
-    this.pendingLen = 0;
+    this.strings = true;
     try {
       this.open();
       this.writeRotating(data);
@@ -82,7 +79,7 @@ export class AppendLog {
     const fd = openSync(this.file, 'a+', 0o644);
     try {
       this.size = fstatSync(fd).size;
-      if (this.size > 0 && !endsWithNewline(fd, this.size)) {
+      if (this.size > 0 && lastByte(fd, this.size) !== 10) {
         writeAll(fd, Buffer.from('\n'));
         this.size++;
       }
@@ -141,9 +138,10 @@ export class AppendLog {
   }
 }
 
-function endsWithNewline(fd: number, size: number): boolean {
+/** The last byte of a file of `size` bytes open for reading, or -1. */
+export function lastByte(fd: number, size: number): number {
   const b = Buffer.alloc(1);
-  return readSync(fd, b, 0, 1, size - 1) === 1 && b[0] === 10;
+  return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0] : -1;
 }
 
 function writeAll(fd: number, data: Buffer): void {

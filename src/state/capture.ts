@@ -1,12 +1,16 @@
 /**
  * Capturing job output into `logs/<job>.log`: a LineWriter that passes every line to the
- * configured log (unchanged, with its back-pressure) and also appends it to the job's file.
+ * configured log (unchanged, with its back-pressure) and also hands it to the job's
+ * capture target.
  *
  * Stored format, one line per output line: `<ms since epoch> <o|e> <the line's bytes>`.
- * Not JSON: the bytes are copied as they are (no UTF-8 decoding, no escaping), at the
- * cost of one more prefix per line — the same latin1 join the default log format uses.
- * A reader decodes the line as UTF-8 then. Capture never pushes back on the child: it
- * only queues bytes, and the store writes them out once per batch.
+ * Not JSON: the bytes are kept as they are (no UTF-8 decoding, no escaping); a reader
+ * decodes the line as UTF-8.
+ *
+ * The hot path only keeps a reference to the chunk's lines (`CapturedChunk`); they are
+ * encoded when written out, a few times a second. Under a flood, chunks that the file's
+ * rotation would drop anyway are dropped before being encoded, so capturing costs what
+ * the kept output costs, not what the job writes. Capture never pushes back on the child.
  */
 import { joinLines, latin1Lines } from '../log/lines.js';
 import type { LineFormatter, LineWriter, OutputStream } from '../log/types.js';
@@ -15,16 +19,34 @@ import type { StoredLogLine } from './types.js';
 /** A captured line longer than this is cut (the log itself still gets all of it). */
 export const MAX_CAPTURED_LINE = 64 * 1024;
 
+/** Whole lines `buf[start, end)` (ending with '\n', a '\r' before it not part of the line), or one line `buf[start, end)` without its '\n'. */
+export interface CapturedChunk {
+  time: number;
+  stream: OutputStream;
+  buf: Buffer;
+  start: number;
+  end: number;
+  /** True: one line without '\n' (from a piece-wise line). */
+  single: boolean;
+}
+
 /** Where one job's captured lines go (the store's side). */
 export interface CaptureTarget {
-  /** Whole stored lines, each ending with '\n'. */
-  write(data: Buffer): void;
+  add(chunk: CapturedChunk): void;
   /** True when someone follows this job's output live: lines are then also handed over decoded. */
   readonly followed: boolean;
   emit(line: StoredLogLine): void;
 }
 
 const STREAM_CHAR: Record<OutputStream, string> = { stdout: 'o', stderr: 'e' };
+const NEWLINE = Buffer.from('\n');
+
+/** The stored lines of a chunk, ready to append. */
+export function encodeChunk(c: CapturedChunk): Buffer {
+  const prefix = `${c.time} ${STREAM_CHAR[c.stream]} `;
+  if (c.single) return Buffer.concat([Buffer.from(prefix), c.buf.subarray(c.start, c.end), NEWLINE]);
+  return Buffer.from(joinLines(latin1Lines(c.buf, c.start, c.end), prefix, '\n'), 'latin1');
+}
 
 /** Parses one stored line; null when it is not one. */
 export function parseLogLine(job: string, text: string): StoredLogLine | null {
@@ -37,16 +59,12 @@ export function parseLogLine(job: string, text: string): StoredLogLine | null {
 }
 
 class CaptureFormatter implements LineFormatter {
-  private readonly tag: string;
-
   constructor(
     private readonly inner: LineFormatter | null,
     private readonly target: CaptureTarget,
     private readonly job: string,
     private readonly stream: OutputStream,
-  ) {
-    this.tag = ` ${STREAM_CHAR[stream]} `;
-  }
+  ) {}
 
   writeLines(buf: Buffer, start: number, end: number): boolean {
     const ok = this.inner ? this.inner.writeLines(buf, start, end) : true;
@@ -61,11 +79,10 @@ class CaptureFormatter implements LineFormatter {
       }
       return ok;
     }
-    const text = latin1Lines(buf, start, end);
-    this.target.write(Buffer.from(joinLines(text, `${time}${this.tag}`, '\n'), 'latin1'));
+    this.target.add({ time, stream: this.stream, buf, start, end, single: false });
     if (this.target.followed) {
-      // Same '\r' rule as the log: one before a '\n' is not part of the line.
-      for (const line of Buffer.from(text, 'latin1').toString('utf8').split('\n')) {
+      for (const line of buf.toString('utf8', start, end - 1).split('\n')) {
+        // Same '\r' rule as the log: one before a '\n' is not part of the line.
         this.target.emit({ time, job: this.job, stream: this.stream, line: line.endsWith('\r') ? line.slice(0, -1) : line });
       }
     }
@@ -80,7 +97,7 @@ class CaptureFormatter implements LineFormatter {
 
   /** One line given in pieces (no '\n'), cut at MAX_CAPTURED_LINE. */
   private captureOne(time: number, pieces: readonly Buffer[]): void {
-    const parts: Buffer[] = [Buffer.from(`${time}${this.tag}`)];
+    const parts: Buffer[] = [];
     let room = MAX_CAPTURED_LINE;
     for (const p of pieces) {
       if (room <= 0) break;
@@ -88,16 +105,11 @@ class CaptureFormatter implements LineFormatter {
       parts.push(part);
       room -= part.length;
     }
-    parts.push(NEWLINE);
-    this.target.write(Buffer.concat(parts));
-    if (this.target.followed) {
-      const line = Buffer.concat(parts.slice(1, -1)).toString('utf8');
-      this.target.emit({ time, job: this.job, stream: this.stream, line });
-    }
+    const body = Buffer.concat(parts);
+    this.target.add({ time, stream: this.stream, buf: body, start: 0, end: body.length, single: true });
+    if (this.target.followed) this.target.emit({ time, job: this.job, stream: this.stream, line: body.toString('utf8') });
   }
 }
-
-const NEWLINE = Buffer.from('\n');
 
 /** Wraps `inner` so that every job's output is also captured by `targetFor(job)`. */
 export function captureWriter(inner: LineWriter, targetFor: (job: string) => CaptureTarget | null): LineWriter {

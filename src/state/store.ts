@@ -4,17 +4,19 @@
  * HistoryReader of the control plane (reads come from the files, follows from the
  * in-process stream).
  *
- * Cheap on the hot path: recording only serializes and queues; the files are written in
- * one batch per turn of the event loop (`setImmediate`), or sooner when a job's output
- * piles up. A write failure (full disk) is reported once and never reaches the jobs.
+ * Cheap on the hot path: recording only serializes and queues. Events and run records are
+ * written in one batch every `RECORD_FLUSH_MS` (a chain of quick jobs publishes hundreds
+ * of events a second: one write per batch, not per event); captured output every
+ * `CAPTURE_FLUSH_MS`, encoded only then (see capture.ts). A SIGKILL loses at most that
+ * last moment; nothing written before; the end of the supervisor writes everything. A write failure (full disk) is reported once and never reaches the jobs.
  */
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
 import type { RunRecord } from '../process/types.js';
-import { AppendLog } from './append-log.js';
-import { captureWriter, type CaptureTarget } from './capture.js';
+import { AppendLog, lastByte } from './append-log.js';
+import { captureWriter, encodeChunk, type CapturedChunk, type CaptureTarget } from './capture.js';
 import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
@@ -35,23 +37,46 @@ export interface HistoryStoreOptions {
 
 /** Captured output kept per job: this much in `logs/<job>.log`, as much again in `.1`. */
 export const MAX_JOB_LOG_BYTES = 1024 * 1024;
-/** A job's captured output is written out as soon as this much is queued. */
-const CAPTURE_FLUSH_BYTES = 256 * 1024;
+/** How long an event or run record may wait to be written out. */
+const RECORD_FLUSH_MS = 50;
+/** How long captured output may wait to be written out. */
+const CAPTURE_FLUSH_MS = 100;
 
+/**
+ * One job's captured output: chunks waiting to be encoded and written, at most what the
+ * file and its older generation can hold — older chunks would be rotated away anyway.
+ */
 class JobLog implements CaptureTarget {
   readonly listeners = new Set<(l: StoredLogLine) => void>();
+  private pending: CapturedChunk[] = [];
+  private pendingBytes = 0;
+  private readonly keepBytes: number;
+
   constructor(
     readonly file: AppendLog,
+    maxBytes: number,
     private readonly queued: (log: JobLog) => void,
-  ) {}
+  ) {
+    this.keepBytes = 2 * maxBytes;
+  }
 
   get followed(): boolean {
     return this.listeners.size > 0;
   }
 
-  write(data: Buffer): void {
-    this.file.append(data);
+  add(chunk: CapturedChunk): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.end - chunk.start;
+    if (this.pendingBytes - (this.pending[0].end - this.pending[0].start) > this.keepBytes) this.dropOldest();
     this.queued(this);
+  }
+
+  /** Encodes what is pending and writes it out. */
+  flush(): void {
+    for (const c of this.pending) this.file.append(encodeChunk(c));
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.file.flush();
   }
 
   emit(line: StoredLogLine): void {
@@ -62,6 +87,15 @@ class JobLog implements CaptureTarget {
         // a follower's failure is its own
       }
     }
+  }
+
+  private dropOldest(): void {
+    let drop = 0;
+    while (drop < this.pending.length - 1 && this.pendingBytes - (this.pending[drop].end - this.pending[drop].start) > this.keepBytes) {
+      this.pendingBytes -= this.pending[drop].end - this.pending[drop].start;
+      drop++;
+    }
+    this.pending = this.pending.slice(drop);
   }
 }
 
@@ -80,7 +114,8 @@ export class HistoryStore implements HistoryReader {
   private pendingRuns = new Map<string, string[]>();
   /** Lines in each job's runs file, once known in this boot. */
   private readonly runLines = new Map<string, number>();
-  private scheduled: NodeJS.Immediate | null = null;
+  private scheduled: NodeJS.Timeout | null = null;
+  private logTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   /** Creates the state dir if needed and takes its lock; throws StateDirBusy when a live pidpilot holds it. */
@@ -98,9 +133,13 @@ export class HistoryStore implements HistoryReader {
   /** Records a bus event (`reason`: why, for a `failed` event). Synchronous and cheap. */
   recordEvent(event: BusEvent, reason?: string): void {
     if (this.closed) return;
-    const stored: StoredEvent = reason === undefined ? { ...event, boot: this.boot } : { ...event, reason, boot: this.boot };
-    this.eventLog.append(Buffer.from(`${JSON.stringify(stored)}\n`));
+    // Written out by hand: this runs for every event, and a template is several times
+    // cheaper than spreading the event into a new object for JSON.stringify.
+    const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
+    this.eventLog.append(`{"seq":${event.seq},"time":${event.time},"code":${JSON.stringify(event.code)},"source":${JSON.stringify(event.source)}${why},"boot":${this.boot}}\n`);
     this.schedule();
+    if (this.eventListeners.size === 0) return;
+    const stored: StoredEvent = reason === undefined ? { ...event, boot: this.boot } : { ...event, reason, boot: this.boot };
     for (const l of this.eventListeners) {
       try {
         l(stored);
@@ -128,12 +167,11 @@ export class HistoryStore implements HistoryReader {
   /** Writes everything queued. Synchronous; never throws. */
   flush(): void {
     if (this.scheduled !== null) {
-      clearImmediate(this.scheduled);
+      clearTimeout(this.scheduled);
       this.scheduled = null;
     }
     this.eventLog.flush();
-    for (const log of this.dirtyLogs) log.file.flush();
-    this.dirtyLogs.clear();
+    this.flushLogs();
     const runs = this.pendingRuns;
     this.pendingRuns = new Map();
     for (const [job, lines] of runs) this.writeRuns(job, lines);
@@ -151,8 +189,19 @@ export class HistoryStore implements HistoryReader {
     this.release();
   }
 
+  private flushLogs(): void {
+    if (this.logTimer !== null) {
+      clearTimeout(this.logTimer);
+      this.logTimer = null;
+    }
+    for (const log of this.dirtyLogs) log.flush();
+    this.dirtyLogs.clear();
+  }
+
   private schedule(): void {
-    if (this.scheduled === null) this.scheduled = setImmediate(() => this.flush());
+    if (this.scheduled !== null) return;
+    this.scheduled = setTimeout(() => this.flush(), RECORD_FLUSH_MS);
+    this.scheduled.unref();
   }
 
   private readonly onError = (err: NodeJS.ErrnoException, file: string): void => {
@@ -163,8 +212,9 @@ export class HistoryStore implements HistoryReader {
     if (this.closed || !isStorableName(job)) return null;
     let log = this.jobLogs.get(job);
     if (!log) {
-      const file = new AppendLog(logPath(this.dir, job), { maxBytes: this.opts.maxJobLogBytes ?? MAX_JOB_LOG_BYTES, onError: this.onError });
-      log = new JobLog(file, (l) => this.logQueued(l));
+      const maxBytes = this.opts.maxJobLogBytes ?? MAX_JOB_LOG_BYTES;
+      const file = new AppendLog(logPath(this.dir, job), { maxBytes, onError: this.onError });
+      log = new JobLog(file, maxBytes, (l) => this.logQueued(l));
       this.jobLogs.set(job, log);
     }
     return log;
@@ -172,13 +222,11 @@ export class HistoryStore implements HistoryReader {
 
   private logQueued(log: JobLog): void {
     if (this.closed) return;
-    if (log.file.queued >= CAPTURE_FLUSH_BYTES) {
-      log.file.flush();
-      this.dirtyLogs.delete(log);
-      return;
-    }
     this.dirtyLogs.add(log);
-    this.schedule();
+    if (this.logTimer === null) {
+      this.logTimer = setTimeout(() => this.flushLogs(), CAPTURE_FLUSH_MS);
+      this.logTimer.unref();
+    }
   }
 
   /**
@@ -188,16 +236,19 @@ export class HistoryStore implements HistoryReader {
   private writeRuns(job: string, lines: readonly string[]): void {
     const file = runsPath(this.dir, job);
     const keep = this.opts.keepRuns;
+    let fd: number | null = null;
     try {
       let count = this.runLines.get(job);
-      // A torn line left by a crash gets its own line: the new record stays readable.
-      let prefix = '';
+      let text = `${lines.join('\n')}\n`;
+      if (count === undefined) mkdirSync(path.dirname(file), { recursive: true });
+      fd = openSync(file, 'a+', 0o644);
       if (count === undefined) {
-        mkdirSync(path.dirname(file), { recursive: true });
-        count = readLastLines(file, 2 * keep + 1).length;
-        if (endsTorn(file)) prefix = '\n';
+        // First record of this boot: count what earlier boots left, and give a torn line
+        // left by a crash a line of its own, so the new record stays readable.
+        const size = fstatSync(fd).size;
+        count = size === 0 ? 0 : readLastLines(file, 2 * keep + 1).length;
+        if (size > 0 && lastByte(fd, size) !== 10) text = `\n${text}`;
       }
-      const text = `${prefix}${lines.join('\n')}\n`;
       count += lines.length;
       if (count > 2 * keep) {
         const last = [...readLastLines(file, keep), ...lines].slice(-keep);
@@ -206,11 +257,13 @@ export class HistoryStore implements HistoryReader {
         renameSync(tmp, file);
         count = last.length;
       } else {
-        appendFileSync(file, text, { mode: 0o644 });
+        writeSync(fd, text);
       }
       this.runLines.set(job, count);
     } catch (err) {
       this.onError(err as NodeJS.ErrnoException, file);
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
   }
 
@@ -244,22 +297,5 @@ export class HistoryStore implements HistoryReader {
   private read<T>(fn: () => T): Promise<T> {
     if (!this.closed) this.flush();
     return attempt(fn);
-  }
-}
-
-/** Whether `file` exists and its last byte is not a '\n'. */
-function endsTorn(file: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const b = Buffer.alloc(1);
-    return size > 0 && readSync(fd, b, 0, 1, size - 1) === 1 && b[0] !== 10;
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -73,6 +73,16 @@ describe('HistoryStore', () => {
     expect((await s.runs('web')).map((r) => r.run)).toEqual([18, 19, 20]);
     // The file is compacted: never more than twice keepRuns lines.
     expect(readFileSync(join(dir, 'runs', 'web.jsonl'), 'utf8').split('\n').length - 1).toBeLessThanOrEqual(6);
+  });
+
+  it('keeps a run record readable after a torn one left by a crash', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'runs'));
+    writeFileSync(join(dir, 'runs', 'web.jsonl'), `${JSON.stringify({ job: 'web', ...run(1) })}\n{"job":"web","ru`);
+    const s = store({ dir });
+    s.recordRun('web', run(2));
+    expect((await s.runs('web')).map((r) => r.run)).toEqual([1, 2]);
+    expect(s.stats.corrupt).toBe(1);
   });
 
   it('captures job output per job and stream, byte-exact lines decoded as UTF-8 on read', async () => {
