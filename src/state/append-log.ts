@@ -14,9 +14,9 @@
  * with a '\n', so that torn line stays one unreadable line instead of swallowing the
  * first new record.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ROTATED } from './layout.js';
+import { ensureDir, ROTATED } from './layout.js';
 
 export interface AppendLogOptions {
   /** Size at which the file is rotated. */
@@ -75,7 +75,7 @@ export class AppendLog {
 
   private open(): number {
     if (this.fd !== null) return this.fd;
-    mkdirSync(path.dirname(this.file), { recursive: true });
+    ensureDir(path.dirname(this.file));
     const fd = openSync(this.file, 'a+', 0o644);
     try {
       this.size = fstatSync(fd).size;

@@ -8,6 +8,7 @@
  *   runs/<job>.jsonl       the job's last run records (StoredRun), oldest first
  *   logs/<job>.log[.1]     the job's captured output: `<ms> <o|e> <line bytes>` a line
  */
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const LOCK_FILE = 'pidpilot.lock';
@@ -34,4 +35,31 @@ export function runsPath(dir: string, job: string): string {
 
 export function logPath(dir: string, job: string): string {
   return path.join(dir, 'logs', `${job}.log`);
+}
+
+/**
+ * `mkdir -p`, each level tried once. Not `mkdirSync(dir, { recursive: true })`: under a
+ * filesystem like /proc (ENOENT for the child, EEXIST for the parent) Node's version
+ * retries for ever, and a PID 1 must not hang on a bad `state.dir`.
+ */
+export function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, 0o755);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (statSync(dir).isDirectory()) return;
+      throw err;
+    }
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+  }
+  ensureDir(path.dirname(dir));
+  try {
+    mkdirSync(dir, 0o755);
+  } catch (err) {
+    // Made by someone else meanwhile is fine.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }

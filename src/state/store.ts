@@ -10,7 +10,7 @@
  * `CAPTURE_FLUSH_MS`, encoded only then (see capture.ts). A SIGKILL loses at most that
  * last moment; nothing written before; the end of the supervisor writes everything. A write failure (full disk) is reported once and never reaches the jobs.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
@@ -18,7 +18,7 @@ import type { RunRecord } from '../process/types.js';
 import { AppendLog, lastByte } from './append-log.js';
 import { captureWriter, encodeChunk, type CapturedChunk, type CaptureTarget } from './capture.js';
 import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
-import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
+import { ensureDir, eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
 import { readLastLines, type ReadStats } from './read.js';
 import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
@@ -123,7 +123,7 @@ export class HistoryStore implements HistoryReader {
     this.opts = opts;
     this.dir = opts.dir;
     this.boot = opts.boot ?? Math.round(performance.timeOrigin);
-    mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    ensureDir(this.dir);
     this.release = lockStateDir(this.dir);
     this.eventLog = new AppendLog(eventsPath(this.dir), { maxBytes: opts.maxEventLogBytes, onError: this.onError });
   }
@@ -240,7 +240,7 @@ export class HistoryStore implements HistoryReader {
     try {
       let count = this.runLines.get(job);
       let text = `${lines.join('\n')}\n`;
-      if (count === undefined) mkdirSync(path.dirname(file), { recursive: true });
+      if (count === undefined) ensureDir(path.dirname(file));
       fd = openSync(file, 'a+', 0o644);
       if (count === undefined) {
         // First record of this boot: count what earlier boots left, and give a torn line

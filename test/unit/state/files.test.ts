@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppendLog } from '../../../src/state/append-log.js';
-import { LOCK_FILE } from '../../../src/state/layout.js';
+import { ensureDir, LOCK_FILE } from '../../../src/state/layout.js';
 import { lockStateDir, StateDirBusy } from '../../../src/state/lock.js';
 import { parseJsonLines, readLastLines, readRotatedLines } from '../../../src/state/read.js';
 
@@ -134,6 +134,19 @@ describe('AppendLog', () => {
     log.append(Buffer.from('z\n'));
     log.close();
     expect(readFileSync(f, 'utf8')).toBe('z\n');
+  });
+});
+
+describe('ensureDir', () => {
+  it('creates missing levels, accepts an existing directory, and fails (never loops) where it cannot', () => {
+    const d = tmp();
+    ensureDir(join(d, 'a', 'b', 'c'));
+    expect(statSync(join(d, 'a', 'b', 'c')).isDirectory()).toBe(true);
+    ensureDir(join(d, 'a', 'b', 'c'));
+    writeFileSync(join(d, 'file'), '');
+    expect(() => ensureDir(join(d, 'file'))).toThrow(/EEXIST/);
+    // Node's own recursive mkdir retries for ever here.
+    expect(() => ensureDir('/proc/pidpilot-no-such/dir')).toThrow(/ENOENT/);
   });
 });
 
