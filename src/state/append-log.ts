@@ -23,6 +23,11 @@ export interface AppendLogOptions {
   maxBytes: number;
   /** Called on the first failure of a series (a full disk): the batch is dropped, writing goes on. */
   onError: (err: NodeJS.ErrnoException, file: string) => void;
+  /**
+   * Keep the file open between flushes (default true). False for the per-job files: with
+   * hundreds of jobs, one descriptor each would compete with the jobs' own pipes.
+   */
+  keepOpen?: boolean;
 }
 
 export class AppendLog {
@@ -57,6 +62,7 @@ export class AppendLog {
       this.open();
       this.writeRotating(data);
       this.failing = false;
+      if (this.opts.keepOpen === false) this.closeFd();
     } catch (err) {
       this.dropped += data.length;
       this.closeFd();

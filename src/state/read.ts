@@ -27,10 +27,11 @@ function openIfExists(file: string): number | null {
 
 /**
  * The last `max` complete lines of `file` (each without its '\n'), oldest first, decoded
- * as UTF-8 (invalid bytes replaced). [] when the file does not exist.
+ * as UTF-8 (invalid bytes replaced). [] when the file does not exist. `file` may be a
+ * descriptor open for reading (left open).
  */
-export function readLastLines(file: string, max = Infinity): string[] {
-  const fd = openIfExists(file);
+export function readLastLines(file: string | number, max = Infinity): string[] {
+  const fd = typeof file === 'number' ? file : openIfExists(file);
   if (fd === null) return [];
   try {
     const lines: string[] = [];
@@ -74,7 +75,7 @@ export function readLastLines(file: string, max = Infinity): string[] {
     }
     return lines.reverse();
   } finally {
-    closeSync(fd);
+    if (typeof file === 'string') closeSync(fd);
   }
 }
 

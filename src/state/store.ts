@@ -114,6 +114,7 @@ export class HistoryStore implements HistoryReader {
   private pendingRuns = new Map<string, string[]>();
   /** Lines in each job's runs file, once known in this boot. */
   private readonly runLines = new Map<string, number>();
+  private runsDirMade = false;
   private scheduled: NodeJS.Timeout | null = null;
   private logTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -213,7 +214,7 @@ export class HistoryStore implements HistoryReader {
     let log = this.jobLogs.get(job);
     if (!log) {
       const maxBytes = this.opts.maxJobLogBytes ?? MAX_JOB_LOG_BYTES;
-      const file = new AppendLog(logPath(this.dir, job), { maxBytes, onError: this.onError });
+      const file = new AppendLog(logPath(this.dir, job), { maxBytes, onError: this.onError, keepOpen: false });
       log = new JobLog(file, maxBytes, (l) => this.logQueued(l));
       this.jobLogs.set(job, log);
     }
@@ -240,13 +241,18 @@ export class HistoryStore implements HistoryReader {
     try {
       let count = this.runLines.get(job);
       let text = `${lines.join('\n')}\n`;
-      if (count === undefined) ensureDir(path.dirname(file));
+      if (!this.runsDirMade) {
+        ensureDir(path.dirname(file));
+        this.runsDirMade = true;
+      }
       fd = openSync(file, 'a+', 0o644);
       if (count === undefined) {
-        // First record of this boot: count what earlier boots left, and give a torn line
+        // First record of this boot: count what earlier boots left (estimated from the size
+        // while far from the bound: records are all about as long), and give a torn line
         // left by a crash a line of its own, so the new record stays readable.
         const size = fstatSync(fd).size;
-        count = size === 0 ? 0 : readLastLines(file, 2 * keep + 1).length;
+        const estimate = Math.round((size * lines.length) / text.length);
+        count = size === 0 ? 0 : estimate < keep ? estimate : readLastLines(fd, 2 * keep + 1).length;
         if (size > 0 && lastByte(fd, size) !== 10) text = `\n${text}`;
       }
       count += lines.length;
