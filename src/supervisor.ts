@@ -34,8 +34,11 @@ import { LocalCatalog } from './discovery/local/catalog.js';
 import { ipEnvName, Registrar, serviceDefinitions } from './discovery/registrar.js';
 import type { Discovery } from './discovery/types.js';
 import { Watch, WATCH_SOURCE_PREFIX } from './watches/watch.js';
-import type { HistoryReader } from './state/types.js';
 import { VERSION } from './version.js';
+import type { LineWriter } from './log/types.js';
+import { resolveStateDir } from './state/dir.js';
+import { HistoryStore } from './state/store.js';
+import type { HistoryReader } from './state/types.js';
 
 /** A job that is neither waiting for a trigger nor ended. */
 function isActive(state: JobState): boolean {
@@ -49,10 +52,10 @@ export interface SupervisorOptions {
   relay: RelayFn;
   /** The environment children inherit (pidpilot's own, by default). */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Service discovery, for maintenance mode (SPEC §9). */
+  /** Service discovery, for maintenance mode (SPEC §9); the discovery in use by default. */
   registry?: ServiceRegistry | null;
-  /** The persisted history the control socket serves (SPEC §7). */
-  history?: HistoryReader | null;
+  /** Record events, runs and output in the state dir (SPEC §7). Off by default (in-process tests). */
+  history?: boolean;
 }
 
 /** After the global stop bound and a SIGKILL of everything, how long to wait for the reaping to be noticed. */
@@ -95,7 +98,6 @@ export class Supervisor implements ControlTarget {
   private readonly startedAt = Date.now();
   private maintenance = false;
   private readonly registry: ServiceRegistry;
-  readonly history: HistoryReader | null;
   metrics: MetricRecorder | null = null;
   /** Job instances being stopped to be replaced (reload, restart) or removed (reload). */
   private readonly retiring = new Set<Job>();
@@ -104,6 +106,7 @@ export class Supervisor implements ControlTarget {
   private readonly runListeners: Array<(job: string, record: RunRecord) => void> = [];
   /** Reloads and job actions run one at a time. */
   private controlChain: Promise<unknown> = Promise.resolve();
+  private readonly store: HistoryStore | null;
 
   constructor(
     /** Replaced by a successful reload. */
@@ -111,7 +114,6 @@ export class Supervisor implements ControlTarget {
     options: SupervisorOptions,
   ) {
     this.log = options.log;
-    this.history = options.history ?? null;
     this.relayFn = options.relay;
     this.baseEnv = {};
     for (const [k, v] of Object.entries(options.env ?? process.env)) if (v !== undefined) this.baseEnv[k] = v;
@@ -125,6 +127,7 @@ export class Supervisor implements ControlTarget {
     }
     this.discovery = this.startDiscovery(options.env ?? process.env);
     this.registry = options.registry ?? this.discovery;
+    this.store = options.history ? this.openHistory() : null;
     this.host = this.jobHost();
     for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, this.createJob(jobConfig));
     this.indexDependents();
@@ -191,6 +194,16 @@ export class Supervisor implements ControlTarget {
   /** Calls `listener` with every finished run (metrics, history). */
   observeRuns(listener: (job: string, record: RunRecord) => void): void {
     this.runListeners.push(listener);
+  }
+
+  /** The recorded history (SPEC §7), or null when it is not recorded. */
+  get history(): HistoryReader | null {
+    return this.store;
+  }
+
+  /** `writer`, also capturing job output into the history. */
+  captureOutput(writer: LineWriter): LineWriter {
+    return this.store ? this.store.captureWriter(writer) : writer;
   }
 
   // ---------------------------------------------------------------------------
@@ -477,6 +490,7 @@ export class Supervisor implements ControlTarget {
   }
 
   private onRunEnded(job: Job, record: RunRecord): void {
+    this.store?.recordRun(job.name, record);
     for (const listener of this.runListeners) listener(job.name, record);
     // The main job's own end decides the status; being stopped by a shutdown (or replaced by reload/restart) does not.
     if (job.name === this.config.main && !this.shuttingDown && !this.retiring.has(job)) this.exitStatus = exitStatusOf(record);
@@ -590,6 +604,20 @@ export class Supervisor implements ControlTarget {
     });
   }
 
+  /** History is auxiliary: a state dir that cannot be used is reported and pidpilot runs without it. */
+  private openHistory(): HistoryStore | null {
+    const dir = resolveStateDir(this.config);
+    let store: HistoryStore;
+    try {
+      store = new HistoryStore({ dir, ...this.config.state, warn: (m) => this.log.warn(m) });
+    } catch (err) {
+      this.log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+    this.bus.observe((e) => store.recordEvent(e, e.code === 'failed' ? this.jobs.get(e.source)?.snapshot().reason : undefined));
+    return store;
+  }
+
   private forceKill(): void {
     killAllGroups('SIGKILL');
     setTimeout(() => this.end(), AFTER_KILL_GRACE_MS).unref();
@@ -599,6 +627,7 @@ export class Supervisor implements ControlTarget {
     if (this.deadline) clearTimeout(this.deadline);
     if (this.keepAlive) clearInterval(this.keepAlive);
     if (this.quiescenceCheck) clearImmediate(this.quiescenceCheck);
+    this.store?.close();
     this.finish(this.exitStatus);
   }
 }

@@ -19,6 +19,7 @@ import { relayLines } from '../log/relay.js';
 import { handleInternalErrors } from '../pid1/fatal.js';
 import { startReaping } from '../pid1/reaping.js';
 import { handleSignals, logIsFile } from '../pid1/signals.js';
+import type { LineWriter } from '../log/types.js';
 import { exitNow } from '../process/exit.js';
 import { killAdoptedOrphans } from '../process/reaper.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
@@ -49,10 +50,13 @@ export async function runSupervisor(args: ParsedArgs, prepare: (config: Config) 
   const backend = spawnBackend();
   if (backend.warning) log.warn(backend.warning);
 
-  const supervisor = new Supervisor(config, {
+  const supervisor: Supervisor = new Supervisor(config, {
     log,
-    relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: lineWriter }),
+    relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: outputWriter }),
+    history: true,
   });
+  // Job output goes to the log and, captured, into the history.
+  const outputWriter: LineWriter = supervisor.captureOutput(lineWriter);
 
   // Whatever happens, no child outlives pidpilot, and an abrupt exit still writes the log.
   let drained = false;

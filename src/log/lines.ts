@@ -35,7 +35,7 @@ function hasQuoteOrBackslash(buf: Buffer): boolean {
 }
 
 /** The text of the whole lines `buf[start, end)` (ending with '\n') as latin1, without that last '\n'. */
-function latin1Lines(buf: Buffer, start: number, end: number): string {
+export function latin1Lines(buf: Buffer, start: number, end: number): string {
   return buf.toString('latin1', start, end - 1);
 }
 
@@ -59,7 +59,7 @@ abstract class PrefixCache {
  * Joins the lines of `text` (separated by '\n'; a '\r' before a '\n' or at the very end
  * is dropped) as `<before><line><after>` each. Latin1 in, latin1 out.
  */
-function joinLines(text: string, before: string, after: string): string {
+export function joinLines(text: string, before: string, after: string): string {
   let out = '';
   let s = 0;
   let nl = text.indexOf('\n');

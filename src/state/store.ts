@@ -1,0 +1,307 @@
+/**
+ * The history of a running supervisor (SPEC §7): it records every bus event, every run
+ * record and every job's captured output into the state dir, and is the live
+ * HistoryReader of the control plane (reads come from the files, follows from the
+ * in-process stream).
+ *
+ * Cheap on the hot path: recording only serializes and queues. Events and run records are
+ * written in one batch every `RECORD_FLUSH_MS` (a chain of quick jobs publishes hundreds
+ * of events a second: one write per batch, not per event); captured output every
+ * `CAPTURE_FLUSH_MS`, encoded only then (see capture.ts). A SIGKILL loses at most that
+ * last moment; nothing written before; the end of the supervisor writes everything. A write failure (full disk) is reported once and never reaches the jobs.
+ */
+import { closeSync, fstatSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { BusEvent } from '../events/event.js';
+import type { LineWriter } from '../log/types.js';
+import type { RunRecord } from '../process/types.js';
+import { AppendLog, lastByte } from './append-log.js';
+import { captureWriter, encodeChunk, type CapturedChunk, type CaptureTarget } from './capture.js';
+import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
+import { ensureDir, eventsPath, isStorableName, logPath, runsPath } from './layout.js';
+import { lockStateDir } from './lock.js';
+import { readLastLines, type ReadStats } from './read.js';
+import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
+
+export interface HistoryStoreOptions {
+  dir: string;
+  keepRuns: number;
+  maxEventLogBytes: number;
+  /** Size at which a job's `logs/<job>.log` rotates. Default `MAX_JOB_LOG_BYTES`. */
+  maxJobLogBytes?: number;
+  /** How a write failure is reported (once per series of failures per file). */
+  warn: (message: string) => void;
+  /** When this pidpilot started (ms since the epoch). */
+  boot?: number;
+}
+
+/** Captured output kept per job: this much in `logs/<job>.log`, as much again in `.1`. */
+export const MAX_JOB_LOG_BYTES = 1024 * 1024;
+/** How long an event or run record may wait to be written out. */
+const RECORD_FLUSH_MS = 50;
+/** How long captured output may wait to be written out. */
+const CAPTURE_FLUSH_MS = 100;
+
+/**
+ * One job's captured output: chunks waiting to be encoded and written, at most what the
+ * file and its older generation can hold — older chunks would be rotated away anyway.
+ */
+class JobLog implements CaptureTarget {
+  readonly listeners = new Set<(l: StoredLogLine) => void>();
+  private pending: CapturedChunk[] = [];
+  private pendingBytes = 0;
+  private readonly keepBytes: number;
+
+  constructor(
+    readonly file: AppendLog,
+    maxBytes: number,
+    private readonly queued: (log: JobLog) => void,
+  ) {
+    this.keepBytes = 2 * maxBytes;
+  }
+
+  get followed(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  add(chunk: CapturedChunk): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.end - chunk.start;
+    if (this.pendingBytes - (this.pending[0].end - this.pending[0].start) > this.keepBytes) this.dropOldest();
+    this.queued(this);
+  }
+
+  /** Encodes what is pending and writes it out. */
+  flush(): void {
+    for (const c of this.pending) this.file.append(encodeChunk(c));
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.file.flush();
+  }
+
+  emit(line: StoredLogLine): void {
+    for (const l of this.listeners) {
+      try {
+        l(line);
+      } catch {
+        // a follower's failure is its own
+      }
+    }
+  }
+
+  private dropOldest(): void {
+    let drop = 0;
+    while (drop < this.pending.length - 1 && this.pendingBytes - (this.pending[drop].end - this.pending[drop].start) > this.keepBytes) {
+      this.pendingBytes -= this.pending[drop].end - this.pending[drop].start;
+      drop++;
+    }
+    this.pending = this.pending.slice(drop);
+  }
+}
+
+export class HistoryStore implements HistoryReader {
+  readonly dir: string;
+  readonly boot: number;
+  /** Lines skipped as unreadable by this store's reads so far. */
+  readonly stats: ReadStats = { corrupt: 0 };
+  private readonly opts: HistoryStoreOptions;
+  private readonly release: () => void;
+  private readonly eventLog: AppendLog;
+  private readonly eventListeners = new Set<(e: StoredEvent) => void>();
+  private readonly jobLogs = new Map<string, JobLog>();
+  private readonly dirtyLogs = new Set<JobLog>();
+  /** Run records waiting to be written, per job. */
+  private pendingRuns = new Map<string, string[]>();
+  /** Lines in each job's runs file, once known in this boot. */
+  private readonly runLines = new Map<string, number>();
+  private runsDirMade = false;
+  private scheduled: NodeJS.Timeout | null = null;
+  private logTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  /** Creates the state dir if needed and takes its lock; throws StateDirBusy when a live pidpilot holds it. */
+  constructor(opts: HistoryStoreOptions) {
+    this.opts = opts;
+    this.dir = opts.dir;
+    this.boot = opts.boot ?? Math.round(performance.timeOrigin);
+    ensureDir(this.dir);
+    this.release = lockStateDir(this.dir);
+    this.eventLog = new AppendLog(eventsPath(this.dir), { maxBytes: opts.maxEventLogBytes, onError: this.onError });
+  }
+
+  // --- writing ---------------------------------------------------------------
+
+  /** Records a bus event (`reason`: why, for a `failed` event). Synchronous and cheap. */
+  recordEvent(event: BusEvent, reason?: string): void {
+    if (this.closed) return;
+    // Written out by hand: this runs for every event, and a template is several times
+    // cheaper than spreading the event into a new object for JSON.stringify.
+    const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
+    this.eventLog.append(`{"seq":${event.seq},"time":${event.time},"code":${JSON.stringify(event.code)},"source":${JSON.stringify(event.source)}${why},"boot":${this.boot}}\n`);
+    this.schedule();
+    if (this.eventListeners.size === 0) return;
+    const stored: StoredEvent = reason === undefined ? { ...event, boot: this.boot } : { ...event, reason, boot: this.boot };
+    for (const l of this.eventListeners) {
+      try {
+        l(stored);
+      } catch {
+        // a follower's failure is its own
+      }
+    }
+  }
+
+  /** Records the end of a run of `job`. */
+  recordRun(job: string, record: RunRecord): void {
+    if (this.closed || this.opts.keepRuns === 0 || !isStorableName(job)) return;
+    const stored: StoredRun = { job, ...record };
+    const list = this.pendingRuns.get(job);
+    if (list) list.push(JSON.stringify(stored));
+    else this.pendingRuns.set(job, [JSON.stringify(stored)]);
+    this.schedule();
+  }
+
+  /** `inner`, also capturing every job's output into `logs/<job>.log`. */
+  captureWriter(inner: LineWriter): LineWriter {
+    return captureWriter(inner, (job) => this.jobLog(job));
+  }
+
+  /** Writes everything queued. Synchronous; never throws. */
+  flush(): void {
+    if (this.scheduled !== null) {
+      clearTimeout(this.scheduled);
+      this.scheduled = null;
+    }
+    this.eventLog.flush();
+    this.flushLogs();
+    const runs = this.pendingRuns;
+    this.pendingRuns = new Map();
+    for (const [job, lines] of runs) this.writeRuns(job, lines);
+  }
+
+  /** Writes everything queued, closes the files and releases the state dir. Later records are ignored. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.eventLog.close();
+    for (const log of this.jobLogs.values()) log.file.close();
+    this.eventListeners.clear();
+    for (const log of this.jobLogs.values()) log.listeners.clear();
+    this.release();
+  }
+
+  private flushLogs(): void {
+    if (this.logTimer !== null) {
+      clearTimeout(this.logTimer);
+      this.logTimer = null;
+    }
+    for (const log of this.dirtyLogs) log.flush();
+    this.dirtyLogs.clear();
+  }
+
+  private schedule(): void {
+    if (this.scheduled !== null) return;
+    this.scheduled = setTimeout(() => this.flush(), RECORD_FLUSH_MS);
+    this.scheduled.unref();
+  }
+
+  private readonly onError = (err: NodeJS.ErrnoException, file: string): void => {
+    this.opts.warn(`history: writing ${file} failed (${err.code ?? 'EIO'}: ${err.message}); those records are dropped`);
+  };
+
+  private jobLog(job: string): JobLog | null {
+    if (this.closed || !isStorableName(job)) return null;
+    let log = this.jobLogs.get(job);
+    if (!log) {
+      const maxBytes = this.opts.maxJobLogBytes ?? MAX_JOB_LOG_BYTES;
+      const file = new AppendLog(logPath(this.dir, job), { maxBytes, onError: this.onError, keepOpen: false });
+      log = new JobLog(file, maxBytes, (l) => this.logQueued(l));
+      this.jobLogs.set(job, log);
+    }
+    return log;
+  }
+
+  private logQueued(log: JobLog): void {
+    if (this.closed) return;
+    this.dirtyLogs.add(log);
+    if (this.logTimer === null) {
+      this.logTimer = setTimeout(() => this.flushLogs(), CAPTURE_FLUSH_MS);
+      this.logTimer.unref();
+    }
+  }
+
+  /**
+   * Appends run records; the file is rewritten with the last `keepRuns` (a new file renamed
+   * over the old, so a crash leaves one or the other) once it holds twice that many.
+   */
+  private writeRuns(job: string, lines: readonly string[]): void {
+    const file = runsPath(this.dir, job);
+    const keep = this.opts.keepRuns;
+    let fd: number | null = null;
+    try {
+      let count = this.runLines.get(job);
+      let text = `${lines.join('\n')}\n`;
+      if (!this.runsDirMade) {
+        ensureDir(path.dirname(file));
+        this.runsDirMade = true;
+      }
+      fd = openSync(file, 'a+', 0o644);
+      if (count === undefined) {
+        // First record of this boot: count what earlier boots left (estimated from the size
+        // while far from the bound: records are all about as long), and give a torn line
+        // left by a crash a line of its own, so the new record stays readable.
+        const size = fstatSync(fd).size;
+        const estimate = Math.round((size * lines.length) / text.length);
+        count = size === 0 ? 0 : estimate < keep ? estimate : readLastLines(fd, 2 * keep + 1).length;
+        if (size > 0 && lastByte(fd, size) !== 10) text = `\n${text}`;
+      }
+      count += lines.length;
+      if (count > 2 * keep) {
+        const last = [...readLastLines(file, keep), ...lines].slice(-keep);
+        const tmp = `${file}.tmp`;
+        writeFileSync(tmp, `${last.join('\n')}\n`, { mode: 0o644 });
+        renameSync(tmp, file);
+        count = last.length;
+      } else {
+        writeSync(fd, text);
+      }
+      this.runLines.set(job, count);
+    } catch (err) {
+      this.onError(err as NodeJS.ErrnoException, file);
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+  }
+
+  // --- reading (HistoryReader) ----------------------------------------------------
+
+  events(opts: { limit?: number } = {}): Promise<StoredEvent[]> {
+    return this.read(() => readEvents(this.dir, normalizeLimit(opts.limit), this.stats));
+  }
+
+  followEvents(listener: (e: StoredEvent) => void): Unfollow {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  runs(job: string): Promise<StoredRun[]> {
+    return this.read(() => readRuns(this.dir, job, this.opts.keepRuns, this.stats));
+  }
+
+  logs(job: string, opts: { limit?: number } = {}): Promise<StoredLogLine[]> {
+    return this.read(() => readLogs(this.dir, job, normalizeLimit(opts.limit), this.stats));
+  }
+
+  followLogs(job: string, listener: (l: StoredLogLine) => void): Unfollow {
+    const log = this.jobLog(job);
+    if (log === null) return () => {};
+    log.listeners.add(listener);
+    return () => log.listeners.delete(listener);
+  }
+
+  /** Reads after writing what is queued, so a read sees every record made before it. */
+  private read<T>(fn: () => T): Promise<T> {
+    if (!this.closed) this.flush();
+    return attempt(fn);
+  }
+}
