@@ -86,7 +86,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''}`);
     }
     const takesJob = JOB_COMMANDS.has(command);
-    if (takesJob && positionals.length < 2) throw new UsageError(`${command} needs a job name: pidpilot ${command} JOB`);
+    if (takesJob && positionals.length < 2) throw new UsageError(`${command} needs the name of a job: pidpilot ${command} JOB`);
     if (positionals.length > (takesJob ? 2 : 1)) throw new UsageError(`unexpected argument "${positionals[takesJob ? 2 : 1]}"`);
     const job = positionals[1]!;
     switch (command) {

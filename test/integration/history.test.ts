@@ -60,7 +60,11 @@ describe('history in the state dir', () => {
     const state = h().path('state');
     const first = h().run({ state: { dir: state }, jobs: [{ name: 'holder', exec: ['sleep', h().uniqueArg()] }] });
     await until(() => existsSync(join(state, 'pidpilot.lock')), 'the first pidpilot to lock the state dir');
-    const file = h().writeConfig({ state: { dir: state }, jobs: [{ name: 'other', exec: ['echo', 'other-ran'] }] }, 'second.json5');
+    // Its own control socket: only the state dir is shared.
+    const file = h().writeConfig(
+      { state: { dir: state }, control: { socket: h().path('second.sock') }, jobs: [{ name: 'other', exec: ['echo', 'other-ran'] }] },
+      'second.json5',
+    );
     const second = h().start(['-config', file]);
     expect(await second.waitExit(), second.transcript()).toEqual({ code: 0, signal: null });
     expect(second.matching(/history is not recorded: state dir .* is in use by another pidpilot \(pid \d+\)/)).toHaveLength(1);
