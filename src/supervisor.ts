@@ -20,7 +20,7 @@ import { GLOBAL_SOURCE, SIGNAL_SOURCES } from './events/event.js';
 import type { TeardownGraph } from './jobs/graph.js';
 import { buildTeardownGraph } from './jobs/graph.js';
 import type { DependencyView } from './jobs/dependencies.js';
-import type { JobHost } from './jobs/job.js';
+import type { CheckEnd, JobHost } from './jobs/job.js';
 import { Job } from './jobs/job.js';
 import type { JobState } from './jobs/state.js';
 import { isTerminal } from './jobs/state.js';
@@ -32,7 +32,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { createDiscovery } from './discovery/create.js';
 import { LocalCatalog } from './discovery/local/catalog.js';
 import { ipEnvName, Registrar, serviceDefinitions } from './discovery/registrar.js';
-import type { Discovery } from './discovery/types.js';
+import type { Discovery, ServiceDefinition } from './discovery/types.js';
 import { Watch, WATCH_SOURCE_PREFIX } from './watches/watch.js';
 import { VERSION } from './version.js';
 import type { LineWriter } from './log/types.js';
@@ -89,6 +89,10 @@ export class Supervisor implements ControlTarget {
   /** Service discovery (SPEC §6): Consul, or the embedded local catalog. */
   readonly discovery: Discovery;
   readonly watches = new Map<string, Watch>();
+  /** Registers jobs with a `port` as bus events say (created with the discovery). */
+  private registrar!: Registrar;
+  /** The CONTAINERPILOT_{JOB}_IP names set in the children's environment (replaced on reload). */
+  private readonly ipEnvNames = new Set<string>();
   private discoveryClosed: Promise<void> = Promise.resolve();
   /** A setting that keeps pidpilot from starting at all (a bad `consul`), as a config error would. */
   private startupError: string | null = null;
@@ -104,6 +108,7 @@ export class Supervisor implements ControlTarget {
   /** The bus subscriptions of each job instance, closed when the instance is retired. */
   private readonly jobSubscriptions = new Map<Job, Subscription[]>();
   private readonly runListeners: Array<(job: string, record: RunRecord) => void> = [];
+  private readonly checkListeners: Array<(job: string, check: CheckEnd) => void> = [];
   /** Reloads and job actions run one at a time. */
   private controlChain: Promise<unknown> = Promise.resolve();
   private readonly store: HistoryStore | null;
@@ -194,6 +199,11 @@ export class Supervisor implements ControlTarget {
   /** Calls `listener` with every finished run (metrics, history). */
   observeRuns(listener: (job: string, record: RunRecord) => void): void {
     this.runListeners.push(listener);
+  }
+
+  /** Calls `listener` with every finished health check (metrics: check latency). */
+  observeChecks(listener: (job: string, check: CheckEnd) => void): void {
+    this.checkListeners.push(listener);
   }
 
   /** The recorded history (SPEC §7), or null when it is not recorded. */
@@ -291,6 +301,8 @@ export class Supervisor implements ControlTarget {
         this.loops.delete(name);
         this.lastStates.delete(name);
       }
+      // The retired instances have deregistered; the new ones register with their new definitions.
+      this.registrar.update(this.advertise(next.jobs));
       if (!this.shuttingDown) {
         const byName = new Map(next.jobs.map((j) => [j.name, j]));
         for (const name of [...plan.changed, ...plan.added]) this.launch(this.createJob(byName.get(name)!), { trigger: false });
@@ -408,6 +420,25 @@ export class Supervisor implements ControlTarget {
    * The discovery backend, the registration of jobs with `port` (driven by bus events),
    * `CONTAINERPILOT_{JOB}_IP` for children, and the watches.
    */
+  /**
+   * The service definitions of the jobs with a `port`, and their `CONTAINERPILOT_{JOB}_IP`
+   * for children. Again after a reload, which may add, change or remove ports.
+   */
+  private advertise(jobs: readonly JobConfig[]): Map<string, ServiceDefinition> {
+    for (const name of this.ipEnvNames) delete this.baseEnv[name];
+    this.ipEnvNames.clear();
+    if (!jobs.some((j) => j.port !== undefined)) return new Map();
+    const advertised = serviceDefinitions(jobs, hostname(), networkInterfaces());
+    for (const { job, error } of advertised.errors) {
+      this.log.error({ job }, `job ${job} cannot be registered: ${error.message}`);
+    }
+    for (const [name, def] of advertised.services) {
+      this.baseEnv[ipEnvName(name)] = def.address;
+      this.ipEnvNames.add(ipEnvName(name));
+    }
+    return advertised.services;
+  }
+
   private startDiscovery(env: Readonly<Record<string, string | undefined>>): Discovery {
     let discovery: Discovery;
     try {
@@ -417,14 +448,8 @@ export class Supervisor implements ControlTarget {
       this.log.error(`invalid consul setting: ${this.startupError}`);
       discovery = new LocalCatalog();
     }
-    if (this.config.jobs.some((j) => j.port !== undefined)) {
-      const advertised = serviceDefinitions(this.config.jobs, hostname(), networkInterfaces());
-      for (const { job, error } of advertised.errors) {
-        this.log.error({ job }, `job ${job} cannot be registered: ${error.message}`);
-      }
-      for (const [name, def] of advertised.services) this.baseEnv[ipEnvName(name)] = def.address;
-      this.bus.observe(new Registrar(discovery, advertised.services).observe);
-    }
+    this.registrar = new Registrar(discovery, this.advertise(this.config.jobs));
+    this.bus.observe(this.registrar.observe);
     for (const w of this.config.watches) {
       this.watches.set(w.name, new Watch(w, discovery, (code, source) => this.bus.publish(code, source), this.log));
     }
@@ -447,6 +472,9 @@ export class Supervisor implements ControlTarget {
         else this.pidEnv.set(key, String(pid));
       },
       runEnded: (job, record) => this.onRunEnded(job, record),
+      checkEnded: (job, check) => {
+        for (const listener of this.checkListeners) listener(job.name, check);
+      },
       stateChanged: (job) => this.onStateChanged(job),
       readyChanged: (job) => this.notifyDependents(job),
       waitForHooks: (hooks, afterSeq, timeoutMs) => this.waitForHooks(hooks, afterSeq, timeoutMs),

@@ -78,8 +78,26 @@ export class Registrar {
 
   constructor(
     private readonly registry: ServiceRegistry,
-    private readonly services: ReadonlyMap<string, ServiceDefinition>,
+    private services: ReadonlyMap<string, ServiceDefinition>,
   ) {}
+
+  /**
+   * New definitions after a reload. Jobs that changed or went away were stopped first
+   * (their `stopping` deregistered them); a new one with `initial_status` registers now,
+   * as it would have at `startup`.
+   */
+  update(services: ReadonlyMap<string, ServiceDefinition>): void {
+    const before = this.services;
+    this.services = services;
+    if (this.closing || this.maintenance) return;
+    for (const def of services.values()) {
+      const old = before.get(def.name);
+      const changed = old === undefined || JSON.stringify(old) !== JSON.stringify(def);
+      if (def.initialStatus === undefined || this.registered.has(def.name) || !changed) continue;
+      this.registered.add(def.name);
+      this.registry.register(def);
+    }
+  }
 
   /** The bus observer. Cheap: a map lookup for most events. */
   readonly observe = (event: BusEvent): void => {

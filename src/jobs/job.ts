@@ -25,6 +25,12 @@ import { type BuiltinCheck, httpCheck, tcpCheck } from './health.js';
 import type { HealthStatus, JobSnapshot, JobState } from './state.js';
 import { isTerminal } from './state.js';
 
+/** How one health check went. */
+export interface CheckEnd {
+  outcome: 'succeeded' | 'failed' | 'errored';
+  durationMs: number;
+}
+
 /** What a job needs from the supervisor. */
 export interface JobHost {
   readonly bus: Bus;
@@ -40,6 +46,8 @@ export interface JobHost {
   pidChanged(job: Job, pid: number | null): void;
   /** A run ended (for history and metrics). */
   runEnded(job: Job, record: RunRecord): void;
+  /** A health check ended, and how long it took (for metrics). Not called for one abandoned by a stop. */
+  checkEnded(job: Job, check: CheckEnd): void;
   /** The job's state changed. */
   stateChanged(job: Job): void;
   /** The job became ready or stopped being ready (its dependents may be waiting for it). */
@@ -469,7 +477,10 @@ export class Job {
       if (record.outcome === 'errored') {
         this.log.warn(`health check could not run: ${record.reason ?? 'unknown'}`);
       }
-      if (record.outcome !== 'aborted') this.host.bus.publish(exitCode(record), this.checkSource);
+      if (record.outcome !== 'aborted') {
+        this.host.checkEnded(this, { outcome: record.outcome, durationMs: record.durationMs });
+        this.host.bus.publish(exitCode(record), this.checkSource);
+      }
       this.inputs.push({ kind: 'checkDone' });
     });
   }
@@ -477,12 +488,14 @@ export class Job {
   /** `health.http` / `health.tcp`: published exactly like an exec check's exit. */
   private startBuiltinCheck(check: BuiltinCheck): void {
     this.check = check;
+    const startedAt = performance.now();
     void check.result.then((result) => {
       if (this.check === check) this.check = null;
       if (result.outcome !== 'succeeded' && result.outcome !== 'aborted') {
         this.log.debug(`health check failed: ${result.reason ?? result.outcome}`);
       }
       if (result.outcome !== 'aborted') {
+        this.host.checkEnded(this, { outcome: result.outcome, durationMs: performance.now() - startedAt });
         this.host.bus.publish(result.outcome === 'succeeded' ? 'exitSuccess' : 'exitFailed', this.checkSource);
       }
       this.inputs.push({ kind: 'checkDone' });

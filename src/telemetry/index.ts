@@ -7,6 +7,7 @@ import type { TelemetryConfig } from '../config/types.js';
 import type { ServiceRegistry } from '../discovery/types.js';
 import type { BusEvent } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
+import type { CheckEnd } from '../jobs/job.js';
 import type { RunRecord } from '../process/types.js';
 import type { Supervisor } from '../supervisor.js';
 import { VERSION } from '../version.js';
@@ -30,6 +31,7 @@ export interface Telemetry {
 export function beginTelemetry(supervisor: Supervisor): (config: TelemetryConfig, opts: TelemetryOptions) => Promise<Telemetry> {
   let early: BusEvent[] | null = [];
   let earlyRuns: Array<[string, RunRecord]> | null = [];
+  let earlyChecks: Array<[string, CheckEnd]> | null = [];
   let metrics: Metrics | null = null;
   supervisor.bus.observe((event) => {
     if (metrics) metrics.onEvent(event);
@@ -39,11 +41,16 @@ export function beginTelemetry(supervisor: Supervisor): (config: TelemetryConfig
     if (metrics) metrics.onRun(job, record);
     else if (earlyRuns && earlyRuns.length < EARLY_EVENTS_MAX) earlyRuns.push([job, record]);
   });
+  supervisor.observeChecks((job, check) => {
+    if (metrics) metrics.onCheck(job, check);
+    else if (earlyChecks && earlyChecks.length < EARLY_EVENTS_MAX) earlyChecks.push([job, check]);
+  });
   return async (config, opts) => {
     const loaded = await loadMetrics(config, { jobs: () => supervisor.status().jobs });
     for (const event of early ?? []) loaded.onEvent(event);
     for (const [job, record] of earlyRuns ?? []) loaded.onRun(job, record);
-    early = earlyRuns = null;
+    for (const [job, check] of earlyChecks ?? []) loaded.onCheck(job, check);
+    early = earlyRuns = earlyChecks = null;
     metrics = loaded;
     supervisor.metrics = loaded;
     const server = new TelemetryServer(loaded, () => supervisor.status(), opts.log);

@@ -5,6 +5,7 @@
  * when telemetry is configured: a supervisor without telemetry never pays for it.
  */
 import type { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import type { CheckEnd } from '../jobs/job.js';
 import type { MetricConfig, MetricType, TelemetryConfig } from '../config/types.js';
 import { metricFullName } from '../config/validate/sections.js';
 import type { MetricRecorder } from '../control/target.js';
@@ -33,6 +34,7 @@ export class Metrics implements MetricRecorder {
   private readonly events: Counter<'code' | 'source'>;
   private readonly controlRequests: Counter<'code' | 'path'>;
   private readonly runDuration: Histogram<'job' | 'outcome'>;
+  private readonly checkDuration: Histogram<'job' | 'outcome'>;
 
   /** Use `loadMetrics()`, which imports prom-client. */
   constructor(
@@ -76,6 +78,13 @@ export class Metrics implements MetricRecorder {
       help: 'duration of finished job runs, partitioned by job and outcome',
       labelNames: ['job', 'outcome'],
       buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600],
+      registers: [registry],
+    });
+    this.checkDuration = new prom.Histogram({
+      name: 'pidpilot_health_check_duration_seconds',
+      help: 'latency of finished health checks (exec, http, tcp), partitioned by job and outcome',
+      labelNames: ['job', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
       registers: [registry],
     });
     const lastRestarts = new Map<string, number>();
@@ -149,6 +158,10 @@ export class Metrics implements MetricRecorder {
 
   onRun(job: string, record: RunRecord): void {
     this.runDuration.observe({ job, outcome: record.outcome }, record.durationMs / 1000);
+  }
+
+  onCheck(job: string, check: CheckEnd): void {
+    this.checkDuration.observe({ job, outcome: check.outcome }, check.durationMs / 1000);
   }
 
   onControlRequest(path: string, status: number): void {

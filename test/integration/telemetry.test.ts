@@ -57,6 +57,7 @@ describe('/metrics and /status', () => {
         jobs: [
           { name: 'keeper', exec: ['sleep', h().uniqueArg()] },
           { name: 'quick', exec: ['true'] },
+          { name: 'checked', exec: ['sleep', h().uniqueArg()], health: { exec: ['true'], interval: '200ms', ttl: 5 } },
         ],
       }),
     );
@@ -71,8 +72,10 @@ describe('/metrics and /status', () => {
 
     const m = await eventually(async () => {
       const r = await get(`http://127.0.0.1:${port}/metrics`);
-      return /pidpilot_job_run_duration_seconds_count\{job="quick",outcome="succeeded"\} 1/.test(r.text) ? r : null;
-    }, 'the quick run in the metrics');
+      const ran = /pidpilot_job_run_duration_seconds_count\{job="quick",outcome="succeeded"\} 1/.test(r.text);
+      const checked = /pidpilot_health_check_duration_seconds_count\{job="checked",outcome="succeeded"\} [1-9]/.test(r.text);
+      return ran && checked ? r : null;
+    }, 'the quick run and a health check of checked in the metrics');
     expect(m.status).toBe(200);
     expect(m.type).toMatch(/^text\/plain; version=0\.0\.4/);
     const lines = m.text.split('\n');
@@ -102,7 +105,7 @@ describe('/metrics and /status', () => {
     const status = await get(`http://127.0.0.1:${port}/status`);
     expect(status.status).toBe(200);
     const doc = JSON.parse(status.text);
-    expect(doc.jobs.map((j: { name: string }) => j.name)).toEqual(['keeper', 'quick']);
+    expect(doc.jobs.map((j: { name: string }) => j.name)).toEqual(['keeper', 'quick', 'checked']);
     expect((await get(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
 
     p.signal('SIGTERM');

@@ -67,9 +67,12 @@ describe('Registrar', () => {
     const bus = new Bus();
     const registry = new RecordingRegistry();
     const { services } = serviceDefinitions([job('web', { port: 80, health: HEALTH, ...fields }), job('other')], 'h', IFACES);
-    bus.observe(new Registrar(registry, services).observe);
-    return { bus, calls: registry.calls };
+    const registrar = new Registrar(registry, services);
+    bus.observe(registrar.observe);
+    return { bus, calls: registry.calls, registrar };
   }
+
+  const defs = (...jobs: Parameters<typeof job>[]) => serviceDefinitions(jobs.map((args) => job(...args)), 'h', IFACES).services;
 
   it('registers on the first passing check, heartbeats on each, fails on unhealthy, deregisters on stopping', () => {
     const { bus, calls } = setup();
@@ -119,5 +122,24 @@ describe('Registrar', () => {
     bus.publish('shutdown', 'global');
     bus.publish('healthy', 'web');
     expect(calls).toEqual([]);
+  });
+
+  it('after a reload: a changed job registers with its new port, a new one with initial_status at once, an unchanged one is left alone', () => {
+    const { bus, calls, registrar } = setup({ initialStatus: 'passing' });
+    bus.publish('startup', 'global');
+    // web changes its port: reload stops it first (deregistered), then hands the new definitions.
+    bus.publish('stopping', 'web');
+    registrar.update(defs(['web', { port: 81, health: HEALTH }], ['api', { port: 90, health: HEALTH, initialStatus: 'warning' }]));
+    bus.publish('healthy', 'web');
+    bus.publish('healthy', 'gone'); // removed from the file: not advertised any more
+    registrar.update(defs(['web', { port: 81, health: HEALTH }], ['api', { port: 90, health: HEALTH, initialStatus: 'warning' }]));
+    expect(calls).toEqual([
+      'register web-h passing',
+      'deregister web-h',
+      'register api-h warning',
+      'register web-h passing',
+      'heartbeat web-h passing',
+    ]);
+    expect(calls.filter((c) => c.startsWith('register web-h')).length).toBe(2);
   });
 });
