@@ -32,11 +32,20 @@ import { VERSION } from '../version.js';
 /** How long pidpilot waits at exit for its log output to be taken. */
 const LOG_DRAIN_AT_EXIT_MS = 2000;
 
-/**
- * `prepare` narrows the loaded configuration before anything starts (run mode keeps one
- * job and what it needs); it may throw a UsageError.
- */
-export async function runSupervisor(args: ParsedArgs, prepare: (config: Config) => Config = (c) => c): Promise<number> {
+export interface RunOptions {
+  /**
+   * Narrows the loaded configuration before anything starts (run mode keeps one job and
+   * what it needs); it may throw a UsageError.
+   */
+  prepare?: (config: Config) => Config;
+  /**
+   * A supervisor must own its control socket (a second one on the same socket stops); run
+   * mode works without one, so `pidpilot run test` still runs next to a live supervisor.
+   */
+  controlOptional?: boolean;
+}
+
+export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, controlOptional = false }: RunOptions = {}): Promise<number> {
   const path = configPath(args);
   let config: Config;
   try {
@@ -84,17 +93,23 @@ export async function runSupervisor(args: ParsedArgs, prepare: (config: Config) 
   const control = new ControlServer(controlSocketPath(config), supervisor, log, (path, code) =>
     telemetry?.metrics.onControlRequest(path, code),
   );
+  let controlled = true;
   try {
     await control.listen();
   } catch (err) {
-    log.error(`cannot serve the control socket: ${(err as Error).message}`);
-    await sink.drain(LOG_DRAIN_AT_EXIT_MS);
-    drained = true;
-    exitNow(1);
+    if (controlOptional) {
+      controlled = false;
+      log.warn(`running without a control socket: ${(err as Error).message}`);
+    } else {
+      log.error(`cannot serve the control socket: ${(err as Error).message}`);
+      await sink.drain(LOG_DRAIN_AT_EXIT_MS);
+      drained = true;
+      exitNow(1);
+    }
   }
   const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
 
-  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}; control socket ${control.socketPath}`);
+  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}; control socket ${controlled ? control.socketPath : 'none'}`);
   const running = supervisor.run();
   // prom-client loads after the first jobs have started, so telemetry never delays them.
   if (startTelemetry && config.telemetry) {

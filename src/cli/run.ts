@@ -26,5 +26,5 @@ export function runModeConfig(config: Config, target: string): Config {
 export function run(args: ParsedArgs): Promise<number> {
   const target = args.positionals[1];
   if (target === undefined) throw new UsageError('run needs the name of a job: pidpilot run JOB [-config FILE]');
-  return runSupervisor(args, (config) => runModeConfig(config, target));
+  return runSupervisor(args, { prepare: (config) => runModeConfig(config, target), controlOptional: true });
 }

@@ -67,6 +67,19 @@ it('run exits 128+signal when the target is killed', async () => {
   expect(r.code, r.p.transcript()).toBe(128 + constants.signals.SIGTERM);
 });
 
+it('run works next to a live supervisor on the same control socket (without a socket of its own)', async () => {
+  const live = h().run({ jobs: [{ name: 'holder', exec: ['sleep', h().uniqueArg()] }] });
+  await live.waitForLine(/control socket \//);
+  const file = h().writeConfig({ jobs: [{ name: 'target', exec: ['sh', '-c', 'exit 3'] }] }, 'run.json5');
+  const r = await h().cli(['run', 'target', '-config', file]);
+  expect(r.code, r.p.transcript()).toBe(3);
+  expect(r.p.matching(/running without a control socket: .*is pidpilot already running/)).toHaveLength(1);
+  // And the supervisor kept its socket.
+  expect((await h().cli(['-ping', '-config', file])).code).toBe(0);
+  live.signal('SIGTERM');
+  expect(await live.waitExit()).toEqual({ code: 0, signal: null });
+});
+
 it('run exits non-zero with a clear message when a dependency failed', async () => {
   const file = h().writeConfig({
     jobs: [
