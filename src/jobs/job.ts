@@ -81,15 +81,26 @@ function exitCode(record: Pick<RunRecord, 'code' | 'outcome'>): 'exitSuccess' | 
 /** Silence on a finished run's output streams after which they are no longer waited for. */
 const OUTPUT_QUIET_MS = 200;
 
-/** Resolves once none of `streams` has read anything or held unread data for OUTPUT_QUIET_MS. */
+/**
+ * How long output that keeps arriving after a run's exit is waited for: a process that
+ * escaped the group (setsid) and keeps writing to the inherited pipe must not hold the exit
+ * back for ever. Data already read and waiting for a slow log is always waited for.
+ */
+const OUTPUT_AFTER_EXIT_MAX_MS = 2000;
+
+/**
+ * Resolves once none of `streams` has read anything or held unread data for OUTPUT_QUIET_MS,
+ * or once nothing is held and OUTPUT_AFTER_EXIT_MAX_MS have passed.
+ */
 function untilQuiet(streams: readonly Readable[]): Promise<void> {
   const progress = (): number => streams.reduce((n, s) => n + ((s as Partial<Socket>).bytesRead ?? 0), 0);
   const waiting = (): boolean => streams.some((s) => s.readableLength > 0);
+  const deadline = Date.now() + OUTPUT_AFTER_EXIT_MAX_MS;
   return new Promise((resolve) => {
     let last = progress();
     const check = (): void => {
       const now = progress();
-      if (now === last && !waiting()) return resolve();
+      if (!waiting() && (now === last || Date.now() >= deadline)) return resolve();
       last = now;
       setTimeout(check, OUTPUT_QUIET_MS);
     };
@@ -361,7 +372,8 @@ export class Job {
       case 'interval':
         return this.onIntervalTick();
       case 'restart':
-        if (this.state === 'starting' && this.stopReason === null) {
+        // During shutdown a job waiting to restart waits for its stop instead (its dependents stop first).
+        if (this.state === 'starting' && this.stopReason === null && !this.shuttingDown) {
           this.restarts++;
           this.startRun();
         }
@@ -393,7 +405,7 @@ export class Job {
       if (this.intervalRunsRemain <= 0) return this.finish(record);
       return this.transition('pending');
     }
-    if (this.triggerPending && this.startsRemain > 0) {
+    if (this.triggerPending && this.startsRemain > 0 && (!this.shuttingDown || isStopHook(this.config))) {
       this.triggerPending = false;
       this.startsRemain--;
       return this.startRun();
@@ -431,7 +443,7 @@ export class Job {
       // A hook is stopped only after the job it hooks has stopped, so its trigger has
       // already been delivered: let a run that is going finish (bounded by the global stop).
       if (this.run !== null) return;
-      return this.end('stopped', reason);
+      return this.finishStop();
     }
     this.transition('stopping', reason);
     const stopping = this.host.bus.publish('stopping', this.name);
@@ -449,7 +461,8 @@ export class Job {
   }
 
   private onCheckResult(passed: boolean): void {
-    if (this.maintenance || isTerminal(this.state) || this.state === 'stopping') return;
+    // A check that finished after its run's exit was handled says nothing about the job now.
+    if (this.maintenance || !this.active()) return;
     // ContainerPilot publishes on every check, not only on changes; `once: healthy` relies on it.
     this.setHealth(passed ? 'healthy' : 'unhealthy');
     this.host.bus.publish(passed ? 'healthy' : 'unhealthy', this.name);

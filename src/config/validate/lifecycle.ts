@@ -105,9 +105,18 @@ export const user: Reader<UserSpec> = (v, at) => {
   return undefined;
 };
 
+/** An HTTP token (RFC 9110), which is what Node accepts as a method. */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const httpMethod: Reader<string> = (v, at) => {
+  if (typeof v === 'string' && HTTP_TOKEN.test(v)) return v;
+  at.expected('an HTTP method such as "GET" or "HEAD"', v);
+  return undefined;
+};
+
 export const HTTP_CHECK_FIELDS = {
   url: field(str({ nonEmpty: true }), true),
-  method: field(str({ nonEmpty: true })),
+  method: field(httpMethod),
   expectStatus: field(int({ min: 100, max: 599, what: 'an HTTP status from 100 to 599' })),
 };
 

@@ -500,6 +500,8 @@ describe('health', () => {
     expectError(bad, { path: 'jobs[0].health.http', at: '"ftp://x"', message: 'expected an http:// or https:// URL, got "ftp://x"' });
     const status = oneJob('name: "a", health: { http: { url: "http://x", expectStatus: 99 }, interval: 1, ttl: 5 }');
     expectError(status, { path: 'jobs[0].health.http.expectStatus', at: '99', message: 'expected an HTTP status from 100 to 599, got 99' });
+    const method = oneJob('name: "a", health: { http: { url: "http://x", method: "GET /x" }, interval: 1, ttl: 5 }');
+    expectError(method, { path: 'jobs[0].health.http.method', at: '"GET /x"', message: 'expected an HTTP method such as "GET" or "HEAD", got "GET /x"' });
   });
 
   it('tcp: "host:port" instead of exec', () => {

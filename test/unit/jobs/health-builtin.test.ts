@@ -54,6 +54,12 @@ describe('health.http', () => {
     expect(await firstVerdict(check({ http: { url: `http://127.0.0.1:${port}/`, method: 'HEAD' } }))).toEqual(['exitSuccess:check.svc', 'healthy:svc']);
   });
 
+  it('a request Node refuses at once (a method that is not an HTTP token) fails the check, and nothing throws', async () => {
+    const port = await listen(createHttpServer((_req, res) => res.writeHead(200).end()));
+    // The validator refuses such a method; the check must still not throw if one gets through.
+    expect(await firstVerdict(check({ http: { url: `http://127.0.0.1:${port}/`, method: 'G(ET' } }))).toEqual(['exitFailed:check.svc', 'unhealthy:svc']);
+  });
+
   it('a server that never answers fails by the check timeout', async () => {
     const port = await listen(createHttpServer(() => {}));
     expect(await firstVerdict(check({ http: { url: `http://127.0.0.1:${port}/`, method: 'GET' }, timeout: 100 }))).toEqual(['exitFailed:check.svc', 'unhealthy:svc']);
