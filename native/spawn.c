@@ -55,6 +55,18 @@
 
 #include "pidpilot.h"
 
+/* On 32-bit x86 and ARM the plain set*id syscalls take 16-bit ids; the *32 ones are what
+ * glibc uses there. 64-bit targets only have the plain ones. */
+#ifdef SYS_setgroups32
+#define PP_SYS_SETGROUPS SYS_setgroups32
+#define PP_SYS_SETGID SYS_setgid32
+#define PP_SYS_SETUID SYS_setuid32
+#else
+#define PP_SYS_SETGROUPS SYS_setgroups
+#define PP_SYS_SETGID SYS_setgid
+#define PP_SYS_SETUID SYS_setuid
+#endif
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -125,9 +137,9 @@ static int child_main(void *p) {
   /* The job's user, before the parent-death signal (a credential change clears it). Raw
    * syscalls: glibc's set*id would signal every thread of the parent whose memory we share. */
   if (a->set_ids) {
-    if (syscall(SYS_setgroups, a->ngroups, a->groups) < 0) child_fail(a, ST_USER, errno, -1);
-    if (syscall(SYS_setgid, a->gid) < 0) child_fail(a, ST_USER, errno, -1);
-    if (syscall(SYS_setuid, a->uid) < 0) child_fail(a, ST_USER, errno, -1);
+    if (syscall(PP_SYS_SETGROUPS, a->ngroups, a->groups) < 0) child_fail(a, ST_USER, errno, -1);
+    if (syscall(PP_SYS_SETGID, a->gid) < 0) child_fail(a, ST_USER, errno, -1);
+    if (syscall(PP_SYS_SETUID, a->uid) < 0) child_fail(a, ST_USER, errno, -1);
   }
 
   /* If pidpilot dies (even by SIGKILL) the kernel kills its direct children. If it died

@@ -7,7 +7,7 @@
  * snapshots. `run()` resolves with the exit status pidpilot should exit with.
  */
 import type { Readable } from 'node:stream';
-import { ConfigErrors } from './config/errors.js';
+import { ConfigErrors, UsageError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config, JobConfig } from './config/types.js';
 import { planReload } from './control/reload-plan.js';
@@ -52,6 +52,11 @@ export interface SupervisorOptions {
   relay: RelayFn;
   /** The environment children inherit (pidpilot's own, by default). */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Applied to the configuration again on reload: run mode keeps only its target and what
+   * it needs. May throw a UsageError (the target is gone from the file).
+   */
+  narrow?: (config: Config) => Config;
   /** Service discovery, for maintenance mode (SPEC §9); the discovery in use by default. */
   registry?: ServiceRegistry | null;
   /** Record events, runs and output in the state dir (SPEC §7). Off by default (in-process tests). */
@@ -60,6 +65,8 @@ export interface SupervisorOptions {
 
 /** After the global stop bound and a SIGKILL of everything, how long to wait for the reaping to be noticed. */
 const AFTER_KILL_GRACE_MS = 500;
+/** Added to twice a job's stopTimeout: when a stop through the control socket kills what is left. */
+const STOP_BACKSTOP_MS = 1000;
 /** Bound on deregistering services at shutdown (within the global stopTimeout). */
 const DEREGISTER_BOUND_MS = 3000;
 
@@ -67,6 +74,7 @@ export class Supervisor implements ControlTarget {
   readonly bus = new Bus();
   private readonly log: Logger;
   private readonly relayFn: RelayFn;
+  private readonly narrow: (config: Config) => Config;
   private readonly jobs = new Map<string, Job>();
   private readonly loops = new Map<string, Promise<void>>();
   private graph: TeardownGraph;
@@ -120,6 +128,7 @@ export class Supervisor implements ControlTarget {
   ) {
     this.log = options.log;
     this.relayFn = options.relay;
+    this.narrow = options.narrow ?? ((c) => c);
     this.baseEnv = {};
     for (const [k, v] of Object.entries(options.env ?? process.env)) if (v !== undefined) this.baseEnv[k] = v;
     this.baseEnv.CONTAINERPILOT_PID = String(process.pid);
@@ -142,6 +151,8 @@ export class Supervisor implements ControlTarget {
   /** Start every job loop, publish `startup`, and resolve with the exit status once everything has ended. */
   run(): Promise<number> {
     if (this.startupError !== null) return Promise.resolve(2);
+    // A SIGTERM that came while pidpilot was starting: start nothing.
+    if (this.shuttingDown) return this.finished;
     // Pending jobs wait on events that may come from outside (signals); keep the loop alive until the end.
     this.keepAlive = setInterval(() => {}, 1 << 30);
     for (const [name, job] of this.jobs) this.loops.set(name, job.start());
@@ -190,6 +201,10 @@ export class Supervisor implements ControlTarget {
     }
     void Promise.all([...this.loops.values(), this.discoveryClosed]).then(() => this.end());
     return this.finished;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
   }
 
   job(name: string): Job | undefined {
@@ -265,9 +280,12 @@ export class Supervisor implements ControlTarget {
       if (action === 'stop') {
         await this.stopJob(job, 'stop', opts.timeoutMs);
       } else {
+        // A running instance is stopped first; an ended one only needs detaching from the bus.
         if (!isTerminal(state)) await this.retire(job, action, opts.timeoutMs);
+        else this.detach(job);
         if (!this.shuttingDown) this.launch(this.createJob(job.config), { trigger: true });
       }
+      this.scheduleQuiescenceCheck();
       return { ok: true, job: name, action, state: this.jobs.get(name)!.currentState };
     });
   }
@@ -280,8 +298,12 @@ export class Supervisor implements ControlTarget {
       let next: Config;
       try {
         // Rendered against the environment as changed by putenv, as ContainerPilot did.
-        next = loadConfig(file, this.baseEnv);
+        next = this.narrow(loadConfig(file, this.baseEnv));
       } catch (err) {
+        if (err instanceof UsageError) {
+          this.log.warn(`reload refused: ${err.message}; nothing changed`);
+          return { ok: false, errors: [{ file, path: '', message: err.message }] };
+        }
         if (!(err instanceof ConfigErrors)) throw err;
         this.log.warn(`reload refused: ${err.errors.length} configuration error(s); nothing changed`);
         return { ok: false, errors: err.errors.map((e) => e.toJSON()) };
@@ -305,12 +327,16 @@ export class Supervisor implements ControlTarget {
       this.registrar.update(this.advertise(next.jobs));
       if (!this.shuttingDown) {
         const byName = new Map(next.jobs.map((j) => [j.name, j]));
-        for (const name of [...plan.changed, ...plan.added]) this.launch(this.createJob(byName.get(name)!), { trigger: false });
+        // Every new instance is in place before any starts, so none judges a dependency by the retired instance.
+        const fresh = [...plan.changed, ...plan.added].map((name) => this.createJob(byName.get(name)!));
+        for (const job of fresh) this.jobs.set(job.name, job);
+        for (const job of fresh) this.launch(job, { trigger: false });
         // Keep the map in the file's order, which status lists.
         const ordered = new Map(next.jobs.map((j) => [j.name, this.jobs.get(j.name)!]));
         this.jobs.clear();
         for (const [name, job] of ordered) this.jobs.set(name, job);
       }
+      this.scheduleQuiescenceCheck();
       return {
         ok: true,
         unchanged: plan.unchanged,
@@ -382,10 +408,15 @@ export class Supervisor implements ControlTarget {
     try {
       await this.stopJob(job, reason, timeoutMs);
     } finally {
-      for (const sub of this.jobSubscriptions.get(job) ?? []) sub.close();
-      this.jobSubscriptions.delete(job);
+      this.detach(job);
       this.retiring.delete(job);
     }
+  }
+
+  /** Closes an instance's bus subscriptions: it hears nothing any more. */
+  private detach(job: Job): void {
+    for (const sub of this.jobSubscriptions.get(job) ?? []) sub.close();
+    this.jobSubscriptions.delete(job);
   }
 
   /**
@@ -393,10 +424,12 @@ export class Supervisor implements ControlTarget {
    * loop has ended. With `timeoutMs`, whatever of its process group is still alive by
    * then is killed, which ends the run and so the stop.
    */
-  private async stopJob(job: Job, reason: string, timeoutMs?: number): Promise<void> {
+  private async stopJob(job: Job, reason: string, requestedMs?: number): Promise<void> {
     const loop = this.loops.get(job.name) ?? job.start();
     job.requestStop(reason);
-    if (timeoutMs === undefined) return loop;
+    // Without a timeout, a backstop: a job's own stop takes at most its pre-stop hooks' wait plus
+    // its stopTimeout, but a hook job lets its run finish, and reloads and job actions wait in line.
+    const timeoutMs = requestedMs ?? 2 * job.config.stopTimeout + STOP_BACKSTOP_MS;
     const timer = setTimeout(() => {
       const pid = job.snapshot().pid;
       if (pid === null) return;
@@ -484,7 +517,8 @@ export class Supervisor implements ControlTarget {
 
   private childEnv(job: JobConfig): Record<string, string> {
     // The job's own `env` wins over pidpilot's environment, not over the variables pidpilot sets.
-    const env: Record<string, string> = { ...this.baseEnv, ...job.env, CONTAINERPILOT_PID: this.baseEnv.CONTAINERPILOT_PID! };
+    // (CONTAINERPILOT_PID is always pidpilot's own, whatever a putenv did to the base environment.)
+    const env: Record<string, string> = { ...this.baseEnv, ...job.env, CONTAINERPILOT_PID: String(process.pid) };
     for (const [k, v] of this.pidEnv) env[k] = v;
     return env;
   }
@@ -520,8 +554,6 @@ export class Supervisor implements ControlTarget {
   private onRunEnded(job: Job, record: RunRecord): void {
     this.store?.recordRun(job.name, record);
     for (const listener of this.runListeners) listener(job.name, record);
-    // The main job's own end decides the status; being stopped by a shutdown (or replaced by reload/restart) does not.
-    if (job.name === this.config.main && !this.shuttingDown && !this.retiring.has(job)) this.exitStatus = exitStatusOf(record);
   }
 
   private onStateChanged(job: Job): void {
@@ -559,6 +591,9 @@ export class Supervisor implements ControlTarget {
         this.exitStatus = 1;
         return void this.shutdown(`main job ${main.name} cannot start`);
       }
+      // A main job that ran and now waits for a trigger that cannot come: its last run decides.
+      const last = main?.snapshot().lastRun;
+      if (last) this.exitStatus = exitStatusOf(last);
       void this.shutdown('every job has completed');
     });
   }

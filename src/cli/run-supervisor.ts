@@ -63,6 +63,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
     log,
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: outputWriter }),
     history: true,
+    narrow: prepare,
   });
   // Job output goes to the log and, captured, into the history.
   const outputWriter: LineWriter = supervisor.captureOutput(lineWriter);
@@ -77,6 +78,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   const internal = handleInternalErrors({
     log,
     shutdown: (reason) => void supervisor.shutdown(reason),
+    shuttingDown: () => supervisor.isShuttingDown,
     stopTimeoutMs: config.stopTimeout,
     exit: (status) => {
       sink.flushSync();

@@ -18,6 +18,8 @@ export interface FatalOptions {
   log: Logger;
   /** Starts the graceful shutdown. */
   shutdown: (reason: string) => void;
+  /** Whether a shutdown is already under way (then it is left to finish in order). */
+  shuttingDown?: () => boolean;
   /** The shutdown's own bound (config.stopTimeout), in ms. */
   stopTimeoutMs: number;
   /** Last resort: kill every group and exit with `status`, now. */
@@ -57,7 +59,8 @@ export function fatalHandler(opts: FatalOptions): { state: FatalState; onError: 
       opts.exit(1);
     }, opts.stopTimeoutMs + FATAL_GRACE_MS);
     try {
-      opts.shutdown('internal error');
+      // A shutdown already under way goes on in order: asking again would escalate to SIGKILL.
+      if (!opts.shuttingDown?.()) opts.shutdown('internal error');
     } catch (shutdownErr) {
       process.stderr.write(`pidpilot: the shutdown failed too: ${describeError(shutdownErr)}\n`);
       opts.exit(1);

@@ -3,7 +3,13 @@
  * through the registry and the bus, putenv reaching later children, and job actions that
  * replace a job instance without the supervisor taking the old one's end for the job's.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runModeConfig } from '../../../src/cli/run.js';
+import { loadConfig } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { relayLines } from '../../../src/log/relay.js';
 import { Supervisor } from '../../../src/supervisor.js';
@@ -15,13 +21,14 @@ afterEach(async () => {
   for (const s of running.splice(0)) await s.shutdown('test end');
 });
 
-function start(cfg: ReturnType<typeof config>, registry?: MemoryRegistry) {
+function start(cfg: ReturnType<typeof config>, registry?: MemoryRegistry, narrow?: (c: Config) => Config) {
   const sink = new MemorySink();
   const { logger, lineWriter } = createLogger(cfg.logging, sink);
   const supervisor = new Supervisor(cfg, {
     log: logger,
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: lineWriter }),
     registry: registry ?? null,
+    ...(narrow ? { narrow } : {}),
   });
   const events: string[] = [];
   supervisor.bus.observe((e) => events.push(`${e.code}:${e.source}`));
@@ -63,6 +70,55 @@ describe('putEnv', () => {
     supervisor.putEnv({ V: null });
     supervisor.signalEvent('SIGHUP');
     await until(() => /v=\[\]/.test(sink.text), 'the second echo');
+  });
+
+  it('cannot take CONTAINERPILOT_PID away from children', async () => {
+    const { supervisor, sink } = start(
+      config([job('keeper', { exec: ['sleep', '30'] }), job('echo', { exec: ['sh', '-c', 'echo "pid=[$CONTAINERPILOT_PID]"'], when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' } })]),
+    );
+    supervisor.putEnv({ CONTAINERPILOT_PID: null });
+    supervisor.signalEvent('SIGHUP');
+    await until(() => sink.text.includes(`pid=[${process.pid}]`), 'the echo with pidpilot’s pid');
+  });
+});
+
+describe('reload', () => {
+  const write = (file: string, v: number, jobs: string) => writeFileSync(file, `{ jobs: [${jobs.replaceAll('@V@', String(v))}] }`);
+
+  it('a dependent listed before its dependency, both changed, starts again instead of failing on the old instance', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pidpilot-reload-')), 'pidpilot.json5');
+    const jobs = `{ name: "app", exec: ["sleep", "30"], env: { V: "@V@" }, dependsOn: [{ job: "db", condition: "started" }] },
+                  { name: "db", exec: ["sleep", "30"], env: { V: "@V@" } }`;
+    write(file, 1, jobs);
+    const { supervisor } = start(loadConfig(file, {}));
+    const before = await until(() => supervisor.job('app')!.snapshot().pid, 'app running');
+    write(file, 2, jobs);
+    expect(await supervisor.reload()).toMatchObject({ ok: true, restarted: ['app', 'db'] });
+    const after = await until(() => supervisor.job('app')!.snapshot().pid, 'the new app running');
+    expect(after).not.toBe(before);
+    expect(supervisor.job('app')!.currentState).toBe('running');
+  });
+
+  it('in run mode, a reload keeps to the target and what it needs', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pidpilot-reload-')), 'pidpilot.json5');
+    const jobs = `{ name: "target", exec: ["sleep", "30"], env: { V: "@V@" } }, { name: "other", exec: ["sleep", "30"] }`;
+    write(file, 1, jobs);
+    const narrow = (c: Config) => runModeConfig(c, 'target');
+    const { supervisor } = start(narrow(loadConfig(file, {})), undefined, narrow);
+    write(file, 2, jobs);
+    expect(await supervisor.reload()).toMatchObject({ ok: true, restarted: ['target'], started: [] });
+    expect(supervisor.status().jobs.map((j) => j.name)).toEqual(['target']);
+    expect(supervisor.config.main).toBe('target');
+  });
+
+  it('a reload that leaves nothing to run lets pidpilot end', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pidpilot-reload-')), 'pidpilot.json5');
+    write(file, 1, '{ name: "web", exec: ["sleep", "30"] }');
+    const { supervisor, done } = start(loadConfig(file, {}));
+    await until(() => supervisor.job('web')!.snapshot().pid, 'web running');
+    write(file, 1, '{ name: "once", exec: ["true"], when: { source: "web", once: "stopped" } }');
+    expect(await supervisor.reload()).toMatchObject({ ok: true, stopped: ['web'], started: ['once'] });
+    expect(await done).toBe(0);
   });
 });
 

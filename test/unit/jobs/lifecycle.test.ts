@@ -3,6 +3,9 @@
  * setup before readiness, failure propagation, ordered teardown and the main job.
  * Assertions are on the bus's event order and on job snapshots, never on timing.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DependencyConfig, JobConfig } from '../../../src/config/types.js';
 import { at, config, harness, job } from '../../support/jobs.js';
@@ -233,6 +236,17 @@ describe('ordered teardown', () => {
     const t = h.trace();
     expect(at(t, 'exitFailed:test')).toBeLessThan(at(t, 'shutdown:global'));
     expect(at(t, 'stopped:api')).toBeLessThan(at(t, 'stopping:db'));
+  });
+
+  it('a main job that crashed once and was restarted still exits 0 on a normal shutdown', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'pidpilot-main-')), 'ran-once');
+    const h = harness(config([job('app', { exec: sh(`if [ -e ${marker} ]; then exec sleep 60; fi; touch ${marker}; exit 3`), restarts: 1 })], { main: 'app' }));
+    const exit = h.run();
+    await h.waitFor('exitFailed', 'app');
+    const app = h.supervisor.job('app')!;
+    while (!(app.snapshot().runs === 2 && app.snapshot().pid !== null)) await new Promise((r) => setTimeout(r, 20));
+    void h.supervisor.shutdown('SIGTERM');
+    expect(await exit).toBe(0);
   });
 
   it('a main job whose dependency failed exits non-zero', async () => {

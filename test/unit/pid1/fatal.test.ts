@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { describeError, FATAL_GRACE_MS, fatalHandler } from '../../../src/pid1/fatal.js';
 import type { SupervisorLogger } from '../../../src/log/logger.js';
 
-function setup(shutdown: (reason: string) => void = () => {}) {
+function setup(shutdown: (reason: string) => void = () => {}, shuttingDown = false) {
   const logged: string[] = [];
   const exits: number[] = [];
   const shutdowns: string[] = [];
@@ -18,6 +18,7 @@ function setup(shutdown: (reason: string) => void = () => {}) {
       shutdowns.push(reason);
       shutdown(reason);
     },
+    shuttingDown: () => shuttingDown,
     stopTimeoutMs: 1000,
     exit: (status) => exits.push(status),
   });
@@ -42,6 +43,15 @@ describe('fatalHandler', () => {
     expect(f.logged[0]).toMatch(/^internal error \(uncaughtException\): Error: first\n\s+at /);
     expect(f.logged[1]).toMatch(/^internal error \(unhandledRejection\): Error: second\n/);
     expect(f.exits).toEqual([]);
+  });
+
+  it('during a shutdown already under way, does not ask again (that would escalate to SIGKILL), but still bounds it', () => {
+    const f = setup(() => {}, true);
+    f.onError(new Error('late'), 'uncaughtException');
+    expect(f.state.failed).toBe(true);
+    expect(f.shutdowns).toEqual([]);
+    vi.advanceTimersByTime(1000 + FATAL_GRACE_MS);
+    expect(f.exits).toEqual([1]);
   });
 
   it('exits 1 by itself if the shutdown has not ended stopTimeout + grace later', () => {
