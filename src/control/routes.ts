@@ -79,11 +79,12 @@ export class ControlRoutes {
     let path = '(invalid)';
     try {
       const url = new URL(req.url ?? '/', 'http://control');
-      path = url.pathname;
+      // The metric label is an endpoint, never the raw path: bad paths must not add series.
+      path = '(unknown)';
       const { methods, job, known } = this.find(url.pathname);
       if (!methods) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
-      if (job !== undefined && !this.target.jobExists(job)) throw new HttpError(404, `no such job: ${job}`);
       if (known) path = known;
+      if (job !== undefined && !this.target.jobExists(job)) throw new HttpError(404, `no such job: ${job}`);
       const handler = methods[req.method as Method];
       if (!handler) {
         const allow = Object.keys(methods).join(', ');

@@ -64,6 +64,8 @@ export function metricValues(body: unknown, metrics: MetricRecorder | null): Arr
   return values;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The stop timeout from `?timeout=` or the body's `timeout` (a Go duration, or whole seconds as in the config file). */
 export function stopTimeout(query: URLSearchParams, body: unknown): number | undefined {
   let raw: unknown = query.get('timeout') ?? undefined;
@@ -74,5 +76,7 @@ export function stopTimeout(query: URLSearchParams, body: unknown): number | und
   }
   const parsed = parseDuration(raw);
   if (!parsed.ok) throw new HttpError(400, `invalid timeout: ${parsed.reason}`);
+  // Node runs a timer over 2^31-1 ms after 1 ms: a huge timeout would kill at once.
+  if (parsed.ms < 0 || parsed.ms > MAX_TIMER_MS) throw new HttpError(400, `invalid timeout: must be between 0s and ${MAX_TIMER_MS / 86_400_000 | 0} days`);
   return parsed.ms;
 }

@@ -231,8 +231,9 @@ describe("ContainerPilot's endpoints", () => {
     expect(requests).toEqual([
       ['/v3/reload', 405],
       ['/v3/ping', 405],
-      ['/v3/nope', 404],
-      ['/etc/passwd', 404],
+      // Unknown paths share one label: a client cannot add series at will.
+      ['(unknown)', 404],
+      ['(unknown)', 404],
     ]);
   });
 
@@ -289,6 +290,8 @@ describe("pidpilot's endpoints", () => {
     ]);
     for (const [path, body] of [
       ['/v3/jobs/web/stop?timeout=soon', undefined],
+      ['/v3/jobs/web/stop?timeout=-5s', undefined],
+      ['/v3/jobs/web/stop?timeout=1000h', undefined], // past what a timer can hold: it would fire at once
       ['/v3/jobs/web/stop', '{"timeout":"-"}'],
       ['/v3/jobs/web/stop', '[1]'],
       ['/v3/jobs/web/stop', '{oops'],
