@@ -21,6 +21,12 @@ import type { ConsulSettings } from './settings.js';
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
+/** The request step() sent last, so a refusal drops that one and nothing else. */
+type Attempt =
+  | { kind: 'deregister'; id: string }
+  | { kind: 'register'; state: ServiceState }
+  | { kind: 'ttl'; state: ServiceState; update: NonNullable<ServiceState['pending']> };
+
 interface ServiceState {
   def: ServiceDefinition;
   /** Should be in the agent (false while in maintenance). */
@@ -43,6 +49,8 @@ export class ConsulRegistry implements Discovery {
   private closed = false;
 
   private working = false;
+  /** What step() is sending (for dropping exactly that on a refusal). */
+  private attempt: Attempt | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private backoffMs = BACKOFF_INITIAL_MS;
   /** The failure being retried (logged once), or null when the agent answers. */
@@ -177,6 +185,7 @@ export class ConsulRegistry implements Discovery {
   private async step(): Promise<void> {
     const [dereg] = this.deregistrations;
     if (dereg !== undefined) {
+      this.attempt = { kind: 'deregister', id: dereg };
       await this.api.deregisterService(dereg);
       this.deregistrations.delete(dereg);
       return;
@@ -186,6 +195,7 @@ export class ConsulRegistry implements Discovery {
       if (!s.inAgent) {
         // Register with the status we are about to report, so the check never flaps to critical first.
         const status = s.pending?.status ?? s.def.initialStatus;
+        this.attempt = { kind: 'register', state: s };
         await this.api.registerService(s.def, status);
         if (this.states.get(s.def.id) === s) {
           s.inAgent = true;
@@ -195,6 +205,7 @@ export class ConsulRegistry implements Discovery {
       }
       if (s.pending) {
         const update = s.pending;
+        this.attempt = { kind: 'ttl', state: s, update };
         try {
           await this.api.updateTtl(`service:${s.def.id}`, update.status, update.output);
         } catch (err) {
@@ -217,7 +228,7 @@ export class ConsulRegistry implements Discovery {
     if (e.kind === 'rejected') {
       // Retrying cannot help: drop what was refused, keep the rest going.
       this.log.error(`consul refused a request: ${e.message}`);
-      this.dropFirstWork();
+      this.dropAttempt();
       return;
     }
     const message =
@@ -248,23 +259,21 @@ export class ConsulRegistry implements Discovery {
     this.log.info(`consul at ${this.settings.url} answers again; catching up`);
   }
 
-  /** The first piece of work step() would do: the one that was rejected. */
-  private dropFirstWork(): void {
-    const [dereg] = this.deregistrations;
-    if (dereg !== undefined) {
-      this.deregistrations.delete(dereg);
-      return;
-    }
-    for (const s of this.states.values()) {
-      if (!s.wanted) continue;
-      if (!s.inAgent) {
-        this.states.delete(s.def.id); // a definition the agent refuses: stop trying it
-        return;
-      }
-      if (s.pending) {
-        s.pending = null;
-        return;
-      }
+  /**
+   * Drops exactly the request that was refused. (Not "the first piece of work now": the
+   * queue may have changed while the request was in flight.)
+   */
+  private dropAttempt(): void {
+    const a = this.attempt;
+    this.attempt = null;
+    if (a === null) return;
+    if (a.kind === 'deregister') {
+      this.deregistrations.delete(a.id);
+    } else if (a.kind === 'register') {
+      // A definition the agent refuses: stop trying it (unless it was replaced meanwhile).
+      if (this.states.get(a.state.def.id) === a.state) this.states.delete(a.state.def.id);
+    } else if (a.state.pending === a.update) {
+      a.state.pending = null;
     }
   }
 

@@ -113,6 +113,19 @@ describe('ConsulRegistry', () => {
     expect(agent.count('PUT', '/v1/agent/check/')).toBe(1);
   });
 
+  it('a refused request drops that request only, not one queued while it was in flight', async () => {
+    const { agent, registry, lines } = await setup();
+    registry.register(def('b-host', { initialStatus: 'passing' }));
+    await registry.idle();
+    expect(agent.services.has('b-host')).toBe(true);
+    registry.register(def('bad-host', { name: '' })); // the agent answers 400: it is sent now...
+    registry.deregister('b-host'); // ...and this is queued while it is in flight
+    await registry.idle();
+    expect(lines.some((l) => /consul refused a request/.test(l))).toBe(true);
+    expect(agent.services.has('bad-host')).toBe(false);
+    expect(agent.services.has('b-host')).toBe(false);
+  });
+
   it('a rejected token is an error naming the ACL problem; the right one works', async () => {
     const bad = await setup({ token: 'sekrit' }, {}, { token: 'wrong' });
     bad.registry.register(def('web-host'));
