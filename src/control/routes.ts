@@ -128,7 +128,7 @@ export class ControlRoutes {
 
   private history() {
     const history = this.target.history;
-    if (!history) throw new HttpError(503, 'the event and log history is not available in this build');
+    if (!history) throw new HttpError(503, 'this pidpilot records no history: its state dir is in use by another pidpilot or cannot be written (its log says which)');
     return history;
   }
 
