@@ -11,7 +11,6 @@ import { networkInterfaces } from 'node:os';
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
-import { selectAddress } from '../discovery/addresses.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
@@ -26,6 +25,7 @@ import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/socket-path.js';
 import { Supervisor } from '../supervisor.js';
+import { telemetryAddresses } from '../telemetry/address.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { VERSION } from '../version.js';
 
@@ -116,12 +116,9 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   // prom-client loads after the first jobs have started, so telemetry never delays them.
   if (startTelemetry && config.telemetry) {
     const port = config.telemetry.port;
-    // Advertised in discovery as `containerpilot` at the address `telemetry.interfaces` picks;
-    // the server itself listens on every interface so a local scrape works too.
-    const address = selectAddress(config.telemetry.interfaces, networkInterfaces());
-    if (address instanceof Error) log.warn(`telemetry: not registered in discovery: ${address.message}`);
-    const advertised = address instanceof Error ? undefined : address;
-    startTelemetry(config.telemetry, { log, registry: supervisor.discovery, address: advertised }).then(
+    const { address, host, problem } = telemetryAddresses(config.telemetry, networkInterfaces());
+    if (problem) log.warn(`telemetry: not registered in discovery: ${problem}`);
+    startTelemetry(config.telemetry, { log, registry: supervisor.discovery, address, host }).then(
       (t) => {
         telemetry = t;
         log.info(`telemetry: serving /metrics and /status on port ${t.port}`);
