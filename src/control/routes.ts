@@ -137,7 +137,7 @@ export class ControlRoutes {
     const limit = limitParam(url);
     const key = (e: StoredEvent): string => `${e.boot}:${e.seq}`;
     await this.stream(req, res, url, {
-      past: () => history.events(limit === undefined ? {} : { limit }),
+      past: () => history.events({ limit }),
       follow: (fn) => history.followEvents(fn),
       key,
     });
@@ -151,7 +151,7 @@ export class ControlRoutes {
     const history = this.history();
     const limit = limitParam(url);
     await this.stream<StoredLogLine>(req, res, url, {
-      past: () => history.logs(job, limit === undefined ? {} : { limit }),
+      past: () => history.logs(job, { limit }),
       follow: (fn) => history.followLogs(job, fn),
       key: (l) => `${l.time}:${l.stream}:${l.line}`,
     });
@@ -211,9 +211,15 @@ export class ControlRoutes {
   }
 }
 
-function limitParam(url: URL): number | undefined {
+/**
+ * Past records answered when no `limit` is asked: the history is read synchronously inside
+ * the supervisor, and a whole event log (up to 2 x maxEventLogBytes) would stall it.
+ */
+export const DEFAULT_HISTORY_LIMIT = 1000;
+
+function limitParam(url: URL): number {
   const raw = url.searchParams.get('limit');
-  if (raw === null) return undefined;
+  if (raw === null) return DEFAULT_HISTORY_LIMIT;
   if (!/^[0-9]{1,9}$/.test(raw)) throw new HttpError(400, `limit must be a non-negative integer, got "${raw}"`);
   return Number(raw);
 }

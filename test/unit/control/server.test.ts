@@ -14,6 +14,7 @@ import { ControlServer, ControlSocketInUse } from '../../../src/control/server.j
 import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from '../../../src/control/target.js';
 import type { MetricType } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log/logger.js';
+import { DEFAULT_HISTORY_LIMIT } from '../../../src/control/routes.js';
 import { MemoryHistory } from '../../support/history.js';
 import { MemorySink } from '../../support/jobs.js';
 
@@ -320,6 +321,14 @@ describe("pidpilot's endpoints", () => {
     const last = await call(socketPath, 'GET', '/v3/events?limit=1');
     expect(JSON.parse(last.body).reason).toBe('last run failed');
     expect((await call(socketPath, 'GET', '/v3/events?limit=-1')).status).toBe(400);
+  });
+
+  it('without ?limit, answers the last DEFAULT_HISTORY_LIMIT events, not the whole log', async () => {
+    const h = target.history!;
+    for (let i = 0; i < DEFAULT_HISTORY_LIMIT + 5; i++) h.addEvent('healthy', `j${i}`);
+    const lines = (await call(socketPath, 'GET', '/v3/events')).body.trim().split('\n');
+    expect(lines).toHaveLength(DEFAULT_HISTORY_LIMIT);
+    expect(JSON.parse(lines.at(-1)!).source).toBe(`j${DEFAULT_HISTORY_LIMIT + 4}`);
   });
 
   it('?follow=1 sends the past, then new events as they come: no gap and no duplicate around the switch', async () => {
