@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run before `npm test` (npm's pretest): the Debian packages the tests use, installed when
+# missing (as root, with apt-get), else a clear message saying what to install.
+# - openssl: the discovery tests generate TLS certificates at test time;
+# - prometheus: the telemetry tests check /metrics with Prometheus' own promtool and scrape
+#   pidpilot with a real Prometheus server;
+# - util-linux (unshare): the PID 1 tests run pidpilot in a new PID namespace.
+set -euo pipefail
+missing=()
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing the Debian packages the tests use: ${missing[*]}" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+else
+  echo "the tests need these packages: ${missing[*]} (Debian: apt-get install ${missing[*]}); install them, then run npm test again" >&2
+  exit 1
+fi
