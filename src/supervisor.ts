@@ -27,7 +27,8 @@ import { isTerminal } from './jobs/state.js';
 import type { SupervisorLogger as Logger } from './log/logger.js';
 import { killAllGroups } from './process/run.js';
 import type { RunRecord } from './process/types.js';
-import { exitStatusOf, pidEnvName } from './jobs/naming.js';
+import { pidEnvName } from './jobs/naming.js';
+import { decideExitStatus, type ShutdownCause } from './pid1/exit-status.js';
 import { hostname, networkInterfaces } from 'node:os';
 import { createDiscovery } from './discovery/create.js';
 import { LocalCatalog } from './discovery/local/catalog.js';
@@ -61,6 +62,8 @@ export interface SupervisorOptions {
   registry?: ServiceRegistry | null;
   /** Record events, runs and output in the state dir (SPEC §7). Off by default (in-process tests). */
   history?: boolean;
+  /** `pidpilot run JOB`: `main` is the target, and interrupting it before it finished is a failure. */
+  runMode?: boolean;
 }
 
 /** After the global stop bound and a SIGKILL of everything, how long to wait for the reaping to be noticed. */
@@ -88,7 +91,9 @@ export class Supervisor implements ControlTarget {
   /** Each job's state as last reported, and how many are neither pending nor ended. */
   private readonly lastStates = new Map<string, JobState>();
   private activeJobs = 0;
-  private exitStatus = 0;
+  /** What started the shutdown: with the main job's end, it decides the exit status (pid1/exit-status.ts). */
+  private shutdownCause: ShutdownCause = { kind: 'requested' };
+  private readonly runMode: boolean;
   private finish!: (status: number) => void;
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
   private keepAlive: NodeJS.Timeout | null = null;
@@ -129,6 +134,7 @@ export class Supervisor implements ControlTarget {
     this.log = options.log;
     this.relayFn = options.relay;
     this.narrow = options.narrow ?? ((c) => c);
+    this.runMode = options.runMode ?? false;
     this.baseEnv = {};
     for (const [k, v] of Object.entries(options.env ?? process.env)) if (v !== undefined) this.baseEnv[k] = v;
     this.baseEnv.CONTAINERPILOT_PID = String(process.pid);
@@ -177,13 +183,14 @@ export class Supervisor implements ControlTarget {
    * The graceful shutdown of SPEC §5. Calling it again while it runs escalates:
    * every process group is killed at once.
    */
-  shutdown(reason: string): Promise<number> {
+  shutdown(reason: string, cause: ShutdownCause = { kind: 'requested' }): Promise<number> {
     if (this.shuttingDown) {
       this.log.warn(`${reason} during shutdown: killing every job now`);
       this.forceKill();
       return this.finished;
     }
     this.shuttingDown = true;
+    this.shutdownCause = cause;
     this.log.info(`shutting down (${reason})`);
     this.bus.publish('shutdown', GLOBAL_SOURCE);
     // Watches stop and services leave discovery first, so no traffic goes to jobs about to stop.
@@ -565,12 +572,8 @@ export class Supervisor implements ControlTarget {
     if (this.retiring.has(job)) return;
     this.notifyDependents(job);
     if (isTerminal(state) && job.name === this.config.main && !this.shuttingDown) {
-      const snap = job.snapshot();
-      const last = snap.lastRun;
-      // A run ended by a setup failure was stopped by pidpilot: its status says nothing, the failure does.
-      this.exitStatus = last && !(state === 'failed' && last.outcome === 'aborted') ? exitStatusOf(last) : 1;
-      if (state === 'failed') this.log.error(`main job ${job.name} failed: ${snap.reason ?? 'unknown reason'}`);
-      void this.shutdown(`main job ${job.name} ${state}`);
+      if (state === 'failed') this.log.error(`main job ${job.name} failed: ${job.snapshot().reason ?? 'unknown reason'}`);
+      void this.shutdown(`main job ${job.name} ${state}`, { kind: 'main-ended' });
       return;
     }
     // Cheap on the hot path: while any job is starting, running or stopping, nothing is quiet.
@@ -588,13 +591,9 @@ export class Supervisor implements ControlTarget {
         // The main job never ran and never will: a failure of what pidpilot was asked to do.
         // (One that ran and waits for another trigger keeps its last run's status.)
         this.log.error(`main job ${main.name} can no longer start: what it waits for cannot happen any more`);
-        this.exitStatus = 1;
-        return void this.shutdown(`main job ${main.name} cannot start`);
+        return void this.shutdown(`main job ${main.name} cannot start`, { kind: 'main-cannot-start' });
       }
-      // A main job that ran and now waits for a trigger that cannot come: its last run decides.
-      const last = main?.snapshot().lastRun;
-      if (last) this.exitStatus = exitStatusOf(last);
-      void this.shutdown('every job has completed');
+      void this.shutdown('every job has completed', { kind: 'completed' });
     });
   }
 
@@ -691,6 +690,14 @@ export class Supervisor implements ControlTarget {
     if (this.keepAlive) clearInterval(this.keepAlive);
     if (this.quiescenceCheck) clearImmediate(this.quiescenceCheck);
     this.store?.close();
-    this.finish(this.exitStatus);
+    this.finish(this.decideExitStatus());
+  }
+
+  private decideExitStatus(): number {
+    const main = this.config.main === undefined ? undefined : this.jobs.get(this.config.main)?.snapshot();
+    return decideExitStatus({
+      cause: this.shutdownCause,
+      ...(main ? { main: { runMode: this.runMode, failed: main.state === 'failed', lastRun: main.lastRun } } : {}),
+    });
   }
 }

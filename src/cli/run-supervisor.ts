@@ -5,7 +5,7 @@
  *
  * Exit status (SPEC §4.1): a bad configuration starts nothing and exits 2; an internal
  * error is logged with its stack, every job is stopped in order, and pidpilot exits 1;
- * otherwise the supervisor's status (0, or the `main` job's).
+ * otherwise the supervisor's status (pid1/exit-status.ts: 0, or the `main` job's).
  */
 import { networkInterfaces } from 'node:os';
 import type { ParsedArgs } from './args.js';
@@ -43,9 +43,11 @@ export interface RunOptions {
    * mode works without one, so `pidpilot run test` still runs next to a live supervisor.
    */
   controlOptional?: boolean;
+  /** `pidpilot run JOB`: an interruption before the target finished exits 128+signal, never 0. */
+  runMode?: boolean;
 }
 
-export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, controlOptional = false }: RunOptions = {}): Promise<number> {
+export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, controlOptional = false, runMode = false }: RunOptions = {}): Promise<number> {
   const path = configPath(args);
   let config: Config;
   try {
@@ -64,6 +66,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: outputWriter }),
     history: true,
     narrow: prepare,
+    runMode,
   });
   // Job output goes to the log and, captured, into the history.
   const outputWriter: LineWriter = supervisor.captureOutput(lineWriter);
@@ -77,6 +80,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   });
   const internal = handleInternalErrors({
     log,
+    // An internal error makes the status 1 whatever the jobs did (below).
     shutdown: (reason) => void supervisor.shutdown(reason),
     shuttingDown: () => supervisor.isShuttingDown,
     stopTimeoutMs: config.stopTimeout,

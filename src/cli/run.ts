@@ -2,7 +2,8 @@
  * `pidpilot run JOB [-config FILE]` (SPEC §11), Batect's `batect TASK` for processes:
  * start JOB and exactly the jobs it needs (transitively through `dependsOn` and `when`
  * sources), wait for JOB to finish, tear the rest down in order, and exit with JOB's
- * status — 128+signal if it was killed, non-zero if it could not run (a dependency failed).
+ * status — 128+signal if it was killed, non-zero if it could not run (a dependency failed),
+ * 128+signal (130, 143) if pidpilot was interrupted before JOB finished.
  *
  * It is the supervisor with the configuration narrowed to those jobs and JOB as `main`.
  */
@@ -26,5 +27,5 @@ export function runModeConfig(config: Config, target: string): Config {
 export function run(args: ParsedArgs): Promise<number> {
   const target = args.positionals[1];
   if (target === undefined) throw new UsageError('run needs the name of a job: pidpilot run JOB [-config FILE]');
-  return runSupervisor(args, { prepare: (config) => runModeConfig(config, target), controlOptional: true });
+  return runSupervisor(args, { prepare: (config) => runModeConfig(config, target), controlOptional: true, runMode: true });
 }

@@ -11,13 +11,14 @@
  * SIGXFSZ, SIGURG, SIGSEGV and the other faults), and SIGPROF/SIGTRAP (profilers and
  * debuggers attached to pidpilot).
  */
+import type { ShutdownCause } from './exit-status.js';
 
 /** Signals pidpilot does not act on itself: they are meant for the jobs. */
 export const FORWARDED_SIGNALS = ['SIGQUIT', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGALRM', 'SIGVTALRM', 'SIGPWR'] as const satisfies readonly NodeJS.Signals[];
 
 /** What the signal handlers act on (the Supervisor, in run-supervisor.ts). */
 export interface SignalTarget {
-  shutdown(reason: string): unknown;
+  shutdown(reason: string, cause: ShutdownCause): unknown;
   signalEvent(signal: 'SIGHUP' | 'SIGUSR2'): void;
   forwardSignal(signal: NodeJS.Signals): void;
 }
@@ -36,8 +37,8 @@ export function logIsFile(output: string): boolean {
 /** Installs pidpilot's signal handlers on `proc`; returns a function that removes them. */
 export function handleSignals(target: SignalTarget, opts: SignalOptions = {}, proc: NodeJS.Process = process): () => void {
   const handlers = new Map<NodeJS.Signals, () => void>();
-  handlers.set('SIGTERM', () => void target.shutdown('SIGTERM'));
-  handlers.set('SIGINT', () => void target.shutdown('SIGINT'));
+  handlers.set('SIGTERM', () => void target.shutdown('SIGTERM', { kind: 'signal', signal: 'SIGTERM' }));
+  handlers.set('SIGINT', () => void target.shutdown('SIGINT', { kind: 'signal', signal: 'SIGINT' }));
   handlers.set('SIGHUP', () => target.signalEvent('SIGHUP'));
   handlers.set('SIGUSR2', () => target.signalEvent('SIGUSR2'));
   const reopen = opts.reopenLog;

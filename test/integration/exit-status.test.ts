@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { settleArg, until, useHarness, withArg } from './support.js';
 
 const h = useHarness();
@@ -125,13 +125,65 @@ it('if pidpilot itself is SIGKILLed, its job processes die with it', async () =>
   await h().expectNoLeftovers();
 });
 
-it('a normal shutdown (SIGTERM) exits 0 even with a main job', async () => {
-  const p = h().run({
-    main: 'app',
-    jobs: [{ name: 'app', exec: ['sh', '-c', 'echo app-up; exec sleep ' + h().uniqueArg()] }],
-  });
+it('a normal shutdown (SIGTERM) exits 0 without a main job', async () => {
+  const p = h().run({ jobs: [{ name: 'app', exec: ['sh', '-c', 'echo app-up; exec sleep ' + h().uniqueArg()] }] });
   await p.waitForLine(/ app app-up$/);
   p.signal('SIGTERM');
   expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
   await h().expectNoLeftovers();
+});
+
+// With `main`, a shutdown by a signal (docker/podman stop) exits with the status the main job ended with, as tini does.
+it('SIGTERM with a main job that traps TERM and exits 3 exits 3', async () => {
+  const p = h().run({
+    main: 'app',
+    jobs: [
+      { name: 'app', exec: ['sh', '-c', `trap 'exit 3' TERM; echo trap-set; while :; do sleep 0.05; done`] },
+      { name: 'other', exec: ['sleep', h().uniqueArg()] },
+    ],
+  });
+  await p.waitForLine(/ app trap-set$/);
+  p.signal('SIGTERM');
+  expect(await p.waitExit(), p.transcript()).toEqual({ code: 3, signal: null });
+  expect(p.matching(/pidpilot exiting with status 3$/)).toHaveLength(1);
+  await h().expectNoLeftovers();
+});
+
+it('SIGTERM with a main job that dies of it exits 143', async () => {
+  const p = h().run({ main: 'app', jobs: [{ name: 'app', exec: ['sh', '-c', 'echo app-up; exec sleep ' + h().uniqueArg()] }] });
+  await p.waitForLine(/ app app-up$/);
+  p.signal('SIGTERM');
+  expect(await p.waitExit(), p.transcript()).toEqual({ code: 128 + constants.signals.SIGTERM, signal: null });
+  await h().expectNoLeftovers();
+});
+
+it('SIGTERM with a main job that ignores it and is SIGKILLed after its stop timeout exits 137', async () => {
+  const p = h().run({
+    main: 'app',
+    stopTimeout: '20s',
+    jobs: [{ name: 'app', stopTimeout: '300ms', exec: ['sh', '-c', `trap '' TERM; echo trap-set; while :; do sleep 0.05; done`] }],
+  });
+  await p.waitForLine(/ app trap-set$/);
+  p.signal('SIGTERM');
+  expect(await p.waitExit(), p.transcript()).toEqual({ code: 128 + constants.signals.SIGKILL, signal: null });
+  await h().expectNoLeftovers();
+});
+
+describe('pidpilot run JOB interrupted before JOB finished exits 128+signal, never 0', () => {
+  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal} → ${status}, even though the target exits 0 on it`, async () => {
+      const file = h().writeConfig({
+        jobs: [
+          { name: 'db', exec: ['sleep', h().uniqueArg()] },
+          { name: 'target', dependsOn: [{ job: 'db', condition: 'started' }], exec: ['sh', '-c', `trap 'exit 0' INT TERM; echo trap-set; while :; do sleep 0.05; done`] },
+        ],
+      });
+      const p = h().start(['run', 'target', '-config', file]);
+      await p.waitForLine(/ target trap-set$/);
+      p.signal(signal);
+      expect(await p.waitExit(), p.transcript()).toEqual({ code: status, signal: null });
+      expect(p.matching(new RegExp(`pidpilot exiting with status ${status}$`))).toHaveLength(1);
+      await h().expectNoLeftovers();
+    });
+  }
 });

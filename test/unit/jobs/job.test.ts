@@ -269,11 +269,11 @@ describe('shutdown', () => {
 });
 
 describe('main job and shutdown', () => {
-  it('a main job stopped by a normal shutdown exits 0, not its signal status', async () => {
+  it('a main job stopped by a SIGTERM shutdown gives its own status: 128+SIGTERM when it dies of it (as tini)', async () => {
     const h = harness(config([job('server', { exec: sh('sleep 30') })], { main: 'server' }));
     void h.run();
     await h.waitFor('ready', 'server');
-    expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
+    expect(await h.supervisor.shutdown('SIGTERM', { kind: 'signal', signal: 'SIGTERM' })).toBe(143);
     expect(h.supervisor.job('server')!.snapshot().lastRun).toMatchObject({ outcome: 'aborted', signal: 'SIGTERM' });
   });
 });

@@ -238,15 +238,15 @@ describe('ordered teardown', () => {
     expect(at(t, 'stopped:api')).toBeLessThan(at(t, 'stopping:db'));
   });
 
-  it('a main job that crashed once and was restarted still exits 0 on a normal shutdown', async () => {
+  it('a main job that crashed once and was restarted gives its last run\'s status on a SIGTERM shutdown, not the crash\'s', async () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'pidpilot-main-')), 'ran-once');
     const h = harness(config([job('app', { exec: sh(`if [ -e ${marker} ]; then exec sleep 60; fi; touch ${marker}; exit 3`), restarts: 1 })], { main: 'app' }));
     const exit = h.run();
     await h.waitFor('exitFailed', 'app');
     const app = h.supervisor.job('app')!;
     while (!(app.snapshot().runs === 2 && app.snapshot().pid !== null)) await new Promise((r) => setTimeout(r, 20));
-    void h.supervisor.shutdown('SIGTERM');
-    expect(await exit).toBe(0);
+    void h.supervisor.shutdown('SIGTERM', { kind: 'signal', signal: 'SIGTERM' });
+    expect(await exit).toBe(143);
   });
 
   it('a main job whose dependency failed exits non-zero', async () => {
