@@ -1,15 +1,17 @@
 /**
  * The client side of the control socket (SPEC §9, §11), shared by every command that
  * talks to a running supervisor. The socket is `--socket`, else the one the
- * configuration gives (`control.socket`, or the default for this user), found the same
- * way the supervisor finds it. A supervisor that is not running is a clear error.
+ * configuration gives (`control.socket`, `$PIDPILOT_CONTROL_SOCKET`, or the project's own
+ * place derived from the config path, or ContainerPilot's when the supervisor is this
+ * container's PID 1), found the same way the supervisor finds it. A supervisor that is
+ * not running is a clear error.
  */
 import { request, type IncomingMessage } from 'node:http';
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { controlSocketPath } from '../control/socket-path.js';
+import { clientSocketPath } from '../control/socket-path.js';
 
 /** Bound on one request; a reload may wait for jobs to stop. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -39,7 +41,7 @@ export class ControlClient {
   static fromArgs(args: ParsedArgs): ControlClient {
     if (typeof args.flags.socket === 'string' && args.flags.socket !== '') return new ControlClient(args.flags.socket);
     try {
-      return new ControlClient(controlSocketPath(loadConfig(configPath(args), process.env)));
+      return new ControlClient(clientSocketPath(loadConfig(configPath(args), process.env)));
     } catch (err) {
       if (err instanceof ConfigErrors) throw new ClientExit(reportConfigErrors(err));
       throw err;

@@ -24,6 +24,7 @@ import { killAdoptedOrphans } from '../process/reaper.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/socket-path.js';
+import { prepareProjectDir } from '../state/dir.js';
 import { Supervisor } from '../supervisor.js';
 import { telemetryAddresses } from '../telemetry/address.js';
 import type { Telemetry } from '../telemetry/index.js';
@@ -61,6 +62,16 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   const backend = spawnBackend();
   if (backend.warning) log.warn(backend.warning);
 
+  // The project's own directory (when the defaults put the socket or the state there) is
+  // made private before the history opens in it.
+  const socketPath = controlSocketPath(config);
+  const placeProblem = prepareProjectDir(config, socketPath);
+  if (placeProblem) {
+    log.error(`cannot use ${placeProblem}`);
+    await sink.drain(LOG_DRAIN_AT_EXIT_MS);
+    exitNow(1);
+  }
+
   const supervisor: Supervisor = new Supervisor(config, {
     log,
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: outputWriter }),
@@ -96,7 +107,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
 
   // The control socket is bound before any job starts: a second pidpilot on the same socket stops here.
   let telemetry: Telemetry | null = null;
-  const control = new ControlServer(controlSocketPath(config), supervisor, log, (path, code) =>
+  const control = new ControlServer(socketPath, supervisor, log, (path, code) =>
     telemetry?.metrics.onControlRequest(path, code),
   );
   let controlled = true;

@@ -468,7 +468,8 @@ export class Harness {
   start(args: readonly string[], opts: Omit<StartOptions, 'args'> = {}): Pidpilot {
     // Each test gets its own control socket (two supervisors must not share one), which the
     // CLI clients it starts find the same way; a config's own control.socket still wins.
-    const env = { [CONTROL_SOCKET_VAR]: this.socketPath, ...opts.env };
+    // The per-project state dir (src/state/dir.ts) goes under the test's dir too, so it is removed with it.
+    const env = { [CONTROL_SOCKET_VAR]: this.socketPath, XDG_RUNTIME_DIR: this.dir, ...opts.env };
     const p = new Pidpilot({ ...opts, env, args }, this.marker);
     this.runs.push(p);
     return p;
