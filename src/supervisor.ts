@@ -40,6 +40,7 @@ import type { LineWriter } from './log/types.js';
 import { resolveStateDir } from './state/dir.js';
 import { HistoryStore } from './state/store.js';
 import type { HistoryReader } from './state/types.js';
+import { type LongTimer, setLongTimeout } from './events/long-timer.js';
 
 /** A job that is neither waiting for a trigger nor ended. */
 function isActive(state: JobState): boolean {
@@ -98,7 +99,7 @@ export class Supervisor implements ControlTarget {
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
   private keepAlive: NodeJS.Timeout | null = null;
   private quiescenceCheck: NodeJS.Immediate | null = null;
-  private deadline: NodeJS.Timeout | null = null;
+  private deadline: LongTimer | null = null;
   /** Service discovery (SPEC §6): Consul, or the embedded local catalog. */
   readonly discovery: Discovery;
   readonly watches = new Map<string, Watch>();
@@ -196,7 +197,7 @@ export class Supervisor implements ControlTarget {
     // Watches stop and services leave discovery first, so no traffic goes to jobs about to stop.
     for (const watch of this.watches.values()) void watch.stop();
     this.discoveryClosed = this.discovery.close(Math.min(DEREGISTER_BOUND_MS, this.config.stopTimeout));
-    this.deadline = setTimeout(() => {
+    this.deadline = setLongTimeout(() => {
       this.log.warn(`shutdown took longer than stopTimeout (${this.config.stopTimeout}ms): killing what is left`);
       this.forceKill();
     }, this.config.stopTimeout);
@@ -437,7 +438,7 @@ export class Supervisor implements ControlTarget {
     // Without a timeout, a backstop: a job's own stop takes at most its pre-stop hooks' wait plus
     // its stopTimeout, but a hook job lets its run finish, and reloads and job actions wait in line.
     const timeoutMs = requestedMs ?? 2 * job.config.stopTimeout + STOP_BACKSTOP_MS;
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       const pid = job.snapshot().pid;
       if (pid === null) return;
       this.log.warn({ job: job.name }, `still running after the stop timeout (${timeoutMs}ms): killing it`);
@@ -450,7 +451,7 @@ export class Supervisor implements ControlTarget {
     try {
       await loop;
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
   }
 
@@ -658,9 +659,9 @@ export class Supervisor implements ControlTarget {
   private waitForHooks(hooks: readonly string[], afterSeq: number, timeoutMs: number): Promise<void> {
     const waits = hooks.map((name) => this.jobs.get(name)?.settled(afterSeq) ?? Promise.resolve());
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = setLongTimeout(resolve, timeoutMs);
       void Promise.all(waits).then(() => {
-        clearTimeout(timer);
+        timer.clear();
         resolve();
       });
     });
@@ -686,7 +687,7 @@ export class Supervisor implements ControlTarget {
   }
 
   private end(): void {
-    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline?.clear();
     if (this.keepAlive) clearInterval(this.keepAlive);
     if (this.quiescenceCheck) clearImmediate(this.quiescenceCheck);
     this.store?.close();

@@ -7,6 +7,7 @@
 import type { ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { HttpCheckConfig, TcpCheckConfig } from '../config/types.js';
+import { setLongTimeout } from '../events/long-timer.js';
 
 export interface CheckResult {
   /** `aborted`: stopped by pidpilot (shutdown, job end); published as nothing. */
@@ -29,11 +30,11 @@ function bounded(timeoutMs: number, attempt: (done: (r: CheckResult) => void) =>
   const done = (r: CheckResult): void => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
+    timer.clear();
     teardown();
     finish(r);
   };
-  const timer = setTimeout(() => done({ outcome: 'errored', reason: 'timeout' }), timeoutMs);
+  const timer = setLongTimeout(() => done({ outcome: 'errored', reason: 'timeout' }), timeoutMs);
   teardown = attempt(done);
   return { result, stop: () => done({ outcome: 'aborted', reason: 'stop' }) };
 }

@@ -24,6 +24,7 @@ import { isStopHook } from './graph.js';
 import { type BuiltinCheck, httpCheck, tcpCheck } from './health.js';
 import type { HealthStatus, JobSnapshot, JobState } from './state.js';
 import { isTerminal } from './state.js';
+import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
 
 /** How one health check went. */
 export interface CheckEnd {
@@ -152,7 +153,7 @@ export class Job {
   /** Set when the job is being stopped because it failed (setup): it ends `failed`, not `stopped`. */
   private failAfterStop: string | null = null;
   private warnedUser = false;
-  private readonly timers = new Map<Timer, NodeJS.Timeout>();
+  private readonly timers = new Map<Timer, LongTimer>();
   /** Sequence number of the last bus event this job has processed. */
   private processedSeq = 0;
   private stopReason: string | null = null;
@@ -789,14 +790,14 @@ export class Job {
     this.clearTimer(timer);
     this.timers.set(
       timer,
-      setTimeout(() => this.inputs.push({ kind: 'timer', timer }), ms),
+      setLongTimeout(() => this.inputs.push({ kind: 'timer', timer }), ms),
     );
   }
 
   private clearTimer(timer: Timer): void {
     const handle = this.timers.get(timer);
     if (handle !== undefined) {
-      clearTimeout(handle);
+      handle.clear();
       this.timers.delete(timer);
     }
   }

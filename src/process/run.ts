@@ -16,6 +16,7 @@ import type { UserSpec } from '../config/types.js';
 import { spawnChild } from './spawn.js';
 import { resolveUser } from './user.js';
 import { SpawnError, type ChildHandle, type ExitStatus, type RunRecord, type SpawnRequest, type Spawner } from './types.js';
+import { type LongTimer, clearLongTimeout, setLongTimeout } from '../events/long-timer.js';
 
 export { killAllGroups, liveGroups } from './spawn.js';
 
@@ -32,9 +33,6 @@ export interface RunOptions extends SpawnRequest {
 
 /** A run's record without its number (the owner numbers its runs). */
 export type RunResult = Omit<RunRecord, 'run'>;
-
-/** setTimeout cannot wait longer (it fires at once instead). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function errorReason(err: unknown): string {
   if (err instanceof SpawnError) return `${err.code}: ${err.message}`;
@@ -56,8 +54,8 @@ export class ProcessRun {
   private timedOut = false;
   /** Set when stop()/kill() came first: the run is aborted. */
   private abortReason: string | undefined;
-  private timeoutTimer: NodeJS.Timeout | undefined;
-  private killTimer: NodeJS.Timeout | undefined;
+  private timeoutTimer: LongTimer | undefined;
+  private killTimer: LongTimer | undefined;
   private killAt = Infinity;
 
   private constructor(opts: RunOptions) {
@@ -80,7 +78,7 @@ export class ProcessRun {
     }
     if (opts.timeout !== undefined && opts.timeout > 0) {
       const timeout = opts.timeout;
-      this.timeoutTimer = setTimeout(() => this.onTimeout(timeout), Math.min(timeout, MAX_TIMER_MS));
+      this.timeoutTimer = setLongTimeout(() => this.onTimeout(timeout), timeout);
     }
     this.result = child.exited.then((status) => this.finish(status));
   }
@@ -128,17 +126,17 @@ export class ProcessRun {
     const at = performance.now() + Math.max(0, ms);
     if (at >= this.killAt) return;
     this.killAt = at;
-    clearTimeout(this.killTimer);
-    this.killTimer = setTimeout(() => {
+    clearLongTimeout(this.killTimer);
+    this.killTimer = setLongTimeout(() => {
       this.killTimer = undefined;
       if (!this.ended) this.child?.signalGroup('SIGKILL');
-    }, Math.min(Math.max(0, ms), MAX_TIMER_MS));
+    }, Math.max(0, ms));
   }
 
   private finish(status: ExitStatus): RunResult {
     this.ended = true;
-    clearTimeout(this.timeoutTimer);
-    clearTimeout(this.killTimer);
+    clearLongTimeout(this.timeoutTimer);
+    clearLongTimeout(this.killTimer);
     if (this.timedOut) return this.record(status, 'errored', 'timeout');
     if (this.abortReason !== undefined) return this.record(status, 'aborted', this.abortReason);
     if (status.code === 0) return this.record(status, 'succeeded');

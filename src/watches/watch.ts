@@ -18,6 +18,7 @@ import type { WatchConfig } from '../config/types.js';
 import type { EventCode } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { ServiceCatalog, ServiceInstance } from '../discovery/types.js';
+import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
 
 /** How long one blocking query may be held (Consul's default wait is 5 minutes, its maximum 10). */
 export const BLOCKING_WAIT_MS = 5 * 60_000;
@@ -50,7 +51,7 @@ export class Watch {
   private last: { fingerprint: string; count: number } | null = null;
   private index = 0;
   private failing = false;
-  private sleepTimer: NodeJS.Timeout | null = null;
+  private sleepTimer: LongTimer | null = null;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
 
@@ -70,7 +71,7 @@ export class Watch {
   /** Stop querying; resolves once the loop has ended (an in-flight query is aborted). */
   stop(): Promise<void> {
     this.abort.abort();
-    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.sleepTimer?.clear();
     this.wake?.();
     return this.loop ?? Promise.resolve();
   }
@@ -135,7 +136,7 @@ export class Watch {
         this.wake = null;
         resolve();
       };
-      this.sleepTimer = setTimeout(() => this.wake?.(), ms);
+      this.sleepTimer = setLongTimeout(() => this.wake?.(), ms);
     });
   }
 }

@@ -62,7 +62,16 @@ export function int(opts: { min?: number; max?: number; what?: string } = {}): R
 
 export const DURATION_EXPECTED = 'a duration like "5s" or "300ms", or a whole number of seconds';
 
-/** A duration in ms, at least `minMs`. Durations are never negative in this config. */
+/**
+ * The longest duration any field takes: 10 years. Every wait works up to there (long ones are
+ * chained timers, see events/long-timer.ts); anything longer than a host stays up is a slip
+ * (a wrong unit, or Go's max int64 as a "forever" sentinel), so it is refused with the field
+ * named rather than read as a wait nobody will see end.
+ */
+export const MAX_DURATION_MS = 10 * 365 * 24 * 3_600_000;
+const MAX_DURATION_TEXT = '87600h (10 years)';
+
+/** A duration in ms, at least `minMs` and at most MAX_DURATION_MS. Durations are never negative in this config. */
 export function duration(opts: { minMs?: number } = {}): Reader<number> {
   const minMs = opts.minMs ?? 0;
   return (v, at) => {
@@ -70,6 +79,10 @@ export function duration(opts: { minMs?: number } = {}): Reader<number> {
     if (!r.ok) {
       const why = (typeof v === 'string' || typeof v === 'number') && r.reason !== 'not a duration' ? ` (${r.reason})` : '';
       at.error(`expected ${DURATION_EXPECTED}, got ${describe(v)}${why}`, { expected: DURATION_EXPECTED });
+      return undefined;
+    }
+    if (r.ms > MAX_DURATION_MS) {
+      at.error(`must be at most ${MAX_DURATION_TEXT}, got ${describe(v)}`, { expected: `a duration ≤ ${MAX_DURATION_TEXT}` });
       return undefined;
     }
     if (r.ms < minMs) {
@@ -97,6 +110,10 @@ export const goDurationString: Reader<string> = (v, at) => {
   }
   if (r.ms < 0) {
     at.error(`must not be negative, got ${describe(v)}`, { expected: what });
+    return undefined;
+  }
+  if (r.ms > MAX_DURATION_MS) {
+    at.error(`must be at most ${MAX_DURATION_TEXT}, got ${describe(v)}`, { expected: what });
     return undefined;
   }
   return v;

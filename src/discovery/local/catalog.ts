@@ -18,6 +18,7 @@ import type {
   ServiceDefinition,
   ServiceInstance,
 } from '../types.js';
+import { type LongTimer, setLongTimeout } from '../../events/long-timer.js';
 
 /** The datacenter the local catalog answers for (Consul's default name). */
 export const LOCAL_DATACENTER = 'dc1';
@@ -26,8 +27,8 @@ interface Entry {
   def: ServiceDefinition;
   status: CheckStatus;
   output: string;
-  ttlTimer: NodeJS.Timeout | null;
-  reapTimer: NodeJS.Timeout | null;
+  ttlTimer: LongTimer | null;
+  reapTimer: LongTimer | null;
 }
 
 export class LocalCatalog implements Discovery {
@@ -156,8 +157,8 @@ export class LocalCatalog implements Discovery {
   }
 
   private armTtl(entry: Entry): void {
-    if (entry.ttlTimer) clearTimeout(entry.ttlTimer);
-    entry.ttlTimer = setTimeout(() => {
+    entry.ttlTimer?.clear();
+    entry.ttlTimer = setLongTimeout(() => {
       entry.ttlTimer = null;
       this.setStatus(entry, 'critical', `TTL expired (last update more than ${entry.def.ttlMs}ms ago)`);
     }, entry.def.ttlMs);
@@ -168,12 +169,12 @@ export class LocalCatalog implements Discovery {
   private armReap(entry: Entry): void {
     const after = entry.def.deregisterCriticalServiceAfterMs;
     if (entry.status !== 'critical' || after === undefined) {
-      if (entry.reapTimer) clearTimeout(entry.reapTimer);
+      entry.reapTimer?.clear();
       entry.reapTimer = null;
       return;
     }
     if (entry.reapTimer) return;
-    entry.reapTimer = setTimeout(() => {
+    entry.reapTimer = setLongTimeout(() => {
       entry.reapTimer = null;
       if (this.entries.get(entry.def.id) === entry && this.drop(entry.def.id)) this.changed();
     }, after);
@@ -183,8 +184,8 @@ export class LocalCatalog implements Discovery {
   private drop(id: string): boolean {
     const entry = this.entries.get(id);
     if (!entry) return false;
-    if (entry.ttlTimer) clearTimeout(entry.ttlTimer);
-    if (entry.reapTimer) clearTimeout(entry.reapTimer);
+    entry.ttlTimer?.clear();
+    entry.reapTimer?.clear();
     this.entries.delete(id);
     return true;
   }
