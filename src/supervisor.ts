@@ -11,6 +11,7 @@ import { ConfigErrors, UsageError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config, JobConfig } from './config/types.js';
 import { planReload } from './control/reload-plan.js';
+import { applyEnvChanges } from './control/env-limits.js';
 import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from './control/target.js';
 import type { ServiceRegistry } from './discovery/types.js';
 import type { Subscription } from './events/bus.js';
@@ -243,10 +244,7 @@ export class Supervisor implements ControlTarget {
   // Control plane (SPEC §9): what the control socket and telemetry call.
 
   putEnv(changes: EnvChanges): void {
-    for (const [name, value] of Object.entries(changes)) {
-      if (value === null) delete this.baseEnv[name];
-      else this.baseEnv[name] = value;
-    }
+    applyEnvChanges(this.baseEnv, changes); // throws (422) past the bounds, changing nothing
     this.log.info(`environment changed: ${Object.keys(changes).join(', ')}`);
   }
 

@@ -51,6 +51,7 @@ export interface MetricRecorder {
 }
 
 export interface ControlTarget {
+  /** Throws an HttpError (422) and changes nothing when the result would be past the bounds of env-limits.ts. */
   putEnv(changes: EnvChanges): void;
   reload(): Promise<ReloadResult>;
   /** Returns whether the mode changed (enable twice: the second is a no-op). */

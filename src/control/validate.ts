@@ -4,6 +4,7 @@
  * ContainerPilot answered 422 (Unprocessable Entity) to bodies it could not use.
  */
 import { parseDuration } from '../config/duration.js';
+import { entryProblem } from './env-limits.js';
 import { HttpError } from './http.js';
 import type { EnvChanges, MetricRecorder } from './target.js';
 
@@ -17,17 +18,22 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** `{"K": "v"}` sets, `{"K": ""}` or `{"K": null}` unsets (SPEC §9). */
 export function envChanges(body: unknown): EnvChanges {
   if (!isPlainObject(body)) throw new HttpError(422, 'expected a JSON object of environment variables, like {"KEY": "value"}');
-  const changes: Record<string, string | null> = {};
+  // No prototype: a key like "__proto__" must be data, never a prototype change.
+  const changes = Object.create(null) as Record<string, string | null>;
   const badNames: string[] = [];
   const badValues: string[] = [];
+  const tooBig: string[] = [];
   for (const [name, value] of Object.entries(body)) {
     if (!ENV_NAME.test(name)) badNames.push(name);
     else if (value === null || value === '') changes[name] = null;
-    else if (typeof value === 'string') {
-      if (value.includes('\0')) badValues.push(name);
-      else changes[name] = value;
-    } else badValues.push(name);
+    else if (typeof value !== 'string' || value.includes('\0')) badValues.push(name);
+    else {
+      const problem = entryProblem(name, value);
+      if (problem === null) changes[name] = value;
+      else tooBig.push(problem);
+    }
   }
+  if (tooBig.length > 0) throw new HttpError(422, `${tooBig.join('; ')}: nothing was changed`);
   if (badNames.length > 0) {
     throw new HttpError(422, `invalid environment variable name${badNames.length === 1 ? '' : 's'}: ${badNames.map((n) => JSON.stringify(n)).join(', ')} (use letters, digits and _, not starting with a digit)`, { names: badNames });
   }

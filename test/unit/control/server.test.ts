@@ -192,6 +192,21 @@ describe("ContainerPilot's endpoints", () => {
     expect(target.env).toEqual({ A: '1' });
   });
 
+  it('POST /v3/env refuses a variable the kernel cannot pass (over 128 KiB) and "__proto__", with a message, changing nothing', async () => {
+    const calls = target.envCalls;
+    const big = JSON.stringify({ OK: 'y', BIG: 'x'.repeat(128 * 1024) });
+    const r = await call(socketPath, 'POST', '/v3/env', big);
+    expect([r.status, r.json.error]).toEqual([422, expect.stringMatching(/BIG is \d+ bytes, over the 131072 bytes/)]);
+    const proto = await call(socketPath, 'POST', '/v3/env', '{"__proto__":"x"}');
+    expect([proto.status, proto.json.error]).toEqual([422, expect.stringMatching(/__proto__/)]);
+    expect(target.envCalls).toBe(calls);
+    expect(target.env).toEqual({});
+    // Just under the bound is fine.
+    const fits = 'x'.repeat(128 * 1024 - 'FITS'.length - 2);
+    expect((await call(socketPath, 'POST', '/v3/env', JSON.stringify({ FITS: fits }))).status).toBe(200);
+    expect(target.env.FITS).toBe(fits);
+  });
+
   it('POST /v3/metric records known metrics by exposed or legacy name; unknown or non-numeric is 422 and records nothing', async () => {
     expect((await call(socketPath, 'POST', '/v3/metric', '{"gauge_x": 2.5, "__hits": "3"}')).status).toBe(200);
     expect(target.recorded).toEqual([

@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runModeConfig } from '../../../src/cli/run.js';
 import { loadConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
+import { MAX_ENV_BYTES, MAX_ENV_ENTRY_BYTES } from '../../../src/control/env-limits.js';
+import { HttpError } from '../../../src/control/http.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { relayLines } from '../../../src/log/relay.js';
 import { Supervisor } from '../../../src/supervisor.js';
@@ -70,6 +72,31 @@ describe('putEnv', () => {
     supervisor.putEnv({ V: null });
     supervisor.signalEvent('SIGHUP');
     await until(() => /v=\[\]/.test(sink.text), 'the second echo');
+  });
+
+  it('refuses to grow the environment past MAX_ENV_BYTES (changing nothing); children still spawn; shrinking is allowed', async () => {
+    const { supervisor, sink } = start(
+      config([job('keeper', { exec: ['sleep', '30'] }), job('echo', { exec: ['sh', '-c', 'echo "n=[${#BIG0}] w=[$W]"'], when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' } })]),
+    );
+    const value = 'x'.repeat(MAX_ENV_ENTRY_BYTES - 100);
+    let refused: unknown = null;
+    for (let i = 0; i < 20 && refused === null; i++) {
+      try {
+        supervisor.putEnv({ [`BIG${i}`]: value, W: String(i) });
+      } catch (err) {
+        refused = err;
+      }
+    }
+    expect(refused).toBeInstanceOf(HttpError);
+    expect((refused as HttpError).status).toBe(422);
+    expect((refused as HttpError).message).toMatch(/over the 1048576 bytes .*nothing was changed/);
+    supervisor.signalEvent('SIGHUP');
+    // W is the value of the last accepted request: the refused one changed nothing; and the spawn works (no E2BIG).
+    const accepted = Math.floor(MAX_ENV_BYTES / MAX_ENV_ENTRY_BYTES) - 1;
+    await until(() => new RegExp(`n=\\[${value.length}\\] w=\\[(\\d+)\\]`).exec(sink.text), 'the echo');
+    const w = Number(/w=\[(\d+)\]/.exec(sink.text)![1]);
+    expect(w).toBeGreaterThanOrEqual(accepted - 1);
+    expect(() => supervisor.putEnv({ BIG0: null })).not.toThrow();
   });
 
   it('cannot take CONTAINERPILOT_PID away from children', async () => {
