@@ -9,9 +9,10 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
-import { ConfigErrors } from '../config/errors.js';
+import { resolve } from 'node:path';
+import { ConfigErrors, UsageError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { clientSocketPath } from '../control/socket-path.js';
+import { clientSocketPath, CONTROL_SOCKET_ENV } from '../control/socket-path.js';
 
 /** Bound on one request; a reload may wait for jobs to stop. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -37,11 +38,23 @@ export function fail(message: string, status = 1): never {
 export class ControlClient {
   constructor(readonly socketPath: string) {}
 
-  /** From `--socket`, else from the configuration (whose errors exit 2). */
+  /**
+   * From `--socket`, else from the configuration (whose errors exit 2), else — no
+   * configuration file anywhere — from `$PIDPILOT_CONTROL_SOCKET`, which names the socket
+   * on its own as it does for the supervisor.
+   */
   static fromArgs(args: ParsedArgs): ControlClient {
     if (typeof args.flags.socket === 'string' && args.flags.socket !== '') return new ControlClient(args.flags.socket);
     try {
-      return new ControlClient(clientSocketPath(loadConfig(configPath(args), process.env)));
+      let file: string;
+      try {
+        file = configPath(args);
+      } catch (err) {
+        const fromEnv = process.env[CONTROL_SOCKET_ENV];
+        if (err instanceof UsageError && fromEnv) return new ControlClient(resolve(fromEnv));
+        throw err;
+      }
+      return new ControlClient(clientSocketPath(loadConfig(file, process.env)));
     } catch (err) {
       if (err instanceof ConfigErrors) throw new ClientExit(reportConfigErrors(err));
       throw err;

@@ -3,10 +3,10 @@
  * started, exit 2), `validate [--json]`, config lookup, `-version`, `-template`/`render`,
  * and usage errors.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, esc, sleep, useHarness } from './support.js';
+import { ROOT, esc, sleep, until, useHarness } from './support.js';
 
 const h = useHarness();
 
@@ -205,6 +205,23 @@ describe('finding the configuration', () => {
     expect(await which([], env)).toBe(ok('pp.json5'));
     expect(await which([], { CONTAINERPILOT: env.CONTAINERPILOT })).toBe(ok('cp.json5'));
     expect(await which([], {})).toBe(ok('pidpilot.json5'));
+  });
+});
+
+describe('clients without a configuration file', () => {
+  it('-ping and status find the supervisor through PIDPILOT_CONTROL_SOCKET alone; without it, no configuration is exit 2', async () => {
+    const file = h().writeConfig({ jobs: [{ name: 'web', exec: ['sleep', h().uniqueArg()] }] }, 'elsewhere.json5');
+    const p = h().start(['-config', file]);
+    await until(() => existsSync(h().socketPath), 'the control socket');
+    const empty = h().path('empty');
+    mkdirSync(empty);
+    // The harness sets PIDPILOT_CONTROL_SOCKET for every command it starts; PIDPILOT/CONTAINERPILOT are unset.
+    expect(await h().cli(['-ping'], { cwd: empty })).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect((await h().cli(['status'], { cwd: empty })).code).toBe(0);
+    const none = await h().cli(['-ping'], { cwd: empty, env: { PIDPILOT_CONTROL_SOCKET: undefined } });
+    expect([none.code, none.stderr]).toEqual([2, expect.stringMatching(/no configuration file/)]);
+    p.signal('SIGTERM');
+    await p.waitExit();
   });
 });
 
