@@ -296,7 +296,7 @@ export class Supervisor implements ControlTarget {
     });
   }
 
-  /** Re-reads the file (SPEC §9): unchanged jobs keep running, changed ones restart, removed ones stop, new ones start. */
+  /** Re-reads the file, or every layer (SPEC §9): unchanged jobs keep running, changed ones restart, removed ones stop, new ones start. */
   reload(): Promise<ReloadResult> {
     return this.serialized(async (): Promise<ReloadResult> => {
       const file = this.config.file;
@@ -304,7 +304,7 @@ export class Supervisor implements ControlTarget {
       let next: Config;
       try {
         // Rendered against the environment as changed by putenv, as ContainerPilot did.
-        next = this.narrow(loadConfig(file, this.baseEnv));
+        next = this.narrow(loadConfig(this.config.files ?? file, this.baseEnv));
       } catch (err) {
         if (err instanceof UsageError) {
           this.log.warn(`reload refused: ${err.message}; nothing changed`);

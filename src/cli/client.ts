@@ -46,7 +46,7 @@ export class ControlClient {
   static fromArgs(args: ParsedArgs): ControlClient {
     if (typeof args.flags.socket === 'string' && args.flags.socket !== '') return new ControlClient(args.flags.socket);
     try {
-      let file: string;
+      let file: string[];
       try {
         file = configPath(args);
       } catch (err) {

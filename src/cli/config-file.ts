@@ -2,16 +2,20 @@
  * Shared by the subcommands that read the configuration: find it, load it, and
  * print config errors the same way everywhere (exit status 2).
  */
+import { resolve } from 'node:path';
 import type { ParsedArgs } from './args.js';
 import { ConfigErrors } from '../config/errors.js';
 import { findConfigPath } from '../config/load.js';
 
-export function configPath(args: ParsedArgs): string {
-  return findConfigPath({
-    flag: typeof args.flags.config === 'string' ? args.flags.config : undefined,
-    env: process.env,
-    cwd: process.cwd(),
-  });
+/**
+ * The configuration file(s) the command names: every `-config`, in order (layers, see
+ * src/config/layers.ts), else the one `findConfigPath` finds.
+ */
+export function configPath(args: ParsedArgs): string[] {
+  const flags = args.flags.config;
+  const given = Array.isArray(flags) ? flags.filter((f) => f !== '') : [];
+  if (given.length > 1) return given.map((f) => resolve(f));
+  return [findConfigPath({ flag: given[0], env: process.env, cwd: process.cwd() })];
 }
 
 /** Prints config errors, one per line, to stderr; returns the exit status for them. */

@@ -10,7 +10,7 @@ import { CONTROL_FLAG_NAMES, hasControlFlag } from './control-flag-names.js';
 import { VERSION } from '../version.js';
 
 export const FLAGS: Readonly<Record<string, FlagSpec>> = {
-  config: { kind: 'string', value: 'FILE', help: 'configuration file (default: $PIDPILOT, $CONTAINERPILOT, or ./pidpilot.json5)' },
+  config: { kind: 'strings', value: 'FILE', help: 'configuration file (default: $PIDPILOT, $CONTAINERPILOT, or ./pidpilot.json5); repeat it to layer files, later ones over earlier ones' },
   template: { kind: 'boolean', help: 'render the configuration template, print it and exit' },
   out: { kind: 'string', value: 'FILE', help: 'with -template: write the rendered configuration to FILE' },
   version: { kind: 'boolean', help: 'print the version and exit' },

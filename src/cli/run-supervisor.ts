@@ -126,7 +126,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   }
   const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
 
-  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${config.file}; control socket ${controlled ? control.socketPath : 'none'}`);
+  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${(config.files ?? [config.file]).join(' + ')}; control socket ${controlled ? control.socketPath : 'none'}`);
   const running = supervisor.run();
   // prom-client loads after the first jobs have started, so telemetry never delays them.
   if (startTelemetry && config.telemetry) {

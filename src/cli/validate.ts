@@ -1,5 +1,6 @@
 /**
- * `pidpilot validate [-config FILE] [--json]`: check without running anything.
+ * `pidpilot validate [-config FILE]... [--json]`: check without running anything. With
+ * several layers each error names the file (layer) and line its value came from.
  */
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
@@ -8,16 +9,17 @@ import { loadConfig } from '../config/load.js';
 
 export function validate(args: ParsedArgs): number {
   const json = args.flags.json === true;
-  const path = configPath(args);
+  const paths = configPath(args);
+  const layers = paths.length > 1 ? { files: paths } : {};
   try {
-    const config = loadConfig(path, process.env);
-    if (json) process.stdout.write(`${JSON.stringify({ valid: true, file: config.file, errors: [] })}\n`);
-    else process.stdout.write(`${config.file}: OK (${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'}, ${config.watches.length} watch${config.watches.length === 1 ? '' : 'es'})\n`);
+    const config = loadConfig(paths, process.env);
+    if (json) process.stdout.write(`${JSON.stringify({ valid: true, file: config.file, ...layers, errors: [] })}\n`);
+    else process.stdout.write(`${paths.length > 1 ? paths.join(' + ') : config.file}: OK (${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'}, ${config.watches.length} watch${config.watches.length === 1 ? '' : 'es'})\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigErrors)) throw err;
     if (json) {
-      process.stdout.write(`${JSON.stringify({ valid: false, file: path, ...err.toJSON() })}\n`);
+      process.stdout.write(`${JSON.stringify({ valid: false, file: paths[0], ...layers, ...err.toJSON() })}\n`);
       return 2;
     }
     return reportConfigErrors(err);

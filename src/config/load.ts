@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, ConfigErrors, UsageError } from './errors.js';
+import { mergeLayers, validateLayers, type ParsedLayer } from './layers.js';
 import { parseJson5 } from './parse.js';
 import { TemplateError, renderTemplate } from './template.js';
 import type { Config, JobConfig } from './types.js';
@@ -105,16 +106,66 @@ export function loadConfigText(source: string, env: Env, file: string, absoluteP
   }
 }
 
-/** Loads, renders, parses and validates the file at `path`. */
-export function loadConfig(path: string, env: Env): Config {
-  const file = displayName(path);
-  return loadConfigText(readConfigFile(path, file), env, file, resolve(path));
+/** The configuration file(s) to load: one path, or the layers in order (see layers.ts). */
+export type ConfigPaths = string | readonly string[];
+
+function pathList(paths: ConfigPaths): readonly string[] {
+  return typeof paths === 'string' ? [paths] : paths;
 }
 
-/** The file after template rendering, as it will be parsed (`pidpilot -template`, `pidpilot render`). */
-export function renderConfigFile(path: string, env: Env): string {
-  const file = displayName(path);
-  return render(readConfigFile(path, file), env, file);
+/** Loads, renders, parses and validates the file at `path`, or the layers at `paths` merged in order. */
+export function loadConfig(paths: ConfigPaths, env: Env): Config {
+  const list = pathList(paths);
+  if (list.length === 1) {
+    const path = list[0]!;
+    const file = displayName(path);
+    return loadConfigText(readConfigFile(path, file), env, file, resolve(path));
+  }
+  return validateLayers(readLayers(list, env));
+}
+
+/** Each layer read, rendered and parsed; the errors of every layer together. */
+function readLayers(paths: readonly string[], env: Env): ParsedLayer[] {
+  const errors: ConfigError[] = [];
+  const layers: ParsedLayer[] = [];
+  for (const path of paths) {
+    const file = displayName(path);
+    try {
+      const source = readConfigFile(path, file);
+      const rendered = render(source, env, file);
+      const moved = rendered !== source && countLines(rendered) !== countLines(source);
+      let parsed: ReturnType<typeof parseJson5>;
+      try {
+        parsed = parseJson5(rendered, file);
+      } catch (err) {
+        if (err instanceof ConfigErrors && moved) {
+          throw new ConfigErrors(err.errors.map((e) => (e.line === undefined ? e : new ConfigError({ ...e.toJSON(), rendered: true }))));
+        }
+        throw err;
+      }
+      layers.push({ file, absolutePath: resolve(path), value: parsed.value, positions: () => parsed.positions, rendered: moved });
+    } catch (err) {
+      if (!(err instanceof ConfigErrors)) throw err;
+      errors.push(...err.errors);
+    }
+  }
+  if (errors.length > 0) throw new ConfigErrors(errors);
+  return layers;
+}
+
+/**
+ * The file after template rendering, as it will be parsed (`pidpilot -template`, `pidpilot
+ * render`); with several layers, their merged result (before validation), as JSON5.
+ */
+export function renderConfigFile(paths: ConfigPaths, env: Env): string {
+  const list = pathList(paths);
+  if (list.length === 1) {
+    const file = displayName(list[0]!);
+    return render(readConfigFile(list[0]!, file), env, file);
+  }
+  const merged = mergeLayers(readLayers(list, env));
+  if (merged.errors.length > 0) throw new ConfigErrors(merged.errors);
+  return `// ${list.map(displayName).join(' + ')}, merged in order by pidpilot\n${JSON.stringify(merged.value, null, 2)}\n`;
 }
 
 /**

@@ -175,8 +175,10 @@ export interface StateConfig {
 }
 
 export interface Config {
-  /** Absolute path of the file this was loaded from. */
+  /** Absolute path of the file this was loaded from (the first layer when there are several). */
   file: string;
+  /** With layered configuration (several `-config`): every layer's absolute path, in order. */
+  files?: string[];
   consul?: ConsulConfig;
   logging: LoggingConfig;
   jobs: JobConfig[];

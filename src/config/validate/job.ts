@@ -17,7 +17,7 @@ import type {
 } from '../types.js';
 import { type At, type Reader, errorMark, field, isPlainObject, readObject } from './core.js';
 import { type DependencyDraft, dependsOn, env, httpCheck, setup, tcpCheck, user } from './lifecycle.js';
-import { bool, duration, exec, goDurationString, int, interfaces, oneOf, str, strings } from './scalars.js';
+import { bool, duration, exec, goDurationString, int, interfaces, layerOverride, oneOf, str, strings } from './scalars.js';
 
 const SECOND = 1000;
 
@@ -340,6 +340,7 @@ export const JOB_FIELDS = {
   workdir: field(str({ nonEmpty: true })),
   env: field(env),
   user: field(user),
+  override: field(layerOverride),
 };
 
 // ---------------------------------------------------------------------------

@@ -233,3 +233,7 @@ export const interfaces: Reader<string[]> = (v, at) => {
   });
   return ok ? list : undefined;
 };
+
+/** A job's or watch's `override` in a later layer (src/config/layers.ts); in one file it has no effect. */
+export const LAYER_OVERRIDES = ['merge', 'replace', 'remove'] as const;
+export const layerOverride: Reader<(typeof LAYER_OVERRIDES)[number]> = oneOf(LAYER_OVERRIDES);

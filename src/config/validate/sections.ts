@@ -16,7 +16,7 @@ import type {
 } from '../types.js';
 import { DEFAULT_INTERFACES } from '../interfaces.js';
 import { type At, type Reader, field, readObject } from './core.js';
-import { bool, duration, int, interfaces, oneOf, str, strings } from './scalars.js';
+import { bool, duration, int, interfaces, layerOverride, oneOf, str, strings } from './scalars.js';
 import { SERVICE_NAME } from './job.js';
 
 // ---------------------------------------------------------------------------
@@ -174,6 +174,7 @@ export const WATCH_FIELDS = {
   interval: field(duration({ minMs: 1 }), true),
   tag: field(str()),
   dc: field(str()),
+  override: field(layerOverride),
 };
 
 export function readWatch(v: unknown, at: At): { name?: string; config?: WatchConfig } {
