@@ -14,9 +14,10 @@
  * with a '\n', so that torn line stays one unreadable line instead of swallowing the
  * first new record.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ensureDir, ROTATED } from './layout.js';
+import { ROTATED } from './layout.js';
+import { APPEND, ensurePrivateSubdir, openPrivate } from './private-fs.js';
 
 export interface AppendLogOptions {
   /** Size at which the file is rotated. */
@@ -36,6 +37,7 @@ export class AppendLog {
   private pending: (Buffer | string)[] = [];
   private strings = true;
   private failing = false;
+  private dirChecked = false;
   /** Bytes dropped after write errors. */
   dropped = 0;
 
@@ -81,8 +83,11 @@ export class AppendLog {
 
   private open(): number {
     if (this.fd !== null) return this.fd;
-    ensureDir(path.dirname(this.file));
-    const fd = openSync(this.file, 'a+', 0o644);
+    if (!this.dirChecked) {
+      ensurePrivateSubdir(path.dirname(this.file));
+      this.dirChecked = true;
+    }
+    const fd = openPrivate(this.file, APPEND);
     try {
       this.size = fstatSync(fd).size;
       if (this.size > 0 && lastByte(fd, this.size) !== 10) {

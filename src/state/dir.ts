@@ -14,6 +14,7 @@ import { accessSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
+import { privateDirProblem } from './private-fs.js';
 
 /** ContainerPilot's control socket; pidpilot's state dir beside it. */
 export const PID1_CONTROL_SOCKET = '/var/run/containerpilot.socket';
@@ -121,10 +122,8 @@ export function preparePrivateBase(dir: string, uid: number = currentUid()): voi
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  const st = lstatSync(base);
-  if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`${base} is not a directory of its own (a symlink or a file); remove it`);
-  if (st.uid !== uid) throw new Error(`${base} belongs to uid ${st.uid}, not to this user (${uid}); remove it or set state.dir and control.socket`);
-  if ((st.mode & 0o022) !== 0) throw new Error(`${base} is writable by others (mode ${(st.mode & 0o777).toString(8)}); make it 0700`);
+  const problem = privateDirProblem(lstatSync(base), base, uid);
+  if (problem !== null) throw new Error(`${problem.why}: remove it, or set state.dir and control.socket`);
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {

@@ -46,7 +46,7 @@ export function lockStateDir(dir: string): () => void {
   const file = path.join(dir, LOCK_FILE);
   for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;

@@ -6,8 +6,9 @@
  * Reads go backwards from the end in blocks, so "the last N" costs what N lines cost,
  * whatever the size of the file.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { ROTATED } from './layout.js';
+import { openForReading } from './private-fs.js';
 
 const BLOCK = 64 * 1024;
 
@@ -16,22 +17,13 @@ export interface ReadStats {
   corrupt: number;
 }
 
-function openIfExists(file: string): number | null {
-  try {
-    return openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /**
  * The last `max` complete lines of `file` (each without its '\n'), oldest first, decoded
  * as UTF-8 (invalid bytes replaced). [] when the file does not exist. `file` may be a
  * descriptor open for reading (left open).
  */
 export function readLastLines(file: string | number, max = Infinity): string[] {
-  const fd = typeof file === 'number' ? file : openIfExists(file);
+  const fd = typeof file === 'number' ? file : openForReading(file);
   if (fd === null) return [];
   try {
     const lines: string[] = [];

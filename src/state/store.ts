@@ -10,7 +10,7 @@
  * `CAPTURE_FLUSH_MS`, encoded only then (see capture.ts). A SIGKILL loses at most that
  * last moment; nothing written before; the end of the supervisor writes everything. A write failure (full disk) is reported once and never reaches the jobs.
  */
-import { closeSync, fstatSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
@@ -18,8 +18,9 @@ import type { RunRecord } from '../process/types.js';
 import { AppendLog, lastByte } from './append-log.js';
 import { captureWriter, encodeChunk, type CapturedChunk, type CaptureTarget } from './capture.js';
 import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
-import { ensureDir, eventsPath, isStorableName, logPath, runsPath } from './layout.js';
+import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
+import { APPEND, ensurePrivateSubdir, openPrivate, preparePrivateDir, REPLACE } from './private-fs.js';
 import { readLastLines, type ReadStats } from './read.js';
 import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
 
@@ -119,12 +120,15 @@ export class HistoryStore implements HistoryReader {
   private logTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  /** Creates the state dir if needed and takes its lock; throws StateDirBusy when a live pidpilot holds it. */
+  /**
+   * Creates the state dir if needed (0700) and takes its lock; throws StateDirBusy when a
+   * live pidpilot holds it, UnsafeStatePath when the dir is not pidpilot's own (private-fs.ts).
+   */
   constructor(opts: HistoryStoreOptions) {
     this.opts = opts;
     this.dir = opts.dir;
     this.boot = opts.boot ?? Math.round(performance.timeOrigin);
-    ensureDir(this.dir);
+    preparePrivateDir(this.dir);
     this.release = lockStateDir(this.dir);
     this.eventLog = new AppendLog(eventsPath(this.dir), { maxBytes: opts.maxEventLogBytes, onError: this.onError });
   }
@@ -242,10 +246,10 @@ export class HistoryStore implements HistoryReader {
       let count = this.runLines.get(job);
       let text = `${lines.join('\n')}\n`;
       if (!this.runsDirMade) {
-        ensureDir(path.dirname(file));
+        ensurePrivateSubdir(path.dirname(file));
         this.runsDirMade = true;
       }
-      fd = openSync(file, 'a+', 0o644);
+      fd = openPrivate(file, APPEND);
       if (count === undefined) {
         // First record of this boot: count what earlier boots left (estimated from the size
         // while far from the bound: records are all about as long), and give a torn line
@@ -259,7 +263,12 @@ export class HistoryStore implements HistoryReader {
       if (count > 2 * keep) {
         const last = [...readLastLines(file, keep), ...lines].slice(-keep);
         const tmp = `${file}.tmp`;
-        writeFileSync(tmp, `${last.join('\n')}\n`, { mode: 0o644 });
+        const out = openPrivate(tmp, REPLACE);
+        try {
+          writeSync(out, `${last.join('\n')}\n`);
+        } finally {
+          closeSync(out);
+        }
         renameSync(tmp, file);
         count = last.length;
       } else {

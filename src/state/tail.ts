@@ -3,14 +3,15 @@
  * hands over each complete new line, and notices a rotation (the file renamed to `.1` and a
  * new one started) by its inode, finishing the old generation before starting the new.
  */
-import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, readSync, type Stats } from 'node:fs';
 import { ROTATED } from './layout.js';
+import { openForReading } from './private-fs.js';
 
 export const TAIL_POLL_MS = 250;
 
 function statOrNull(file: string): Stats | null {
   try {
-    return statSync(file);
+    return lstatSync(file);
   } catch {
     return null;
   }
@@ -58,12 +59,13 @@ export class FileTail {
 
   private readFrom(file: string, size: number): void {
     if (size <= this.offset) return;
-    let fd: number;
+    let fd: number | null;
     try {
-      fd = openSync(file, 'r');
+      fd = openForReading(file);
     } catch {
       return;
     }
+    if (fd === null) return;
     try {
       const buf = Buffer.allocUnsafe(size - this.offset);
       let got = 0;

@@ -128,7 +128,7 @@ describe('AppendLog', () => {
     log.flush();
     log.append(Buffer.from('y\n'));
     log.flush();
-    expect(errors).toEqual(['EEXIST']); // mkdir -p over a file
+    expect(errors).toEqual(['ENOTDIR']); // a file where the directory should be
     expect(log.dropped).toBe(4);
     rmSync(join(d, 'blocked'));
     log.append(Buffer.from('z\n'));
