@@ -670,7 +670,7 @@ export class Supervisor implements ControlTarget {
     const dir = resolveStateDir(this.config);
     let store: HistoryStore;
     try {
-      store = new HistoryStore({ dir, ...this.config.state, warn: (m) => this.log.warn(m) });
+      store = new HistoryStore({ dir, ...this.config.state, warn: (m) => this.log.warn(m), info: (m) => this.log.info(m) });
     } catch (err) {
       this.log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
       return null;

@@ -22,8 +22,10 @@ import { APPEND, ensurePrivateSubdir, openPrivate } from './private-fs.js';
 export interface AppendLogOptions {
   /** Size at which the file is rotated. */
   maxBytes: number;
-  /** Called on the first failure of a series (a full disk): the batch is dropped, writing goes on. */
-  onError: (err: NodeJS.ErrnoException, file: string) => void;
+  /** Called on every failed batch (a full disk) with its count of lines: the batch is dropped, writing goes on. */
+  onError: (err: NodeJS.ErrnoException, file: string, lines: number) => void;
+  /** Called after every batch written. */
+  onWritten?: () => void;
   /**
    * Keep the file open between flushes (default true). False for the per-job files: with
    * hundreds of jobs, one descriptor each would compete with the jobs' own pipes.
@@ -36,7 +38,6 @@ export class AppendLog {
   private size = 0;
   private pending: (Buffer | string)[] = [];
   private strings = true;
-  private failing = false;
   private dirChecked = false;
   /** Bytes dropped after write errors. */
   dropped = 0;
@@ -63,15 +64,12 @@ export class AppendLog {
     try {
       this.open();
       this.writeRotating(data);
-      this.failing = false;
       if (this.opts.keepOpen === false) this.closeFd();
+      this.opts.onWritten?.();
     } catch (err) {
       this.dropped += data.length;
       this.closeFd();
-      if (!this.failing) {
-        this.failing = true;
-        this.opts.onError(err as NodeJS.ErrnoException, this.file);
-      }
+      this.opts.onError(err as NodeJS.ErrnoException, this.file, countLines(data));
     }
   }
 
@@ -147,6 +145,12 @@ export class AppendLog {
     }
     this.fd = null;
   }
+}
+
+function countLines(data: Buffer): number {
+  let n = 0;
+  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 /** The last byte of a file of `size` bytes open for reading, or -1. */

@@ -20,6 +20,7 @@ import { captureWriter, encodeChunk, type CapturedChunk, type CaptureTarget } fr
 import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
+import { WriteHealth } from './write-health.js';
 import { APPEND, ensurePrivateSubdir, openPrivate, preparePrivateDir, REPLACE } from './private-fs.js';
 import { readLastLines, type ReadStats } from './read.js';
 import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
@@ -30,8 +31,10 @@ export interface HistoryStoreOptions {
   maxEventLogBytes: number;
   /** Size at which a job's `logs/<job>.log` rotates. Default `MAX_JOB_LOG_BYTES`. */
   maxJobLogBytes?: number;
-  /** How a write failure is reported (once per series of failures per file). */
+  /** How a write failure is reported (once per outage, see write-health.ts). */
   warn: (message: string) => void;
+  /** How the end of an outage is reported. Default: `warn`. */
+  info?: (message: string) => void;
   /** When this pidpilot started (ms since the epoch). */
   boot?: number;
 }
@@ -119,6 +122,8 @@ export class HistoryStore implements HistoryReader {
   private scheduled: NodeJS.Timeout | null = null;
   private logTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Whether writing works; counts what was dropped while it did not. */
+  readonly health: WriteHealth;
 
   /**
    * Creates the state dir if needed (0700) and takes its lock; throws StateDirBusy when a
@@ -128,9 +133,10 @@ export class HistoryStore implements HistoryReader {
     this.opts = opts;
     this.dir = opts.dir;
     this.boot = opts.boot ?? Math.round(performance.timeOrigin);
+    this.health = new WriteHealth(opts.warn, opts.info ?? opts.warn);
     preparePrivateDir(this.dir);
     this.release = lockStateDir(this.dir);
-    this.eventLog = new AppendLog(eventsPath(this.dir), { maxBytes: opts.maxEventLogBytes, onError: this.onError });
+    this.eventLog = new AppendLog(eventsPath(this.dir), { maxBytes: opts.maxEventLogBytes, onError: this.onError, onWritten: this.onWritten });
   }
 
   // --- writing ---------------------------------------------------------------
@@ -209,16 +215,15 @@ export class HistoryStore implements HistoryReader {
     this.scheduled.unref();
   }
 
-  private readonly onError = (err: NodeJS.ErrnoException, file: string): void => {
-    this.opts.warn(`history: writing ${file} failed (${err.code ?? 'EIO'}: ${err.message}); those records are dropped`);
-  };
+  private readonly onError = (err: NodeJS.ErrnoException, file: string, records: number): void => this.health.failed(err, file, records);
+  private readonly onWritten = (): void => this.health.written();
 
   private jobLog(job: string): JobLog | null {
     if (this.closed || !isStorableName(job)) return null;
     let log = this.jobLogs.get(job);
     if (!log) {
       const maxBytes = this.opts.maxJobLogBytes ?? MAX_JOB_LOG_BYTES;
-      const file = new AppendLog(logPath(this.dir, job), { maxBytes, onError: this.onError, keepOpen: false });
+      const file = new AppendLog(logPath(this.dir, job), { maxBytes, onError: this.onError, onWritten: this.onWritten, keepOpen: false });
       log = new JobLog(file, maxBytes, (l) => this.logQueued(l));
       this.jobLogs.set(job, log);
     }
@@ -275,14 +280,19 @@ export class HistoryStore implements HistoryReader {
         writeSync(fd, text);
       }
       this.runLines.set(job, count);
+      this.health.written();
     } catch (err) {
-      this.onError(err as NodeJS.ErrnoException, file);
+      this.onError(err as NodeJS.ErrnoException, file, lines.length);
     } finally {
       if (fd !== null) closeSync(fd);
     }
   }
 
   // --- reading (HistoryReader) ----------------------------------------------------
+
+  get droppedRecords(): number {
+    return this.health.dropped;
+  }
 
   events(opts: { limit?: number } = {}): Promise<StoredEvent[]> {
     return this.read(() => readEvents(this.dir, normalizeLimit(opts.limit), this.stats));

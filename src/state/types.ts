@@ -42,4 +42,6 @@ export interface HistoryReader {
   logs(job: string, opts?: { limit?: number }): Promise<StoredLogLine[]>;
   /** Calls `listener` with every line the job writes from now on. */
   followLogs(job: string, listener: (l: StoredLogLine) => void): Unfollow;
+  /** Records dropped because they could not be written (a full disk), for a writer; none for a reader. */
+  readonly droppedRecords?: number;
 }

@@ -46,7 +46,7 @@ export function beginTelemetry(supervisor: Supervisor): (config: TelemetryConfig
     else if (earlyChecks && earlyChecks.length < EARLY_EVENTS_MAX) earlyChecks.push([job, check]);
   });
   return async (config, opts) => {
-    const loaded = await loadMetrics(config, { jobs: () => supervisor.status().jobs });
+    const loaded = await loadMetrics(config, { jobs: () => supervisor.status().jobs, historyDropped: () => supervisor.history?.droppedRecords ?? 0 });
     for (const event of early ?? []) loaded.onEvent(event);
     for (const [job, record] of earlyRuns ?? []) loaded.onRun(job, record);
     for (const [job, check] of earlyChecks ?? []) loaded.onCheck(job, check);

@@ -19,6 +19,8 @@ type UserMetric = Counter | Gauge | Histogram | Summary;
 export interface MetricsSource {
   /** Current job snapshots, read at scrape time. */
   jobs(): readonly JobSnapshot[];
+  /** History records dropped so far because they could not be written (a full disk). */
+  historyDropped?(): number;
 }
 
 /** ContainerPilot's matching name: all three parts joined, empty ones kept (`__x`). */
@@ -101,6 +103,17 @@ export class Metrics implements MetricRecorder {
           lastRestarts.set(job.name, job.restarts);
           this.inc({ job: job.name }, added);
         }
+      },
+    });
+    let lastDropped = 0;
+    new prom.Counter({
+      name: 'pidpilot_history_dropped_records_total',
+      help: 'history records (events, run records, output lines) dropped because the state dir could not be written',
+      registers: [registry],
+      collect() {
+        const now = source.historyDropped?.() ?? 0;
+        this.inc(Math.max(0, now - lastDropped));
+        lastDropped = now;
       },
     });
     new prom.Gauge({

@@ -118,22 +118,24 @@ describe('AppendLog', () => {
     expect(stats.corrupt).toBe(1);
   });
 
-  it('reports a failure once, drops that batch and writes again when it can', () => {
+  it('reports each failed batch with its lines, drops it, and writes again when it can', () => {
     const d = tmp();
     const f = join(d, 'blocked', 'log');
     writeFileSync(join(d, 'blocked'), 'a file where the directory should be');
     const errors: string[] = [];
-    const log = new AppendLog(f, { maxBytes: 1024, onError: (err) => errors.push(err.code ?? '?') });
+    let written = 0;
+    const log = new AppendLog(f, { maxBytes: 1024, onError: (err, _file, lines) => errors.push(`${err.code ?? '?'} ${lines}`), onWritten: () => written++ });
     log.append(Buffer.from('x\n'));
     log.flush();
-    log.append(Buffer.from('y\n'));
+    log.append(Buffer.from('y\nw\n'));
     log.flush();
-    expect(errors).toEqual(['ENOTDIR']); // a file where the directory should be
-    expect(log.dropped).toBe(4);
+    expect(errors).toEqual(['ENOTDIR 1', 'ENOTDIR 2']); // a file where the directory should be
+    expect([log.dropped, written]).toEqual([6, 0]);
     rmSync(join(d, 'blocked'));
     log.append(Buffer.from('z\n'));
     log.close();
     expect(readFileSync(f, 'utf8')).toBe('z\n');
+    expect(written).toBe(1);
   });
 });
 

@@ -102,8 +102,9 @@ describe('the state dir is private', () => {
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(existsSync(join(victims, 'victim2'))).toBe(false);
     expect(existsSync(join(victims, 'victim3'))).toBe(false);
-    expect(warnings.join('\n')).toMatch(/events\.jsonl failed \(ELOOP/);
-    expect(warnings.join('\n')).toMatch(/web\.log failed \(ELOOP/);
+    // Said once (the first file that failed); every record that was not written is counted.
+    expect(warnings).toEqual([expect.stringMatching(/events\.jsonl failed \(ELOOP/)]);
+    expect(s.droppedRecords).toBe(7); // the event, the output line, and the 5 run records (their rewrite goes through web.jsonl.tmp)
   });
 
   it('refuses a logs/ that is a symlink to somewhere else', async () => {
@@ -116,5 +117,44 @@ describe('the state dir is private', () => {
     expect(existsSync(join(elsewhere, 'web.log'))).toBe(false);
     expect(warnings.join('\n')).toMatch(/logs is a symlink/);
     expect(statSync(dir).isDirectory()).toBe(true);
+  });
+});
+
+describe('a state dir that cannot be written (a full disk)', () => {
+  it('says so once, counts what is dropped, and says once when writing works again', async () => {
+    const dir = tmp();
+    const warnings: string[] = [];
+    const infos: string[] = [];
+    const s = new HistoryStore({ dir, keepRuns: 2, maxEventLogBytes: 1 << 20, warn: (m) => void warnings.push(m), info: (m) => void infos.push(m) });
+    stores.push(s);
+    // Every write fails while events.jsonl, runs/ and logs/ are not what they must be.
+    mkdirSync(join(dir, 'events.jsonl'));
+    writeFileSync(join(dir, 'runs'), '');
+    writeFileSync(join(dir, 'logs'), '');
+    for (let i = 1; i <= 20; i++) {
+      s.recordEvent({ seq: i, time: i, code: 'startup', source: 'global' });
+      writeSome(s);
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^history: writing .* failed \((EISDIR|ENOTDIR): [^:]+[^(]*\); records are dropped and counted/);
+    expect(warnings[0]).not.toMatch(/(EISDIR|ENOTDIR): \1/);
+    // 20 x (2 events + 5 runs + 1 output line)
+    expect(s.droppedRecords).toBe(160);
+    expect(infos).toEqual([]);
+    rmSync(join(dir, 'events.jsonl'), { recursive: true });
+    rmSync(join(dir, 'runs'));
+    rmSync(join(dir, 'logs'));
+    // Writing works again: said once, after writes have kept working for a moment.
+    const end = Date.now() + 20_000;
+    while (infos.length === 0 && Date.now() < end) {
+      s.recordEvent({ seq: 100, time: 100, code: 'startup', source: 'global' });
+      s.flush();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    s.recordEvent({ seq: 101, time: 101, code: 'startup', source: 'global' });
+    s.flush();
+    expect(infos).toEqual(['history: writing works again (160 records were dropped meanwhile)']);
+    expect(warnings).toHaveLength(1);
+    expect((await s.events()).length).toBeGreaterThan(0);
   });
 });
