@@ -21,7 +21,9 @@ await build({
   // Loaded (import()) only when configured — the Consul client when a `consul` is set,
   // prom-client when `telemetry` is — so they stay out of the bundle: the default path does
   // not even parse them; they are required from node_modules on use.
-  external: ['consul', 'prom-client'],
+  // re2js (Go's regexp, for regexReplaceAll) is required through createRequire in
+  // src/config/template/regexp.ts, which esbuild does not follow: it stays out the same way.
+  external: ['consul', 'prom-client', 're2js'],
   legalComments: 'none',
   logLevel: 'warning',
 });

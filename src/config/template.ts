@@ -5,8 +5,9 @@
  * map[string]string, missingkey=zero) would render.
  *
  * Pipeline: lexer (template/lex.ts) → parser (template/parse.ts) →
- * evaluator (template/exec.ts), with Go's fmt, regexp and function library
- * reimplemented in template/fmt.ts, template/regexp.ts and template/funcs.ts.
+ * evaluator (template/exec.ts), with Go's fmt and function library
+ * reimplemented in template/fmt.ts and template/funcs.ts, and Go's regexp from
+ * re2js (template/regexp.ts).
  */
 
 import { TemplateError, TemplateFailure, lineAndColumn } from './template/errors.js';

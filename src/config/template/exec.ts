@@ -23,6 +23,8 @@ export interface ExecLimits {
   readonly maxSteps: number;
   /** Maximum number of elements `loop` may produce. */
   readonly maxLoop: number;
+  /** Regex search work for the whole render: Σ (characters searched × pattern size), see regexp.ts. */
+  readonly maxRegexWork: number;
 }
 
 export const DEFAULT_LIMITS: ExecLimits = {
@@ -30,6 +32,7 @@ export const DEFAULT_LIMITS: ExecLimits = {
   maxString: 16 * 1024 * 1024,
   maxSteps: 5_000_000,
   maxLoop: 1_000_000,
+  maxRegexWork: 20_000_000,
 };
 
 /** Marks "no value from a previous pipeline stage" (Go's missingVal). */
@@ -68,7 +71,7 @@ class State {
     private readonly limits: ExecLimits,
   ) {
     this.vars = [{ name: '$', value: root }];
-    this.ctx = { env: root, maxLoop: limits.maxLoop };
+    this.ctx = { env: root, maxLoop: limits.maxLoop, regexWork: { left: limits.maxRegexWork, total: limits.maxRegexWork } };
   }
 
   run(nodes: readonly Node[]): string {

@@ -11,7 +11,7 @@
  */
 
 import { FormatUnsupported, formatValue, isPrint, sprint, sprintf, sprintln } from './fmt.js';
-import { compileGoRegexp, RegexpError, replaceAllString } from './regexp.js';
+import { compileGoRegexp, type RegexBudget, RegexpError, replaceAllString } from './regexp.js';
 import {
   compareStrings,
   type GoArg,
@@ -35,6 +35,8 @@ export interface FuncContext {
   readonly env: GoMap;
   /** Upper bound on the elements `loop` may produce. */
   readonly maxLoop: number;
+  /** Regex search work left for the whole render (see regexp.ts); regexReplaceAll spends it. */
+  readonly regexWork: RegexBudget;
 }
 
 export interface FuncDef {
@@ -88,9 +90,9 @@ function replaceAll(from: string, to: string, s: string): string {
   return s.split(from).join(to);
 }
 
-function regexReplaceAll(pattern: string, to: string, s: string): string {
+function regexReplaceAll(pattern: string, to: string, s: string, ctx: FuncContext): string {
   try {
-    return replaceAllString(compileGoRegexp(pattern), s, to);
+    return replaceAllString(compileGoRegexp(pattern), s, to, ctx.regexWork);
   } catch (e) {
     if (e instanceof RegexpError) throw new FuncError(e.message);
     throw e;
@@ -313,7 +315,7 @@ export const FUNCTIONS: ReadonlyMap<string, FuncDef> = new Map<string, FuncDef>(
     },
   ],
   ['replaceAll', { params: STRING3, call: ([from, to, s]) => replaceAll(str(from), str(to), str(s)) }],
-  ['regexReplaceAll', { params: STRING3, call: ([re, to, s]) => regexReplaceAll(str(re), str(to), str(s)) }],
+  ['regexReplaceAll', { params: STRING3, call: ([re, to, s], ctx) => regexReplaceAll(str(re), str(to), str(s), ctx) }],
   ['loop', { params: [], variadic: 'any', call: (args, ctx) => loop(args, ctx) }],
   // Go built-ins
   ['and', { params: ['value'], variadic: 'value', shortCircuit: true, call: (args) => val(args[0]) }],
