@@ -9,22 +9,22 @@
 import type { Readable } from 'node:stream';
 import { ConfigErrors, UsageError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
+import { dependencyWarnings } from './config/validate/dependencies.js';
 import type { Config, JobConfig } from './config/types.js';
 import { planReload } from './control/reload-plan.js';
 import { applyEnvChanges } from './control/env-limits.js';
 import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from './control/target.js';
 import type { ServiceRegistry } from './discovery/types.js';
-import type { Subscription } from './events/bus.js';
 import { Bus } from './events/bus.js';
 import type { EventCode } from './events/event.js';
 import { GLOBAL_SOURCE, SIGNAL_SOURCES } from './events/event.js';
 import type { TeardownGraph } from './jobs/graph.js';
 import { buildTeardownGraph } from './jobs/graph.js';
 import type { DependencyView } from './jobs/dependencies.js';
-import type { CheckEnd, JobHost } from './jobs/job.js';
-import { Job } from './jobs/job.js';
+import { Job, type JobCarry } from './jobs/job.js';
+import { type CheckEnd, type JobHost, JobRuntime } from './jobs/runtime.js';
 import type { JobState } from './jobs/state.js';
-import { isTerminal } from './jobs/state.js';
+import { isAwaiting, isTerminal } from './jobs/state.js';
 import type { SupervisorLogger as Logger } from './log/logger.js';
 import { killAllGroups } from './process/run.js';
 import type { RunRecord } from './process/types.js';
@@ -43,9 +43,9 @@ import { HistoryStore } from './state/store.js';
 import type { HistoryReader } from './state/types.js';
 import { type LongTimer, setLongTimeout } from './events/long-timer.js';
 
-/** A job that is neither waiting for a trigger nor ended. */
+/** A job that is neither waiting (for a trigger or a dependency) nor ended. */
 function isActive(state: JobState): boolean {
-  return state !== 'pending' && !isTerminal(state);
+  return !isAwaiting(state) && !isTerminal(state);
 }
 
 export type RelayFn = (stream: Readable, source: string, name: 'stdout' | 'stderr') => Promise<void>;
@@ -67,6 +67,9 @@ export interface SupervisorOptions {
   /** `pidpilot run JOB`: `main` is the target, and interrupting it before it finished is a failure. */
   runMode?: boolean;
 }
+
+/** Events recorded in the history with the reason of the job's state. */
+const REASONED_EVENTS: ReadonlySet<EventCode> = new Set<EventCode>(['stopping', 'stopped', 'failed', 'timerExpired']);
 
 /** After the global stop bound and a SIGKILL of everything, how long to wait for the reaping to be noticed. */
 const AFTER_KILL_GRACE_MS = 500;
@@ -113,15 +116,14 @@ export class Supervisor implements ControlTarget {
   private startupError: string | null = null;
 
   // Control plane (SPEC §9) state.
-  private readonly host: JobHost;
+  /** What every job instance's runtime shares (the per-instance callbacks are added in createJob). */
+  private readonly shared: Pick<JobHost, 'bus' | 'log' | 'childEnv' | 'relay'>;
   private readonly startedAt = Date.now();
   private maintenance = false;
   private readonly registry: ServiceRegistry;
   metrics: MetricRecorder | null = null;
   /** Job instances being stopped to be replaced (reload, restart) or removed (reload). */
   private readonly retiring = new Set<Job>();
-  /** The bus subscriptions of each job instance, closed when the instance is retired. */
-  private readonly jobSubscriptions = new Map<Job, Subscription[]>();
   private readonly runListeners: Array<(job: string, record: RunRecord) => void> = [];
   private readonly checkListeners: Array<(job: string, check: CheckEnd) => void> = [];
   /** Reloads and job actions run one at a time. */
@@ -150,10 +152,13 @@ export class Supervisor implements ControlTarget {
     this.discovery = this.startDiscovery(options.env ?? process.env);
     this.registry = options.registry ?? this.discovery;
     this.store = options.history ? this.openHistory() : null;
-    this.host = this.jobHost();
+    this.shared = this.sharedHost();
     for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, this.createJob(jobConfig));
     this.indexDependents();
+    // Each dependent learns where its dependencies stand (and so what to say it waits for).
+    for (const job of this.jobs.values()) this.tellDependencies(job);
     this.warnUnknownSources();
+    for (const warning of dependencyWarnings(config.jobs)) this.log.warn(warning);
   }
 
   /** Start every job loop, publish `startup`, and resolve with the exit status once everything has ended. */
@@ -288,8 +293,11 @@ export class Supervisor implements ControlTarget {
       } else {
         // A running instance is stopped first; an ended one only needs detaching from the bus.
         if (!isTerminal(state)) await this.retire(job, action, opts.timeoutMs);
-        else this.detach(job);
-        if (!this.shuttingDown) this.launch(this.createJob(job.config), { trigger: true });
+        else job.close();
+        if (!this.shuttingDown) {
+          this.launch(this.createJob(job.config, job.carry()), { trigger: true });
+          this.rearmHooks([name]);
+        }
       }
       this.scheduleQuiescenceCheck();
       return { ok: true, job: name, action, state: this.jobs.get(name)!.currentState };
@@ -334,9 +342,10 @@ export class Supervisor implements ControlTarget {
       if (!this.shuttingDown) {
         const byName = new Map(next.jobs.map((j) => [j.name, j]));
         // Every new instance is in place before any starts, so none judges a dependency by the retired instance.
-        const fresh = [...plan.changed, ...plan.added].map((name) => this.createJob(byName.get(name)!));
+        const fresh = [...plan.changed, ...plan.added].map((name) => this.createJob(byName.get(name)!, old.get(name)?.carry()));
         for (const job of fresh) this.jobs.set(job.name, job);
         for (const job of fresh) this.launch(job, { trigger: false });
+        this.rearmHooks(plan.changed);
         // Keep the map in the file's order, which status lists.
         const ordered = new Map(next.jobs.map((j) => [j.name, this.jobs.get(j.name)!]));
         this.jobs.clear();
@@ -360,52 +369,63 @@ export class Supervisor implements ControlTarget {
     return run;
   }
 
-  /**
-   * Builds a job instance. Its bus is the supervisor's, seen through a proxy that
-   * records the subscriptions the job makes, so a retired instance can be detached
-   * from the bus (the Job itself keeps no handle on them).
-   */
-  private createJob(config: JobConfig): Job {
-    const subscriptions: Subscription[] = [];
-    const bus = this.bus;
-    const tracked = new Proxy(bus, {
-      get(target, prop) {
-        if (prop === 'subscribe') {
-          return (...args: Parameters<Bus['subscribe']>) => {
-            const sub = target.subscribe(...args);
-            subscriptions.push(sub);
-            return sub;
-          };
-        }
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  /** Builds a job instance; `carry` continues a replaced instance's run numbers and restart count. */
+  private createJob(config: JobConfig, carry?: JobCarry): Job {
+    let job!: Job;
+    const host: JobHost = {
+      ...this.shared,
+      pidChanged: (pid) => {
+        const key = pidEnvName(config.name);
+        if (pid === null) this.pidEnv.delete(key);
+        else this.pidEnv.set(key, String(pid));
       },
-    });
-    const job = new Job(config, { ...this.host, bus: tracked });
-    this.jobSubscriptions.set(job, subscriptions);
+      runEnded: (record) => this.onRunEnded(job, record),
+      checkEnded: (check) => {
+        for (const listener of this.checkListeners) listener(config.name, check);
+      },
+      stateChanged: () => this.onStateChanged(job),
+      readyChanged: () => this.notifyDependents(job),
+      waitForPreStopHooks: (afterSeq, timeoutMs) => {
+        const hooks = this.graph.preStopHooks(config.name);
+        return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
+      },
+    };
+    job = new Job(config, (push) => new JobRuntime(config, host, push), carry);
     return job;
   }
 
   /**
-   * Starts a job instance built after `startup`: it gets its own `startup` (and, with
-   * `trigger`, its `when` event, so `start JOB` runs it now), delivered to it alone.
+   * Starts a job instance built after `startup`: it is told where its dependencies stand,
+   * then launched — as if it had seen `startup` and, with `trigger`, its `when` event, so
+   * `start JOB` runs it now.
    */
   private launch(job: Job, opts: { trigger: boolean }): void {
     this.jobs.set(job.name, job);
     this.loops.set(job.name, job.start());
-    const deliver = (code: EventCode, source: string): void => {
-      const event = Object.freeze({ seq: this.bus.lastSeq, time: Date.now(), code, source });
-      for (const sub of this.jobSubscriptions.get(job) ?? []) if (sub.accepts(code, source)) sub.target.push(event);
-    };
-    deliver('startup', GLOBAL_SOURCE);
-    // It missed its dependencies' changes so far: tell it where they stand now.
+    this.tellDependencies(job);
+    job.push({ kind: 'launch', trigger: opts.trigger, maintenance: this.maintenance });
+  }
+
+  /** Hands `job` the current view of each of its dependencies. */
+  private tellDependencies(job: Job): void {
     for (const dep of job.config.dependsOn) {
       const current = this.jobs.get(dep.job);
       if (current) job.dependencyChanged(dep.job, this.dependencyView(current));
     }
-    const when = job.config.when;
-    if (opts.trigger && when.kind === 'event') deliver(when.code as EventCode, when.source);
-    if (this.maintenance) deliver('enterMaintenance', GLOBAL_SOURCE);
+  }
+
+  /**
+   * Restarting or reloading jobs re-arms the `once` hooks that watch them: an ended
+   * `once: "stopping"` hook of a restarted job runs again at the real shutdown.
+   */
+  private rearmHooks(replaced: readonly string[]): void {
+    for (const hook of [...this.jobs.values()]) {
+      const when = hook.config.when;
+      if (when.kind !== 'event' || when.mode !== 'once' || !replaced.includes(when.source) || replaced.includes(hook.name)) continue;
+      if (!isTerminal(hook.currentState)) continue;
+      hook.close();
+      this.launch(this.createJob(hook.config, hook.carry()), { trigger: false });
+    }
   }
 
   /** Stops an instance that is being replaced or removed, and detaches it from the bus. */
@@ -414,15 +434,9 @@ export class Supervisor implements ControlTarget {
     try {
       await this.stopJob(job, reason, timeoutMs);
     } finally {
-      this.detach(job);
+      job.close();
       this.retiring.delete(job);
     }
-  }
-
-  /** Closes an instance's bus subscriptions: it hears nothing any more. */
-  private detach(job: Job): void {
-    for (const sub of this.jobSubscriptions.get(job) ?? []) sub.close();
-    this.jobSubscriptions.delete(job);
   }
 
   /**
@@ -495,7 +509,7 @@ export class Supervisor implements ControlTarget {
     return discovery;
   }
 
-  private jobHost(): JobHost {
+  private sharedHost(): Pick<JobHost, 'bus' | 'log' | 'childEnv' | 'relay'> {
     return {
       bus: this.bus,
       log: this.log,
@@ -505,19 +519,6 @@ export class Supervisor implements ControlTarget {
           this.log.warn({ job: source }, `output relay of ${source} ${name} failed: ${String(err)}`);
           stream.resume(); // never leave a child blocked on a full pipe
         }),
-      pidChanged: (job, pid) => {
-        const key = pidEnvName(job.name);
-        if (pid === null) this.pidEnv.delete(key);
-        else this.pidEnv.set(key, String(pid));
-      },
-      runEnded: (job, record) => this.onRunEnded(job, record),
-      checkEnded: (job, check) => {
-        for (const listener of this.checkListeners) listener(job.name, check);
-      },
-      stateChanged: (job) => this.onStateChanged(job),
-      readyChanged: (job) => this.notifyDependents(job),
-      waitForHooks: (hooks, afterSeq, timeoutMs) => this.waitForHooks(hooks, afterSeq, timeoutMs),
-      preStopHooks: (name) => this.graph.preStopHooks(name),
     };
   }
 
@@ -621,7 +622,7 @@ export class Supervisor implements ControlTarget {
    * nowhere): a dependency that is dead and not met, or a trigger whose source is dead.
    */
   private waitsOnlyOn(job: Job, dead: ReadonlySet<string>): boolean {
-    if (job.currentState !== 'pending' || !job.idle) return false;
+    if (!isAwaiting(job.currentState) || !job.idle) return false;
     if (job.unmetDependencies().some((d) => dead.has(d))) return true;
     const when = job.config.when;
     if (when.kind !== 'event') return false;
@@ -675,7 +676,8 @@ export class Supervisor implements ControlTarget {
       this.log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
       return null;
     }
-    this.bus.observe((e) => store.recordEvent(e, e.code === 'failed' ? this.jobs.get(e.source)?.snapshot().reason : undefined));
+    // A job's lifecycle events carry the reason of the state it is in (`failed: restarts exhausted after exit code 1`).
+    this.bus.observe((e) => store.recordEvent(e, REASONED_EVENTS.has(e.code) ? this.jobs.get(e.source)?.currentReason : undefined));
     return store;
   }
 

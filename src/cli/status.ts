@@ -1,6 +1,7 @@
 /**
  * `pidpilot status [--json]`: the jobs of a running supervisor as a table (state, pid,
- * uptime, restarts, last exit, health, readiness), or the raw JSON of `/v3/status`.
+ * uptime, restarts, last exit, health, readiness, and the reason for the state), or the
+ * raw JSON of `/v3/status`.
  */
 import type { ParsedArgs } from './args.js';
 import { ControlClient, failWith, runClient } from './client.js';
@@ -21,16 +22,17 @@ export function status(args: ParsedArgs): Promise<number> {
 }
 
 export function formatStatus(s: StatusSnapshot, now: number): string {
-  const header = ['JOB', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH', 'READY'];
+  const header = ['JOB', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH', 'READY', 'REASON'];
   const rows = s.jobs.map((j) => [
     j.name,
-    j.reason ? `${j.state} (${j.reason})` : j.state,
+    j.state,
     j.pid === null ? '-' : String(j.pid),
     j.startedAt === null ? '-' : formatUptime(now - j.startedAt),
     String(j.restarts),
     lastExit(j),
     j.health,
     j.ready ? 'yes' : 'no',
+    j.reason ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`;

@@ -6,6 +6,7 @@ import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
+import { dependencyWarnings } from '../config/validate/dependencies.js';
 
 export function validate(args: ParsedArgs): number {
   const json = args.flags.json === true;
@@ -13,8 +14,13 @@ export function validate(args: ParsedArgs): number {
   const layers = paths.length > 1 ? { files: paths } : {};
   try {
     const config = loadConfig(paths, process.env);
-    if (json) process.stdout.write(`${JSON.stringify({ valid: true, file: config.file, ...layers, errors: [] })}\n`);
-    else process.stdout.write(`${paths.length > 1 ? paths.join(' + ') : config.file}: OK (${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'}, ${config.watches.length} watch${config.watches.length === 1 ? '' : 'es'})\n`);
+    const warnings = dependencyWarnings(config.jobs);
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ valid: true, file: config.file, ...layers, errors: [], warnings })}\n`);
+      return 0;
+    }
+    for (const warning of warnings) process.stderr.write(`${config.file}: warning: ${warning}\n`);
+    process.stdout.write(`${paths.length > 1 ? paths.join(' + ') : config.file}: OK (${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'}, ${config.watches.length} watch${config.watches.length === 1 ? '' : 'es'})\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigErrors)) throw err;

@@ -6,6 +6,7 @@
  */
 import type { DependencyCondition } from '../config/types.js';
 import type { JobState } from './state.js';
+import { isLive } from './state.js';
 
 /**
  * - `met`: the dependent may start (a met dependency stays met for that dependent);
@@ -25,7 +26,6 @@ export interface DependencyView {
   lastRunSucceeded: boolean;
 }
 
-const LIVE: ReadonlySet<JobState> = new Set(['running', 'healthy', 'unhealthy', 'maintenance']);
 
 export function judgeDependency(condition: DependencyCondition, dep: DependencyView): DependencyVerdict {
   if (dep.state === 'failed') return 'failed';
@@ -39,7 +39,7 @@ export function judgeDependency(condition: DependencyCondition, dep: DependencyV
       if (dep.ready) return 'met';
       break;
     case 'started':
-      if (dep.ready || (LIVE.has(dep.state) && !dep.hasSetup) || dep.state === 'completed') return 'met';
+      if (dep.ready || (isLive(dep.state) && !dep.hasSetup) || dep.state === 'completed') return 'met';
       break;
   }
   return dep.state === 'stopped' || dep.state === 'completed' ? 'unreachable' : 'waiting';

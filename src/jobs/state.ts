@@ -1,26 +1,65 @@
 /**
- * Job states (SPEC §2.3) and the snapshot of a job that status/telemetry read.
+ * Job states and inputs (SPEC §2.3), and the snapshot of a job that status/telemetry read.
+ *
+ * `JOB_STATES` and `JOB_INPUTS` are the rows and columns of the state table in
+ * docs/architecture.md; a unit test fails when one exists here but not there. Adding a
+ * state or an input is a local change: name it here, give it a row or column in the
+ * table, and a `case` in the handlers of job.ts that accept it.
  */
 import type { DependencyCondition } from '../config/types.js';
 import type { RunRecord } from '../process/types.js';
 
-export type JobState =
-  /** Waiting for its `when` trigger (or, between runs, for the next trigger/tick). */
-  | 'pending'
-  /** A start was decided: the process is being spawned, or a restart delay is running out. */
-  | 'starting'
-  /** The process runs (or, for a job without `exec`, the job is active); health unknown or no health check. */
-  | 'running'
-  | 'healthy'
-  | 'unhealthy'
-  | 'maintenance'
-  | 'stopping'
+export const JOB_STATES = [
+  /** Waiting for its `when` trigger (or, between runs, for the next trigger or tick). */
+  'pending',
+  /** A start is due (trigger came, first tick) but a `dependsOn` condition is not met yet. */
+  'waiting',
+  /** A start was decided: the process is being spawned. */
+  'starting',
+  /** The process runs (or, for a job without `exec`, the job is active). Health is data, beside it. */
+  'running',
+  /** Running, with health checks paused (maintenance mode). */
+  'maintenance',
+  /** The process exited and the restart policy waits out its backoff delay before starting it again. */
+  'backoff',
+  /** Being stopped: `stopping` was published and its pre-stop hooks are running. */
+  'draining',
+  /** Being stopped: the stop signal was sent (or a hook's run is let finish); waiting for the exit. */
+  'stopping',
   /** Stopped by shutdown or a stop request. Terminal. */
-  | 'stopped'
+  'stopped',
   /** Finished: no more starts, last run succeeded (or never had to run). Terminal. */
-  | 'completed'
-  /** Terminal failure: restarts exhausted after a failure, `when.timeout`, … */
-  | 'failed';
+  'completed',
+  /** Terminal failure: restarts exhausted after a failure, setup failed, `when.timeout`, a dependency failed. */
+  'failed',
+] as const;
+
+export type JobState = (typeof JOB_STATES)[number];
+
+/**
+ * Every input a job's loop handles, one handler each in job.ts. Bus events become the
+ * first six; the rest come from the job's own effects (timers, runs) or the supervisor.
+ */
+export const JOB_INPUTS = [
+  'startup',
+  'trigger',
+  'shutdown',
+  'maintenance',
+  'checkResult',
+  'intervalTick',
+  'restartDue',
+  'whenTimeout',
+  'healthTick',
+  'checkDone',
+  'exited',
+  'setupDone',
+  'dependency',
+  'stop',
+  'hooksDone',
+  'launch',
+] as const;
+
+export type JobInputName = (typeof JOB_INPUTS)[number];
 
 export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
 
@@ -30,17 +69,27 @@ export function isTerminal(state: JobState): boolean {
   return TERMINAL_STATES.has(state);
 }
 
+/** Waiting for something outside the job (a trigger, a dependency): not active, not ended. */
+export function isAwaiting(state: JobState): boolean {
+  return state === 'pending' || state === 'waiting';
+}
+
+/** A process of the job is alive and not being stopped (or an exec-less job is active). */
+export function isLive(state: JobState): boolean {
+  return state === 'running' || state === 'maintenance';
+}
+
 export interface JobSnapshot {
   name: string;
   state: JobState;
-  /** Why the job is in this state, when that is worth saying (e.g. `when.timeout`). */
-  reason?: string;
+  /** Why the job is in this state, in words (`waiting for db: healthy`, `restarting in 400ms after exit code 1 (restart 3 of 5)`). */
+  reason: string;
   pid: number | null;
   health: HealthStatus;
   ready: boolean;
-  /** Number of runs started so far (the last run number). */
+  /** Number of runs started so far (the last run number); continues across restart and reload. */
   runs: number;
-  /** Restarts performed (runs started by the restart policy, not by a trigger). */
+  /** Restarts performed (runs started by the restart policy, not by a trigger); continues across restart and reload. */
   restarts: number;
   /** When the current run started, if one is running. */
   startedAt: number | null;

@@ -141,7 +141,7 @@ export class HistoryStore implements HistoryReader {
 
   // --- writing ---------------------------------------------------------------
 
-  /** Records a bus event (`reason`: why, for a `failed` event). Synchronous and cheap. */
+  /** Records a bus event (`reason`: the job's reason, for its lifecycle events). Synchronous and cheap. */
   recordEvent(event: BusEvent, reason?: string): void {
     if (this.closed) return;
     // Written out by hand: this runs for every event, and a template is several times

@@ -7,7 +7,7 @@ import type { TelemetryConfig } from '../config/types.js';
 import type { ServiceRegistry } from '../discovery/types.js';
 import type { BusEvent } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import type { CheckEnd } from '../jobs/job.js';
+import type { CheckEnd } from '../jobs/runtime.js';
 import type { RunRecord } from '../process/types.js';
 import type { Supervisor } from '../supervisor.js';
 import { VERSION } from '../version.js';

@@ -113,7 +113,7 @@ describe('configuration errors', () => {
     const file = h().writeConfig({ jobs: [{ name: 'one', exec: 'true' }] });
     const { code, stdout } = await h().cli(['validate', '--json', '-config', file]);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ valid: true, file, errors: [] });
+    expect(JSON.parse(stdout)).toEqual({ valid: true, file, errors: [], warnings: [] });
   });
 
   it('suggests the nearest known name for an unknown field', async () => {

@@ -270,8 +270,8 @@ describe('the CLI', () => {
 
     const table = await cli('status');
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^JOB +STATE +PID +UPTIME +RESTARTS +LAST EXIT +HEALTH +READY$/m);
-    expect(table.stdout).toMatch(/^web +running +\d+ +\d+s +0 +- +unknown +yes$/m);
+    expect(table.stdout).toMatch(/^JOB +STATE +PID +UPTIME +RESTARTS +LAST EXIT +HEALTH +READY +REASON$/m);
+    expect(table.stdout).toMatch(/^web +running +\d+ +\d+s +0 +- +unknown +yes +run 1$/m);
     const json = JSON.parse((await cli('status', '--json')).stdout);
     expect(json.jobs.map((j: JobStatus) => j.name)).toEqual(['web', 'stubborn', 'echo-env']);
 

@@ -127,7 +127,7 @@ describe('failures', () => {
       expect.stringMatching(/restarting in 100ms$/),
       expect.stringMatching(/restarting in 200ms$/),
     ]);
-    expect(p.matching(stateLine('flaky', '\\w+', 'failed', ' \\(last run failed: exit code 1\\)')), p.transcript()).toHaveLength(1);
+    expect(p.matching(stateLine('flaky', '\\w+', 'failed', ' \\(restarts exhausted after exit code 1\\)')), p.transcript()).toHaveLength(1);
     expect(p.matching(/event failed flaky$/)).toHaveLength(1);
   });
 

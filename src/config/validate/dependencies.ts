@@ -1,9 +1,11 @@
 /**
  * Cross-job rules of `dependsOn` (SPEC §2.2), checked once every job has been read:
  * a dependency names another job, the graph has no cycle (the error names it), and
- * each dependency gets its condition — as written, or the default:
- * `healthy` for a job with a health check, else `succeeded` for a one-shot job
- * (`restarts` never/0 and no `when.interval`), else `started`.
+ * each dependency gets its condition — as written, or the default: a service (a job with
+ * `setup`, `port`, `health`, `restarts` other than never/0, or `when.interval`) is waited
+ * for until `started` (`healthy` when it has a health check); only the rest are one-shots,
+ * waited for until they have `succeeded`. `dependencyWarnings` names the conditions that
+ * can never be met as configured.
  */
 import { nearest } from '../errors.js';
 import type { DependencyCondition, JobConfig } from '../types.js';
@@ -17,10 +19,33 @@ export interface DependencyDrafts {
   drafts: readonly DependencyDraft[];
 }
 
+/** A job that keeps running or runs again (as opposed to a one-shot). */
+export function isService(job: JobConfig): boolean {
+  return job.health !== undefined || job.setup.length > 0 || job.port !== undefined || job.restarts !== 0 || job.when.kind === 'interval';
+}
+
 export function defaultCondition(dep: JobConfig): DependencyCondition {
   if (dep.health) return 'healthy';
-  if (dep.restarts === 0 && dep.when.kind !== 'interval') return 'succeeded';
-  return 'started';
+  return isService(dep) ? 'started' : 'succeeded';
+}
+
+/** Dependencies that can never be met as configured, in words (for `validate` and the start-up log). */
+export function dependencyWarnings(jobs: readonly JobConfig[]): string[] {
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  const warnings: string[] = [];
+  for (const job of jobs) {
+    for (const { job: name, condition } of job.dependsOn) {
+      const dep = byName.get(name);
+      if (!dep || condition !== 'succeeded') continue;
+      const why = !dep.exec
+        ? 'it has no exec, so it never exits'
+        : dep.restarts === Infinity && dep.when.kind !== 'interval'
+          ? 'it has restarts: "unlimited", so it never ends with a success'
+          : null;
+      if (why) warnings.push(`job ${JSON.stringify(job.name)} waits for ${JSON.stringify(name)} to have succeeded, but ${why}: ${JSON.stringify(job.name)} will never start (use condition "started"?)`);
+    }
+  }
+  return warnings;
 }
 
 /** Fills in every job's `dependsOn`, or reports what is wrong (and leaves the jobs as they are). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatStatus, formatUptime } from '../../../src/cli/status.js';
 
 describe('pidpilot status', () => {
-  it('prints a table of jobs: state, pid, uptime, restarts, last exit, health, readiness', () => {
+  it('prints a table of jobs: state, pid, uptime, restarts, last exit, health, readiness, reason', () => {
     const now = 1_000_000_000;
     const text = formatStatus(
       {
@@ -13,8 +13,8 @@ describe('pidpilot status', () => {
         shuttingDown: false,
         watches: [],
         jobs: [
-          { name: 'web', dependencies: [], state: 'healthy', pid: 42, health: 'healthy', ready: true, runs: 3, restarts: 2, startedAt: now - 65_000, lastRun: { run: 2, pid: 41, startedAt: 0, endedAt: 1, durationMs: 1, code: 1, signal: null, outcome: 'failed' } },
-          { name: 'migrate', dependencies: [], state: 'failed', reason: 'when.timeout', pid: null, health: 'unknown', ready: false, runs: 0, restarts: 0, startedAt: null, lastRun: null },
+          { name: 'web', dependencies: [], state: 'running', reason: 'run 3 (restart 2 of 5)', pid: 42, health: 'healthy', ready: true, runs: 3, restarts: 2, startedAt: now - 65_000, lastRun: { run: 2, pid: 41, startedAt: 0, endedAt: 1, durationMs: 1, code: 1, signal: null, outcome: 'failed' } },
+          { name: 'migrate', dependencies: [], state: 'failed', reason: 'when.timeout: no healthy from db within 50ms', pid: null, health: 'unknown', ready: false, runs: 0, restarts: 0, startedAt: null, lastRun: null },
         ],
       },
       now,
@@ -23,9 +23,9 @@ describe('pidpilot status', () => {
       [
         'pidpilot 1.0.0, pid 1, up 1h02m, maintenance mode',
         '',
-        'JOB      STATE                  PID  UPTIME  RESTARTS  LAST EXIT   HEALTH   READY',
-        'web      healthy                42   1m05s   2         failed (1)  healthy  yes',
-        'migrate  failed (when.timeout)  -    -       0         -           unknown  no',
+        'JOB      STATE    PID  UPTIME  RESTARTS  LAST EXIT   HEALTH   READY  REASON',
+        'web      running  42   1m05s   2         failed (1)  healthy  yes    run 3 (restart 2 of 5)',
+        'migrate  failed   -    -       0         -           unknown  no     when.timeout: no healthy from db within 50ms',
         '',
       ].join('\n'),
     );

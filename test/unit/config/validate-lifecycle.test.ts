@@ -1,5 +1,6 @@
 /** pidpilot's lifecycle fields of SPEC §2.2: dependsOn, setup, setupTimeout, workdir, env, user. */
 import { describe, expect, it } from 'vitest';
+import { dependencyWarnings } from '../../../src/config/validate/dependencies.js';
 import { check, errorOf, expectError, job, oneJob } from './helpers.js';
 
 const jobs = (...bodies: string[]): string => `{ jobs: [\n${bodies.map((b) => `  { ${b} },`).join('\n')}\n] }`;
@@ -22,6 +23,26 @@ describe('dependsOn', () => {
       { job: 'tick', condition: 'started' },
     ]);
     expect(cfg.jobs[0]!.dependsOn).toEqual([]);
+  });
+
+  it('a job with setup is a service too: started (and set up), not succeeded, by default', () => {
+    const cfg = check(jobs('name: "app", exec: "server", setup: ["seed"]', 'name: "target", exec: "t", dependsOn: ["app"]'));
+    expect(cfg.jobs[1]!.dependsOn).toEqual([{ job: 'app', condition: 'started' }]);
+    expect(dependencyWarnings(cfg.jobs)).toEqual([]);
+  });
+
+  it('warns of a condition that can never be met as configured', () => {
+    const cfg = check(
+      jobs(
+        'name: "cache", exec: "c", restarts: "unlimited"',
+        'name: "noop"',
+        'name: "app", exec: "a", dependsOn: [{ job: "cache", condition: "succeeded" }, { job: "noop", condition: "succeeded" }]',
+      ),
+    );
+    expect(dependencyWarnings(cfg.jobs)).toEqual([
+      'job "app" waits for "cache" to have succeeded, but it has restarts: "unlimited", so it never ends with a success: "app" will never start (use condition "started"?)',
+      'job "app" waits for "noop" to have succeeded, but it has no exec, so it never exits: "app" will never start (use condition "started"?)',
+    ]);
   });
 
   it('takes an explicit condition and a single name', () => {

@@ -10,8 +10,8 @@ describe('judgeDependency', () => {
   });
 
   it('healthy: met when ready (health passed and setup done), not merely healthy', () => {
-    expect(judgeDependency('healthy', view({ state: 'healthy', ready: false }))).toBe('waiting');
-    expect(judgeDependency('healthy', view({ state: 'healthy', ready: true }))).toBe('met');
+    expect(judgeDependency('healthy', view({ state: 'running', ready: false }))).toBe('waiting');
+    expect(judgeDependency('healthy', view({ state: 'running', ready: true }))).toBe('met');
     expect(judgeDependency('healthy', view({ state: 'stopped' }))).toBe('unreachable');
     expect(judgeDependency('healthy', view({ state: 'completed' }))).toBe('unreachable');
   });
@@ -27,7 +27,7 @@ describe('judgeDependency', () => {
   it('started: running is enough without setup; with setup, it waits for ready', () => {
     expect(judgeDependency('started', view({ state: 'starting' }))).toBe('waiting');
     expect(judgeDependency('started', view({ state: 'running' }))).toBe('met');
-    expect(judgeDependency('started', view({ state: 'unhealthy' }))).toBe('met');
+    expect(judgeDependency('started', view({ state: 'running', ready: false }))).toBe('met');
     expect(judgeDependency('started', view({ state: 'running', hasSetup: true }))).toBe('waiting');
     expect(judgeDependency('started', view({ state: 'running', hasSetup: true, ready: true }))).toBe('met');
     expect(judgeDependency('started', view({ state: 'completed' }))).toBe('met');

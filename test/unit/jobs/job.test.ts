@@ -79,7 +79,7 @@ describe('job lifecycle', () => {
     );
     expect(await h.run()).toBe(0);
     const snap = h.supervisor.job('never')!.snapshot();
-    expect(snap).toMatchObject({ state: 'failed', reason: 'when.timeout', runs: 0 });
+    expect(snap).toMatchObject({ state: 'failed', reason: 'when.timeout: no healthy from nobody within 50ms', runs: 0 });
     expect(h.trace()).toContain('timerExpired:never');
   });
 
@@ -123,7 +123,7 @@ describe('job lifecycle', () => {
     const t = h.trace();
     expect(at(t, 'exitSuccess:check.db')).toBeLessThan(at(t, 'healthy:db'));
     expect(at(t, 'healthy:db')).toBeLessThan(at(t, 'exitSuccess:app'));
-    expect(h.supervisor.job('db')!.snapshot()).toMatchObject({ state: 'healthy', health: 'healthy', ready: true });
+    expect(h.supervisor.job('db')!.snapshot()).toMatchObject({ state: 'running', health: 'healthy', ready: true });
     expect(await h.supervisor.shutdown('test')).toBe(0);
     expect(h.supervisor.job('db')!.snapshot().state).toBe('stopped');
   });
@@ -139,8 +139,26 @@ describe('job lifecycle', () => {
     );
     void h.run();
     await h.waitFor('unhealthy', 'svc');
-    expect(h.supervisor.job('svc')!.snapshot()).toMatchObject({ state: 'unhealthy', ready: false });
+    expect(h.supervisor.job('svc')!.snapshot()).toMatchObject({ state: 'running', health: 'unhealthy', ready: false });
     await h.supervisor.shutdown('test');
+  });
+
+  it('turning unhealthy is a WARN with the check\'s exit and last output line, once per change', async () => {
+    const h = harness(
+      config([
+        job('svc', {
+          exec: sh('sleep 30'),
+          health: { exec: sh('echo checking; echo "connection refused" >&2; exit 7'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false } },
+        }),
+      ]),
+    );
+    void h.run();
+    await h.waitFor('unhealthy', 'svc');
+    await h.waitFor('exitFailed', 'check.svc');
+    await h.waitForOutput(/WARN.*unhealthy: health check failed: exit code 7: connection refused|unhealthy: health check failed: exit code 7: connection refused/);
+    await h.supervisor.shutdown('test');
+    expect(h.sink.text.match(/unhealthy: health check failed/g)).toHaveLength(1);
+    expect(h.supervisor.job('svc')!.snapshot().reason).toBe('shutdown');
   });
 
   it('SIGHUP/SIGUSR2 become events that trigger jobs each time', async () => {

@@ -149,7 +149,7 @@ describe('failure propagation', () => {
       ]),
     );
     expect(await h.run()).toBe(0);
-    expect(h.supervisor.job('gate')!.snapshot()).toMatchObject({ state: 'failed', reason: 'when.timeout' });
+    expect(h.supervisor.job('gate')!.snapshot()).toMatchObject({ state: 'failed', reason: 'when.timeout: no healthy from nobody within 50ms' });
     expect(h.supervisor.job('after')!.snapshot()).toMatchObject({ state: 'failed', reason: 'dependency "gate" failed' });
   });
 

@@ -1,0 +1,159 @@
+/**
+ * The job's state table, driven without processes or real time: each row puts a job in a
+ * state through inputs, applies one more input, and checks the next state, its reason and
+ * the effects the job asked for (spawns, timers, publishes, stops), in order.
+ */
+import { describe, expect, it } from 'vitest';
+import type { JobConfig } from '../../../src/config/types.js';
+import type { EventCode } from '../../../src/events/event.js';
+import type { DependencyView } from '../../../src/jobs/dependencies.js';
+import type { JobEffects, JobInput, RunHandle, Timer } from '../../../src/jobs/effects.js';
+import { Job } from '../../../src/jobs/job.js';
+import type { JobState } from '../../../src/jobs/state.js';
+import { createLogger } from '../../../src/log/logger.js';
+import type { RunRecord } from '../../../src/process/types.js';
+import { job, MemorySink } from '../../support/jobs.js';
+
+/** Records every effect asked for, as a short line. */
+class Recorder implements JobEffects {
+  readonly log = createLogger({ level: 'debug', format: 'default', output: 'stdout' }, new MemorySink()).logger;
+  readonly calls: string[] = [];
+  readonly runs: RunHandle[] = [];
+  readonly setups: RunHandle[] = [];
+  hooks = false;
+  seq = 0;
+  spawnMain(run: number): RunHandle {
+    this.calls.push(`spawn ${run}`);
+    const handle = { pid: 1000 + run };
+    this.runs.push(handle);
+    return handle;
+  }
+  spawnSetup(index: number): RunHandle {
+    this.calls.push(`setup ${index}`);
+    const handle = { pid: 2000 + index };
+    this.setups.push(handle);
+    return handle;
+  }
+  stopRun(run: RunHandle, graceMs: number): void {
+    this.calls.push(`stop ${run.pid} ${graceMs}`);
+  }
+  startCheck(check: number): void {
+    this.calls.push(`check ${check}`);
+  }
+  lastCheckDetail(): string {
+    return 'exit code 1';
+  }
+  stopCheck(): void {
+    this.calls.push('stopCheck');
+  }
+  setTimer(timer: Timer, ms: number): void {
+    this.calls.push(`timer ${timer} ${ms}`);
+  }
+  clearTimer(): void {}
+  publish(code: EventCode): number {
+    this.calls.push(`publish ${code}`);
+    return ++this.seq;
+  }
+  waitForPreStopHooks(): boolean {
+    if (this.hooks) this.calls.push('waitHooks');
+    return this.hooks;
+  }
+  stateChanged(): void {}
+  readyChanged(): void {}
+  close(): void {}
+}
+
+const sh = (s: string): string[] => ['sh', '-c', s];
+const ev = (code: EventCode, source = 'global'): JobInput => ({ kind: 'event', event: { seq: 0, time: 0, code, source } });
+const startup = ev('startup');
+const exit = (fx: Recorder, code: number, durationMs = 10): JobInput => {
+  const run = fx.runs.at(-1)!;
+  const record: RunRecord = { run: fx.runs.length, pid: run.pid, startedAt: 0, endedAt: durationMs, durationMs, code, signal: null, outcome: code === 0 ? 'succeeded' : 'failed' };
+  return { kind: 'exited', run, record };
+};
+const setupEnd = (fx: Recorder, code: number): JobInput => {
+  const run = fx.setups.at(-1)!;
+  const record: RunRecord = { run: 1, pid: run.pid, startedAt: 0, endedAt: 1, durationMs: 1, code, signal: null, outcome: code === 0 ? 'succeeded' : 'failed' };
+  return { kind: 'setupDone', run, index: fx.setups.length - 1, record };
+};
+const depView = (fields: Partial<DependencyView>): DependencyView => ({ state: 'pending', ready: false, hasSetup: false, lastRunSucceeded: false, ...fields });
+const server = (fields: Partial<JobConfig> = {}): JobConfig => job('svc', { exec: sh('sleep 1000'), ...fields });
+const onEvent = (source: string, mode: 'once' | 'each' = 'once', code: EventCode = 'healthy'): Partial<JobConfig> => ({ when: { kind: 'event', source, code, mode } });
+const health = { exec: sh('true'), interval: 50, ttl: 100, timeout: 100, logging: { raw: false } };
+
+interface Row {
+  name: string;
+  config: JobConfig;
+  hooks?: boolean;
+  /** Inputs that bring the job to the state under test. */
+  given: Array<JobInput | ((fx: Recorder) => JobInput)>;
+  from: JobState;
+  input: (fx: Recorder) => JobInput;
+  to: JobState;
+  reason?: string | RegExp;
+  /** The effects of `input` alone, in order. */
+  effects: string[];
+}
+
+const rows: Row[] = [
+  { name: 'startup starts a startup job', config: server(), given: [], from: 'pending', input: () => startup, to: 'running', reason: 'run 1', effects: ['spawn 1', 'publish ready'] },
+  { name: 'startup arms when.timeout of an event job', config: server({ when: { kind: 'event', source: 'db', code: 'healthy', mode: 'once', timeout: 500 } }), given: [], from: 'pending', input: () => startup, to: 'pending', reason: 'waiting for event healthy from db', effects: ['timer whenTimeout 500'] },
+  { name: 'a trigger with unmet dependencies waits', config: server({ dependsOn: [{ job: 'db', condition: 'healthy' }] }), given: [{ kind: 'dependency', job: 'db', view: depView({ hasSetup: true }) }], from: 'pending', input: () => startup, to: 'waiting', reason: 'waiting for db: healthy and set up', effects: [] },
+  { name: 'the last dependency met starts it', config: server({ dependsOn: [{ job: 'db', condition: 'started' }] }), given: [startup], from: 'waiting', input: () => ({ kind: 'dependency', job: 'db', view: depView({ state: 'running' }) }), to: 'running', effects: ['spawn 1', 'publish ready'] },
+  { name: 'a failed dependency fails a waiting job', config: server({ dependsOn: [{ job: 'db', condition: 'started' }] }), given: [startup], from: 'waiting', input: () => ({ kind: 'dependency', job: 'db', view: depView({ state: 'failed' }) }), to: 'failed', reason: 'dependency "db" failed', effects: ['publish failed', 'publish stopping', 'publish stopped'] },
+  { name: 'when.timeout fails a pending job', config: server({ when: { kind: 'event', source: 'db', code: 'healthy', mode: 'once', timeout: 50 } }), given: [startup], from: 'pending', input: () => ({ kind: 'timer', timer: 'whenTimeout' }), to: 'failed', reason: 'when.timeout: no healthy from db within 50ms', effects: ['publish timerExpired', 'publish failed', 'publish stopping', 'publish stopped'] },
+  { name: 'an exit with restarts left and no delay restarts at once', config: server({ restarts: 2 }), given: [startup], from: 'running', input: (fx) => exit(fx, 1), to: 'running', reason: 'run 2 (restart 1 of 2)', effects: ['spawn 2', 'publish ready'] },
+  { name: 'an exit with a backoff delay goes to backoff', config: server({ restarts: 2, restartBackoff: { initial: 400, max: 1000, factor: 2, resetAfter: 10_000 } }), given: [startup], from: 'running', input: (fx) => exit(fx, 1), to: 'backoff', reason: 'restarting in 400ms after exit code 1 (restart 1 of 2)', effects: ['timer restart 400'] },
+  { name: 'the restart delay runs out: start again', config: server({ restarts: Infinity, restartBackoff: { initial: 400, max: 1000, factor: 2, resetAfter: 10_000 } }), given: [startup, (fx) => exit(fx, 1)], from: 'backoff', input: () => ({ kind: 'timer', timer: 'restart' }), to: 'running', reason: 'run 2 (restart 1)', effects: ['spawn 2', 'publish ready'] },
+  { name: 'the restart delay runs out during shutdown: it waits for its stop', config: server({ restarts: 2, restartBackoff: { initial: 400, max: 1000, factor: 2, resetAfter: 10_000 } }), given: [startup, (fx) => exit(fx, 1), ev('shutdown')], from: 'backoff', input: () => ({ kind: 'timer', timer: 'restart' }), to: 'backoff', effects: [] },
+  { name: 'restarts exhausted: failed, saying why', config: server({ restarts: 1 }), given: [startup, (fx) => exit(fx, 1)], from: 'running', input: (fx) => exit(fx, 3), to: 'failed', reason: 'restarts exhausted after exit code 3', effects: ['publish failed', 'publish stopping', 'publish stopped'] },
+  { name: 'a one-shot that exits 0 completes', config: job('once', { exec: sh('true') }), given: [startup], from: 'running', input: (fx) => exit(fx, 0), to: 'completed', reason: 'run 1 exited 0', effects: ['publish stopping', 'publish stopped'] },
+  { name: 'a trigger during a run is queued, not a second run', config: server(onEvent('x', 'each', 'changed')), given: [startup, ev('changed', 'x')], from: 'running', input: () => ev('changed', 'x'), to: 'running', effects: [] },
+  { name: 'a queued trigger starts it again when the run ends', config: server(onEvent('x', 'each', 'changed')), given: [startup, ev('changed', 'x'), ev('changed', 'x')], from: 'running', input: (fx) => exit(fx, 0), to: 'running', reason: 'run 2', effects: ['spawn 2', 'publish ready'] },
+  { name: 'an `each` job waits for its next trigger', config: server(onEvent('x', 'each', 'changed')), given: [startup, ev('changed', 'x')], from: 'running', input: (fx) => exit(fx, 0), to: 'pending', reason: 'waiting for event changed from x', effects: [] },
+  { name: 'a stop with pre-stop hooks drains them first', config: server(), hooks: true, given: [startup], from: 'running', input: () => ({ kind: 'stop', reason: 'shutdown' }), to: 'draining', reason: 'shutdown: pre-stop hooks running', effects: ['publish stopping', 'waitHooks'] },
+  { name: 'hooks done: the stop signal goes out', config: server(), hooks: true, given: [startup, { kind: 'stop', reason: 'shutdown' }], from: 'draining', input: () => ({ kind: 'hooksDone' }), to: 'stopping', reason: 'shutdown: SIGTERM sent', effects: ['stop 1001 10000'] },
+  { name: 'a stop without hooks sends the signal at once', config: server(), given: [startup], from: 'running', input: () => ({ kind: 'stop', reason: 'stop' }), to: 'stopping', effects: ['publish stopping', 'stop 1001 10000'] },
+  { name: 'the exit after a stop ends it stopped', config: server({ restarts: 5 }), given: [startup, { kind: 'stop', reason: 'shutdown' }], from: 'stopping', input: (fx) => exit(fx, 143), to: 'stopped', reason: 'shutdown', effects: ['publish stopped'] },
+  { name: 'a pending job stopped ends stopped', config: server(onEvent('x')), given: [startup], from: 'pending', input: () => ({ kind: 'stop', reason: 'shutdown' }), to: 'stopped', reason: 'shutdown', effects: ['publish stopping', 'publish stopped'] },
+  { name: 'a stop hook lets its run finish', config: job('hook', { exec: sh('true'), ...onEvent('svc', 'once', 'stopping') }), given: [startup, ev('stopping', 'svc')], from: 'running', input: () => ({ kind: 'stop', reason: 'shutdown' }), to: 'stopping', reason: 'shutdown: letting the run finish', effects: [] },
+  { name: 'a failing check: unhealthy is data, the state stays running', config: server({ health }), given: [startup], from: 'running', input: () => ev('exitFailed', 'check.svc'), to: 'running', reason: 'run 1; health check failing', effects: ['publish unhealthy'] },
+  { name: 'a passing check runs the setup commands', config: server({ health, setup: [sh('true'), sh('true')] }), given: [startup], from: 'running', input: () => ev('exitSuccess', 'check.svc'), to: 'running', reason: 'run 1; setup 1/2 running', effects: ['publish healthy', 'setup 0'] },
+  { name: 'the last setup command done: ready', config: server({ setup: [sh('true')] }), given: [startup], from: 'running', input: (fx) => setupEnd(fx, 0), to: 'running', reason: 'run 1', effects: ['publish ready'] },
+  { name: 'a failing setup command fails the job through a stop', config: server({ setup: [sh('false')] }), given: [startup], from: 'running', input: (fx) => setupEnd(fx, 1), to: 'stopping', effects: ['publish stopping', 'stop 1001 10000'] },
+  { name: '… whose exit ends it failed', config: server({ setup: [sh('false')] }), given: [startup, (fx) => setupEnd(fx, 1)], from: 'stopping', input: (fx) => exit(fx, 143), to: 'failed', reason: 'setup command 1 (sh -c false) failed: exit code 1', effects: ['publish failed', 'publish stopped'] },
+  { name: 'a health tick starts a check', config: server({ health }), given: [startup], from: 'running', input: () => ({ kind: 'timer', timer: 'health' }), to: 'running', effects: ['timer health 50', 'check 1'] },
+  { name: 'maintenance pauses the checks', config: server({ health }), given: [startup, { kind: 'timer', timer: 'health' }], from: 'running', input: () => ev('enterMaintenance'), to: 'maintenance', effects: ['stopCheck'] },
+  { name: 'a check result in maintenance is ignored', config: server({ health }), given: [startup, ev('enterMaintenance')], from: 'maintenance', input: () => ev('exitFailed', 'check.svc'), to: 'maintenance', effects: [] },
+  { name: 'leaving maintenance resumes the checks', config: server({ health }), given: [startup, ev('enterMaintenance')], from: 'maintenance', input: () => ev('exitMaintenance'), to: 'running', effects: ['timer health 50'] },
+  { name: 'an interval tick during a run does not start it twice', config: server({ when: { kind: 'interval', interval: 100 }, restarts: 3 }), given: [startup], from: 'running', input: () => ({ kind: 'timer', timer: 'interval' }), to: 'running', effects: ['timer interval 100'] },
+  { name: 'launch: a replacement instance starts as at startup, triggered', config: server(onEvent('x', 'once', 'changed')), given: [], from: 'pending', input: () => ({ kind: 'launch', trigger: true, maintenance: false }), to: 'running', effects: ['spawn 1', 'publish ready'] },
+  { name: 'a trigger after the job ended is ignored', config: job('once', { exec: sh('true'), ...onEvent('x', 'each', 'changed') }), given: [startup, ev('changed', 'x'), { kind: 'stop', reason: 'stop' }, (fx) => exit(fx, 0)], from: 'stopped', input: () => ev('changed', 'x'), to: 'stopped', effects: [] },
+];
+
+describe('the job state table', () => {
+  it.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
+    const fx = new Recorder();
+    fx.hooks = row.hooks ?? false;
+    const j = new Job(row.config, () => fx);
+    for (const input of row.given) j.apply(typeof input === 'function' ? input(fx) : input);
+    expect(j.currentState).toBe(row.from);
+    fx.calls.length = 0;
+    j.apply(row.input(fx));
+    expect(j.currentState).toBe(row.to);
+    if (typeof row.reason === 'string') expect(j.currentReason).toBe(row.reason);
+    else if (row.reason) expect(j.currentReason).toMatch(row.reason);
+    expect(fx.calls).toEqual(row.effects);
+  });
+
+  it('run numbers and restart counts continue in a replacing instance', () => {
+    const fx = new Recorder();
+    const first = new Job(server({ restarts: 3 }), () => fx);
+    first.apply(startup);
+    first.apply(exit(fx, 1));
+    const second = new Job(server({ restarts: 3 }), () => fx, first.carry());
+    second.apply({ kind: 'launch', trigger: false, maintenance: false });
+    expect(fx.calls.at(-2)).toBe('spawn 3');
+    expect(second.snapshot()).toMatchObject({ runs: 3, restarts: 1, lastRun: { run: 1, code: 1 } });
+  });
+});
