@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, ConfigErrors, UsageError } from './errors.js';
+import { applyEnvFiles, templateEnv } from './env-files.js';
 import { mergeLayers, validateLayers, type ParsedLayer } from './layers.js';
 import { parseJson5 } from './parse.js';
 import { TemplateError, renderTemplate } from './template.js';
@@ -114,14 +115,15 @@ function pathList(paths: ConfigPaths): readonly string[] {
 }
 
 /** Loads, renders, parses and validates the file at `path`, or the layers at `paths` merged in order. */
-export function loadConfig(paths: ConfigPaths, env: Env): Config {
+export function loadConfig(paths: ConfigPaths, processEnv: Env): Config {
   const list = pathList(paths);
+  const env = templateEnv(list[0]!, processEnv);
   if (list.length === 1) {
     const path = list[0]!;
     const file = displayName(path);
-    return loadConfigText(readConfigFile(path, file), env, file, resolve(path));
+    return applyEnvFiles(loadConfigText(readConfigFile(path, file), env, file, resolve(path)), file);
   }
-  return validateLayers(readLayers(list, env));
+  return applyEnvFiles(validateLayers(readLayers(list, env)), displayName(list[0]!));
 }
 
 /** Each layer read, rendered and parsed; the errors of every layer together. */
@@ -157,8 +159,9 @@ function readLayers(paths: readonly string[], env: Env): ParsedLayer[] {
  * The file after template rendering, as it will be parsed (`pidpilot -template`, `pidpilot
  * render`); with several layers, their merged result (before validation), as JSON5.
  */
-export function renderConfigFile(paths: ConfigPaths, env: Env): string {
+export function renderConfigFile(paths: ConfigPaths, processEnv: Env): string {
   const list = pathList(paths);
+  const env = templateEnv(list[0]!, processEnv);
   if (list.length === 1) {
     const file = displayName(list[0]!);
     return render(readConfigFile(list[0]!, file), env, file);

@@ -141,6 +141,8 @@ export interface JobConfig {
   env: Record<string, string>;
   /** User to run the job's processes as (pidpilot must be root). */
   user?: UserSpec;
+  /** Env files (dotenv) as written; their variables are already folded into `env` by the loader (config/env-files.ts). */
+  envFile?: string[];
 }
 
 export interface WatchConfig {
@@ -190,4 +192,6 @@ export interface Config {
   state: StateConfig;
   /** Name of the job whose end ends the supervisor (exit status = that job's). */
   main?: string;
+  /** Env files for every job, as written; folded into each job's `env` by the loader. */
+  envFile?: string[];
 }

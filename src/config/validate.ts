@@ -18,7 +18,7 @@ import {
 } from './validate/job.js';
 import { type DependencyDrafts, resolveDependencies } from './validate/dependencies.js';
 import { DEPENDENCY_FIELDS, HTTP_CHECK_FIELDS } from './validate/lifecycle.js';
-import { duration, str } from './validate/scalars.js';
+import { duration, str, strings } from './validate/scalars.js';
 import {
   CONSUL_FIELDS,
   CONSUL_TLS_FIELDS,
@@ -138,6 +138,7 @@ export const TOP_FIELDS = {
   stopTimeout: field(duration()),
   state: field(readState),
   main: field(str({ nonEmpty: true })),
+  envFile: field(strings({ single: true, nonEmptyItems: true })),
 };
 
 /**
@@ -210,5 +211,6 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   if (f.consul !== undefined) config.consul = f.consul;
   if (f.telemetry !== undefined) config.telemetry = f.telemetry;
   if (f.main !== undefined) config.main = f.main;
+  if (f.envFile !== undefined && f.envFile.length > 0) config.envFile = f.envFile;
   return config;
 }

@@ -341,6 +341,7 @@ export const JOB_FIELDS = {
   env: field(env),
   user: field(user),
   override: field(layerOverride),
+  envFile: field(strings({ single: true, nonEmptyItems: true })),
 };
 
 // ---------------------------------------------------------------------------
@@ -424,6 +425,7 @@ export function readJob(v: unknown, at: At): JobResult {
   };
   if (f.workdir !== undefined) job.workdir = f.workdir;
   if (f.user !== undefined) job.user = f.user;
+  if (f.envFile !== undefined && f.envFile.length > 0) job.envFile = f.envFile;
   if (f.exec !== undefined) job.exec = f.exec;
   // An interval job's run is bounded by its interval unless told otherwise (ContainerPilot).
   const timeout = f.timeout ?? (when.kind === 'interval' ? when.interval : undefined);
