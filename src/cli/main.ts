@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   config: { kind: 'strings', value: 'FILE', help: 'configuration file (default: $PIDPILOT, $CONTAINERPILOT, or ./pidpilot.json5); repeat it to layer files, later ones over earlier ones' },
   template: { kind: 'boolean', help: 'render the configuration template, print it and exit' },
-  out: { kind: 'string', value: 'FILE', help: 'with -template: write the rendered configuration to FILE' },
+  out: { kind: 'string', value: 'FILE', help: 'with -template: write the rendered configuration to FILE; with init: the file to write (default ./pidpilot.json5)' },
   version: { kind: 'boolean', help: 'print the version and exit' },
   json: { kind: 'boolean', help: 'with validate: machine-readable errors; with status, events, logs: JSON output' },
   reload: { kind: 'boolean', help: 'tell the running supervisor to reload its configuration' },
@@ -25,6 +25,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   follow: { kind: 'boolean', help: 'same as -f' },
   timeout: { kind: 'string', value: 'DURATION', help: 'with stop, restart: kill what is left of the job after this long' },
   format: { kind: 'string', value: 'mermaid|dot', help: 'with graph: the output format (default mermaid)' },
+  from: { kind: 'string', value: 'Procfile', help: 'with init: convert this Procfile (one job per process type, PORT as foreman)' },
   help: { kind: 'boolean', help: 'show this help' },
   h: { kind: 'boolean', help: 'show this help' },
 };
@@ -41,6 +42,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
   start: 'start JOB: start a stopped, completed or failed job',
   stop: 'stop JOB: stop a job (-timeout: then kill it)',
   restart: 'restart JOB: stop a job and start it again',
+  init: 'write a commented starter ./pidpilot.json5 (-from Procfile: convert a Procfile; -out FILE)',
   version: 'print the version',
   help: 'show this help',
 };
@@ -103,6 +105,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./run.js')).run(args);
       case 'graph':
         return (await import('./graph.js')).graph(args);
+      case 'init':
+        return (await import('./init.js')).init(args);
       case 'status':
         return await (await import('./status.js')).status(args);
       case 'events':
