@@ -11,6 +11,11 @@
  * - An unreachable agent (or a 5xx): the worker waits with backoff (0.5 s doubling to 30 s)
  *   and tries again; the outage is logged once when it starts and once when it ends — not
  *   per heartbeat. A 403 is logged as an ACL problem, naming the token's source.
+ * - The backoff never holds back news: a new intent (a heartbeat, a registration) during
+ *   the wait tries at once (at most every MIN_PROBE_GAP_MS), as ContainerPilot and Consul's
+ *   own agent do, which try on every TTL update; and any call the agent answers (a watch's
+ *   query too) ends the wait and resets the backoff. So after an outage, heartbeats are back
+ *   at their cadence with the first beat, not after a backoff that grew meanwhile.
  * - A request the agent rejects as malformed (other 4xx) is logged and dropped.
  */
 import type { SupervisorLogger as Logger } from '../../log/logger.js';
@@ -20,6 +25,14 @@ import type { ConsulSettings } from './settings.js';
 
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+/** A new intent during a backoff tries at once, but not more often than this. */
+const MIN_PROBE_GAP_MS = 500;
+
+export interface ConsulRegistryOptions {
+  /** The first retry delay after a failure (doubles up to backoffMaxMs). Default 500 ms. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+}
 
 /** The request step() sent last, so a refusal drops that one and nothing else. */
 type Attempt =
@@ -52,7 +65,11 @@ export class ConsulRegistry implements Discovery {
   /** What step() is sending (for dropping exactly that on a refusal). */
   private attempt: Attempt | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private backoffMs = BACKOFF_INITIAL_MS;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private backoffMs: number;
+  /** When the worker last sent a request (for MIN_PROBE_GAP_MS). */
+  private lastTry = 0;
   /** The failure being retried (logged once), or null when the agent answers. */
   private outage: string | null = null;
   private idleWaiters: Array<() => void> = [];
@@ -61,8 +78,12 @@ export class ConsulRegistry implements Discovery {
     readonly settings: ConsulSettings,
     private readonly log: Logger,
     api?: ConsulApi,
+    opts: ConsulRegistryOptions = {},
   ) {
     this.api = api ?? new ConsulApi(settings);
+    this.backoffInitialMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+    this.backoffMaxMs = opts.backoffMaxMs ?? BACKOFF_MAX_MS;
+    this.backoffMs = this.backoffInitialMs;
   }
 
   register(service: ServiceDefinition): void {
@@ -70,7 +91,7 @@ export class ConsulRegistry implements Discovery {
     this.deregistrations.delete(service.id);
     const wanted = !this.maintenance;
     this.states.set(service.id, { def: service, wanted, inAgent: false, pending: null, sent: null });
-    this.kick();
+    this.news();
   }
 
   heartbeat(serviceId: string, status: CheckStatus, output = ''): void {
@@ -83,7 +104,7 @@ export class ConsulRegistry implements Discovery {
       this.deregistrations.delete(serviceId);
     }
     s.pending = { status, output };
-    this.kick();
+    this.news();
   }
 
   deregister(serviceId: string): void {
@@ -141,7 +162,10 @@ export class ConsulRegistry implements Discovery {
   }
 
   healthyInstances(service: string, options?: CatalogQueryOptions): Promise<CatalogResult> {
-    return this.api.healthyInstances(service, options);
+    return this.api.healthyInstances(service, options).then((result) => {
+      this.agentAnswered();
+      return result;
+    });
   }
 
   /** Resolves when there is nothing left to send (for close and tests). */
@@ -156,6 +180,24 @@ export class ConsulRegistry implements Discovery {
     if (this.deregistrations.size > 0) return true;
     for (const s of this.states.values()) if (s.wanted && (!s.inAgent || s.pending)) return true;
     return false;
+  }
+
+  /** New intent: during a backoff, try now rather than when it ends (bounded by MIN_PROBE_GAP_MS). */
+  private news(): void {
+    if (this.retryTimer && Date.now() - this.lastTry >= MIN_PROBE_GAP_MS) this.retryNow();
+    else this.kick();
+  }
+
+  /** The agent answered some call: whatever waits for a retry goes now, with the backoff reset. */
+  private agentAnswered(): void {
+    this.backoffMs = this.backoffInitialMs;
+    if (this.retryTimer) this.retryNow();
+  }
+
+  private retryNow(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.kick();
   }
 
   private kick(): void {
@@ -183,6 +225,7 @@ export class ConsulRegistry implements Discovery {
   }
 
   private async step(): Promise<void> {
+    this.lastTry = Date.now();
     const [dereg] = this.deregistrations;
     if (dereg !== undefined) {
       this.attempt = { kind: 'deregister', id: dereg };
@@ -243,7 +286,7 @@ export class ConsulRegistry implements Discovery {
     }
     this.outage = message;
     const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.backoffMaxMs);
     if (this.closed) return; // close() gives up at its bound; no retry timer outlives it
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -253,7 +296,7 @@ export class ConsulRegistry implements Discovery {
   }
 
   private recovered(): void {
-    this.backoffMs = BACKOFF_INITIAL_MS;
+    this.backoffMs = this.backoffInitialMs;
     if (this.outage === null) return;
     this.outage = null;
     this.log.info(`consul at ${this.settings.url} answers again; catching up`);

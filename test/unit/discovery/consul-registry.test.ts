@@ -113,6 +113,39 @@ describe('ConsulRegistry', () => {
     expect(agent.count('PUT', '/v1/agent/check/')).toBe(1);
   });
 
+  it('after an outage, the next heartbeat gets through at once, not when a grown backoff ends', async () => {
+    // A first retry a minute out stands for a backoff that grew during a long outage.
+    const { agent } = await setup();
+    const { log, lines } = memoryLog();
+    const registry = new ConsulRegistry(resolveConsulSettings({ address: agent.address }, {}), log, undefined, { backoffInitialMs: 60_000 });
+    cleanups.push(() => registry.close(1000));
+    await agent.stop();
+    registry.register(def('web-host'));
+    registry.heartbeat('web-host', 'passing', 'beat 1');
+    await waitFor(() => lines.some((l) => l.includes('unreachable')), 'the outage'); // the retry now waits a minute
+    await new Promise((r) => setTimeout(r, 600)); // past MIN_PROBE_GAP_MS since that try
+    await agent.start();
+    registry.heartbeat('web-host', 'passing', 'beat 2');
+    await waitFor(() => agent.checkOf('web-host')?.Output === 'beat 2', 'the heartbeat after the outage', 15_000);
+    // The backoff was reset by that success: the next beats go at their cadence.
+    registry.heartbeat('web-host', 'critical', 'beat 3');
+    await waitFor(() => agent.checkOf('web-host')?.Output === 'beat 3', 'the next heartbeat', 15_000);
+    expect(lines.filter((l) => l.includes('unreachable'))).toHaveLength(1);
+  });
+
+  it("any call the agent answers (a watch's query) ends a backoff: what waits is sent at once", async () => {
+    const { agent } = await setup();
+    const { log, lines } = memoryLog();
+    const registry = new ConsulRegistry(resolveConsulSettings({ address: agent.address }, {}), log, undefined, { backoffInitialMs: 60_000 });
+    cleanups.push(() => registry.close(1000));
+    await agent.stop();
+    registry.register(def('web-host'));
+    await waitFor(() => lines.some((l) => l.includes('unreachable')), 'the outage');
+    await agent.start();
+    await registry.healthyInstances('web');
+    await waitFor(() => agent.services.has('web-host'), 'the registration', 15_000);
+  });
+
   it('a refused request drops that request only, not one queued while it was in flight', async () => {
     const { agent, registry, lines } = await setup();
     registry.register(def('b-host', { initialStatus: 'passing' }));
