@@ -14,6 +14,7 @@ import type { Config, JobConfig } from './config/types.js';
 import { planReload } from './control/reload-plan.js';
 import { applyEnvChanges } from './control/env-limits.js';
 import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from './control/target.js';
+import { leaveDiscovery } from './discovery/shutdown.js';
 import type { ServiceRegistry } from './discovery/types.js';
 import { Bus } from './events/bus.js';
 import type { EventCode } from './events/event.js';
@@ -75,8 +76,6 @@ const REASONED_EVENTS: ReadonlySet<EventCode> = new Set<EventCode>(['stopping', 
 const AFTER_KILL_GRACE_MS = 500;
 /** Added to twice a job's stopTimeout: when a stop through the control socket kills what is left. */
 const STOP_BACKSTOP_MS = 1000;
-/** Bound on deregistering services at shutdown (within the global stopTimeout). */
-const DEREGISTER_BOUND_MS = 3000;
 
 export class Supervisor implements ControlTarget {
   readonly bus = new Bus();
@@ -200,9 +199,11 @@ export class Supervisor implements ControlTarget {
     this.shutdownCause = cause;
     this.log.info(`shutting down (${reason})`);
     this.bus.publish('shutdown', GLOBAL_SOURCE);
-    // Watches stop and services leave discovery first, so no traffic goes to jobs about to stop.
+    // Watches stop and services leave discovery first, so no traffic goes to jobs about to stop:
+    // jobs are stopped once deregistration is done, or its share of stopTimeout has passed.
     for (const watch of this.watches.values()) void watch.stop();
-    this.discoveryClosed = this.discovery.close(Math.min(DEREGISTER_BOUND_MS, this.config.stopTimeout));
+    const { closed, deregistered } = leaveDiscovery(this.discovery, this.config.stopTimeout);
+    this.discoveryClosed = closed;
     this.deadline = setLongTimeout(() => {
       this.log.warn(`shutdown took longer than stopTimeout (${this.config.stopTimeout}ms): killing what is left`);
       this.forceKill();
@@ -211,7 +212,7 @@ export class Supervisor implements ControlTarget {
     // Reverse dependency order: a job is stopped once every job that must stop before it has ended.
     for (const [name, job] of this.jobs) {
       const before = this.graph.stopAfter(name).map((n) => this.loops.get(n));
-      void Promise.all(before).then(() => job.requestStop('shutdown'));
+      void Promise.all([...before, deregistered]).then(() => job.requestStop('shutdown'));
     }
     void Promise.all([...this.loops.values(), this.discoveryClosed]).then(() => this.end());
     return this.finished;

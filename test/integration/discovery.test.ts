@@ -215,3 +215,59 @@ describe('embedded local catalog (no consul)', () => {
     expect(await p.waitExit()).toEqual({ code: 0, signal: null });
   });
 });
+
+describe('shutdown order', () => {
+  it('deregisters before any job is stopped; a deregistration that hangs holds the stop only for its share of stopTimeout', async () => {
+    const agent = await ConsulTestAgent.start();
+    agents.push(agent);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let deregistrations = 0;
+    agent.gate = (method, path) => {
+      if (method === 'PUT' && path.startsWith('/v1/agent/service/deregister/')) {
+        deregistrations++;
+        return held;
+      }
+    };
+    const flag = h().path('healthy');
+    writeFileSync(flag, '');
+    const p = h().run({
+      consul: agent.address,
+      stopTimeout: '1h', // the share is then its cap, 3 s
+      jobs: [webJob(flag, { exec: ['sh', '-c', `trap 'echo got-term; exit 0' TERM; while :; do sleep 0.05; done`] })],
+    });
+    await until(() => agent.checkOf(SERVICE_ID)?.Status === 'passing', 'the registration');
+    p.signal('SIGTERM');
+    await until(() => deregistrations > 0, 'the deregistration request');
+    // Held by the agent: the job has not been told to stop.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(p.matching(/got-term/), p.transcript()).toEqual([]);
+    // The agent never answers: the job is stopped anyway once the bound has passed, and pidpilot ends.
+    await p.waitForLine(/web got-term$/);
+    expect(await p.waitExit()).toEqual({ code: 0, signal: null });
+    release();
+  });
+
+  it('stops the jobs as soon as deregistration is done', async () => {
+    const agent = await ConsulTestAgent.start();
+    agents.push(agent);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    agent.gate = (method, path) => (method === 'PUT' && path.startsWith('/v1/agent/service/deregister/') ? held : undefined);
+    const flag = h().path('healthy');
+    writeFileSync(flag, '');
+    const p = h().run({
+      consul: agent.address,
+      stopTimeout: '1h',
+      jobs: [webJob(flag, { exec: ['sh', '-c', `trap 'echo got-term; exit 0' TERM; while :; do sleep 0.05; done`] })],
+    });
+    await until(() => agent.checkOf(SERVICE_ID)?.Status === 'passing', 'the registration');
+    p.signal('SIGTERM');
+    await until(() => agent.requests.some((r) => r.path.startsWith('/v1/agent/service/deregister/')), 'the deregistration request');
+    expect(p.matching(/got-term/)).toEqual([]);
+    release();
+    await p.waitForLine(/web got-term$/);
+    expect(await p.waitExit()).toEqual({ code: 0, signal: null });
+    expect(agent.services.size).toBe(0);
+  });
+});

@@ -99,6 +99,11 @@ export class ConsulTestAgent {
   readonly services = new Map<string, AgentService>();
   readonly checks = new Map<string, AgentCheck>();
   readonly requests: RecordedRequest[] = [];
+  /**
+   * Awaited before a request is handled (after it is recorded): a test holds some requests
+   * back (a slow agent) by returning a promise it resolves later.
+   */
+  gate: ((method: string, path: string) => Promise<void> | void) | null = null;
   private index = 1;
   private waiters = new Set<() => void>();
   private server: Server | null = null;
@@ -211,6 +216,7 @@ export class ConsulTestAgent {
     this.requests.push(record);
     try {
       const body = await readBody(req);
+      await this.gate?.(record.method, record.path);
       if (this.options.token !== undefined && url.pathname !== '/v1/status/leader') {
         if (token === undefined || token === '') throw new HttpError(403, 'Permission denied: anonymous token lacks permission');
         if (token !== this.options.token) throw new HttpError(403, 'ACL not found');
