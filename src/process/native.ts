@@ -1,6 +1,7 @@
 /**
- * The native spawner: loads the N-API addon (native/spawn.c, built by node-gyp at
- * `npm install` into build/Release/pidpilot_spawn.node) and wraps it as a Spawner.
+ * The native spawner: loads the N-API addon (native/spawn.c) — the prebuilt binary shipped
+ * for this platform in prebuilds/, or one compiled on this machine into build/Release — and
+ * wraps it as a Spawner.
  * See native/spawn.c for why it exists (spawn cost independent of the heap, parent-death
  * signal, exit notification by pidfd).
  */
@@ -9,6 +10,7 @@ import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { checkRequest, envPairs, errnoInfo, killGroup, planExec, signalName, spawnError } from './exec-path.js';
 import type { ChildHandle, ExitStatus, SpawnRequest, SpawnStage } from './types.js';
@@ -66,7 +68,24 @@ export class NativeAddonError extends Error {
   }
 }
 
-export const ADDON_PATH = join(PACKAGE_ROOT, 'build', 'Release', 'pidpilot_spawn.node');
+/** Where node-gyp (`npm rebuild pidpilot`, scripts/install.cjs) puts an addon compiled here. */
+const COMPILED_PATH = join(PACKAGE_ROOT, 'build', 'Release', 'pidpilot_spawn.node');
+
+/**
+ * The addon to load, by node-gyp-build's rules: one compiled on this machine (build/Release:
+ * a checkout, or an install that found no prebuilt binary that loads) comes first, else the
+ * prebuilt binary for this platform, arch and libc (prebuilds/<platform>-<arch>/, made by
+ * scripts/prebuild.mjs). With neither, the compiled path, whose absence the error names.
+ */
+function findAddon(): string {
+  try {
+    return nodeGypBuild.resolve(PACKAGE_ROOT);
+  } catch {
+    return COMPILED_PATH;
+  }
+}
+
+export const ADDON_PATH = findAddon();
 
 let loaded: NativeAddon | NativeAddonError | undefined;
 
@@ -77,12 +96,12 @@ export function tryLoadNativeAddon(): NativeAddon | NativeAddonError {
 
 /** Loads the addon at `path` (not memoised; tests use it to check the error messages). */
 export function loadAddonFrom(path: string): NativeAddon | NativeAddonError {
-  const fix = 'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run install`)';
+  const fix = 'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run build:native`)';
   if (process.platform !== 'linux') {
     return new NativeAddonError(`pidpilot's native spawn addon supports Linux only (this is ${process.platform})`);
   }
   if (!existsSync(path)) {
-    return new NativeAddonError(`pidpilot's native spawn addon is not built (${path} is missing): ${fix}`);
+    return new NativeAddonError(`pidpilot's native spawn addon is not built (${path} is missing) and no prebuilt one fits this machine (${process.platform}-${process.arch}): ${fix}`);
   }
   try {
     return createRequire(import.meta.url)(path) as NativeAddon;

@@ -4,7 +4,7 @@
  * `(a|a)*b` or `(x+x+)+y` cannot freeze PID 1 as a JS RegExp would).
  *
  * re2js (~260 KB) is required on first use only, so a configuration without a regex function
- * never loads it; it stays out of the bundle (see scripts/bundle.mjs).
+ * never loads it; it stays out of the bundle, in dist/vendor/ (see scripts/bundle.mjs).
  * Replacement follows Go's ReplaceAllString: `$1`, `${1}`, `$name`, `$$`, and Go's rules for
  * empty matches.
  *
@@ -14,8 +14,8 @@
  * the compiled program's size); a call that would go over it fails with an error instead of
  * running for minutes. Real uses (env values, hostnames, versions) stay far below.
  */
-import { createRequire } from 'node:module';
 import type { RE2JS as RE2JSClass, Matcher } from 're2js';
+import { requireVendored } from '../../vendored.js';
 
 export class RegexpError extends Error {}
 
@@ -35,7 +35,7 @@ type Re2js = typeof import('re2js');
 let re2js: Re2js | undefined;
 
 function engine(): Re2js {
-  re2js ??= createRequire(import.meta.url)('re2js') as Re2js;
+  re2js ??= requireVendored<Re2js>('re2js');
   return re2js;
 }
 

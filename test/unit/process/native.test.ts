@@ -9,15 +9,18 @@ import { collect, firstLine, isDead, ourZombies, req, waitFor } from './helpers.
 describe('native addon', () => {
   it('loads', () => {
     expect(tryLoadNativeAddon()).not.toBeInstanceOf(Error);
-    expect(ADDON_PATH).toMatch(/build\/Release\/pidpilot_spawn\.node$/);
+    // Compiled here (a checkout after `npm run install`), else the prebuilt binary.
+    expect(ADDON_PATH).toMatch(/(build\/Release\/pidpilot_spawn|prebuilds\/linux-(x64|arm64)\/node\.napi\.(glibc|musl))\.node$/);
   });
 
   it('says why it cannot load, and how to fix it', () => {
     const missing = loadAddonFrom('/nonexistent/pidpilot_spawn.node');
     expect(missing).toBeInstanceOf(NativeAddonError);
     expect((missing as Error).message).toBe(
-      "pidpilot's native spawn addon is not built (/nonexistent/pidpilot_spawn.node is missing): " +
-        'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run install`)',
+      "pidpilot's native spawn addon is not built (/nonexistent/pidpilot_spawn.node is missing) and no prebuilt one fits this machine (linux-" +
+        process.arch +
+        '): ' +
+        'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run build:native`)',
     );
     const broken = loadAddonFrom(fileURLToPath(new URL('./fixtures/not-an-addon.node', import.meta.url)));
     expect(broken).toBeInstanceOf(NativeAddonError);
