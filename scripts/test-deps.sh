@@ -4,12 +4,18 @@
 # - openssl: the discovery tests generate TLS certificates at test time;
 # - prometheus: the telemetry tests check /metrics with Prometheus' own promtool and scrape
 #   pidpilot with a real Prometheus server;
-# - util-linux (unshare): the PID 1 tests run pidpilot in a new PID namespace.
+# - util-linux (unshare): the PID 1 tests run pidpilot in a new PID namespace;
+# - podman, runc, busybox-static: the container tests (test/container/) build docker/Dockerfile
+#   on a base image made from this machine's Node and busybox, and run it (runc: crun refuses
+#   hosts with hybrid cgroups).
 set -euo pipefail
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing the Debian packages the tests use: ${missing[*]}" >&2
