@@ -21,10 +21,22 @@ const require = createRequire(import.meta.url);
 
 /** What is built: the file name carries node-gyp-build's tags (napi; libc for Linux). */
 export const TARGETS = [
-  { dir: 'linux-x64', file: 'node.napi.glibc.node', cc: 'gcc', apt: 'gcc' },
-  { dir: 'linux-arm64', file: 'node.napi.glibc.node', cc: 'aarch64-linux-gnu-gcc', apt: 'gcc-aarch64-linux-gnu' },
+  { dir: 'linux-x64', file: 'node.napi.glibc.node', cc: 'gcc', apt: 'gcc', glibcBase: 'GLIBC_2.2.5' },
+  { dir: 'linux-arm64', file: 'node.napi.glibc.node', cc: 'aarch64-linux-gnu-gcc', apt: 'gcc-aarch64-linux-gnu', glibcBase: 'GLIBC_2.17' },
   { dir: 'linux-x64', file: 'node.napi.musl.node', cc: 'musl-gcc', apt: 'musl-tools' },
 ];
+
+/**
+ * For the glibc builds: bind pthread_sigmask to its first version (in libpthread before glibc
+ * 2.32, in libc since, which keeps it as a compat symbol) rather than GLIBC_2.32, so that the
+ * prebuilt addon loads on glibc >= 2.28 (Debian 11, Ubuntu 20.04, RHEL 8), as Node's own
+ * binaries do. A libc too old to load it makes the install compile it instead.
+ */
+function glibcCompatHeader(dir, base) {
+  const file = join(dir, `glibc-compat-${base}.h`);
+  writeFileSync(file, `__asm__(".symver pthread_sigmask,pthread_sigmask@${base}");\n`);
+  return file;
+}
 
 const SOURCES = ['native/spawn.c', 'native/reaper.c'];
 
@@ -66,7 +78,8 @@ function main() {
       if (which.status !== 0) fail(`${t.cc} is missing (Debian: apt-get install ${t.apt})`);
       const out = join(root, 'prebuilds', t.dir, t.file);
       mkdirSync(dirname(out), { recursive: true });
-      const args = [...CFLAGS, `-I${napiInclude}`, `-I${uvDir}`, ...SOURCES.map((s) => join(root, s)), ...LDFLAGS, '-o', out];
+      const compat = t.glibcBase ? ['-include', glibcCompatHeader(uvDir, t.glibcBase)] : [];
+      const args = [...CFLAGS, ...compat, `-I${napiInclude}`, `-I${uvDir}`, ...SOURCES.map((s) => join(root, s)), ...LDFLAGS, '-o', out];
       const r = spawnSync(t.cc, args, { stdio: 'inherit' });
       if (r.status !== 0) fail(`${t.cc} failed building ${t.dir}/${t.file}`);
       process.stdout.write(`prebuilds/${t.dir}/${t.file}\n`);

@@ -28,6 +28,9 @@ describe('prebuilt native addons', () => {
       expect(text).not.toContain('GLIBC_');
     } else {
       expect(text).toContain('libc.so.6\0');
+      // Loads where Node's own binaries do: no symbol version newer than glibc 2.28.
+      const versions = [...text.matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1]));
+      expect(Math.max(...versions)).toBeLessThanOrEqual(28);
     }
     expect(text).toContain('napi_register_module_v1');
   });
