@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { sleep, WAIT_MS } from './support.js';
+import { budget, sleep, WAIT_MS } from './support.js';
 
 export interface CurlAnswer {
   status: number;
@@ -48,7 +48,8 @@ export function freePort(): Promise<number> {
 }
 
 /** Like `until` of support.ts, for an async check: resolves with its first truthy value. */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, quietMs = WAIT_MS): Promise<T> {
+  const timeoutMs = budget(quietMs);
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

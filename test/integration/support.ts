@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect } from 'vitest';
@@ -32,8 +32,24 @@ export const MARKER_VAR = 'PIDPILOT_IT_MARKER';
 /** pidpilot's variable for the default control socket (src/control/socket-path.ts). */
 export const CONTROL_SOCKET_VAR = 'PIDPILOT_CONTROL_SOCKET';
 
-/** Default bound on any single wait (ms). Generous: it only keeps a hung product from hanging the suite. */
+/** Default bound on any single wait (ms), on a quiet machine (see `budget`). Generous: it only keeps a hung product from hanging the suite. */
 export const WAIT_MS = 20_000;
+
+/**
+ * How much slower this machine is than a quiet one, now: the 1-minute load per core, at
+ * least 1 and at most 4 (so a scaled WAIT_MS stays within vitest's testTimeout).
+ * `PIDPILOT_TEST_SLOWDOWN=N` sets it (a CI runner known to be shared).
+ */
+export function slowdown(): number {
+  const set = Number(process.env.PIDPILOT_TEST_SLOWDOWN);
+  if (Number.isFinite(set) && set >= 1) return Math.min(set, 4);
+  return Math.min(4, Math.max(1, loadavg()[0]! / Math.max(1, availableParallelism())));
+}
+
+/** A bound of `ms` on a quiet machine, scaled by `slowdown()`: budgets that hold under load. */
+export function budget(ms: number): number {
+  return Math.round(ms * slowdown());
+}
 
 export interface ExitResult {
   code: number | null;
@@ -210,7 +226,7 @@ export class Pidpilot {
   waitForLine(re: RegExp, opts: WaitOptions = {}): Promise<string> {
     const stream = opts.stream ?? 'stdout';
     const nth = opts.nth ?? 1;
-    const timeoutMs = opts.timeoutMs ?? WAIT_MS;
+    const timeoutMs = budget(opts.timeoutMs ?? WAIT_MS);
     const collectors = stream === 'stdout' ? [this.out] : stream === 'stderr' ? [this.err] : [this.out, this.err];
     return new Promise<string>((res, rej) => {
       const cursors = collectors.map(() => 0);
@@ -250,7 +266,8 @@ export class Pidpilot {
   }
 
   /** Waits for the exit, bounded; rejects with the transcript if it does not come. */
-  async waitExit(timeoutMs = WAIT_MS): Promise<ExitResult> {
+  async waitExit(quietMs = WAIT_MS): Promise<ExitResult> {
+    const timeoutMs = budget(quietMs);
     const r = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
     if (r === null) throw new Error(`pidpilot did not exit within ${timeoutMs}ms\n${this.transcript()}`);
     return r;
@@ -400,7 +417,8 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `fn` until it returns a truthy value; rejects with `what` after the bound. */
-export async function until<T>(fn: () => T | null | undefined | false, what: string, timeoutMs = WAIT_MS): Promise<T> {
+export async function until<T>(fn: () => T | null | undefined | false, what: string, quietMs = WAIT_MS): Promise<T> {
+  const timeoutMs = budget(quietMs);
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
@@ -411,8 +429,8 @@ export async function until<T>(fn: () => T | null | undefined | false, what: str
 }
 
 /** Polls `list` until it is empty or the bound passes; returns what is still listed. */
-async function settle(list: () => ProcInfo[], timeoutMs: number): Promise<ProcInfo[]> {
-  const end = Date.now() + timeoutMs;
+async function settle(list: () => ProcInfo[], quietMs: number): Promise<ProcInfo[]> {
+  const end = Date.now() + budget(quietMs);
   for (;;) {
     const left = list();
     if (left.length === 0 || Date.now() > end) return left;
