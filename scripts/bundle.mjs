@@ -2,6 +2,7 @@
 // runs. Why, measured on these machines (bench/, startup): loading ~60 small ES modules
 // cost 120-200 ms before the first job could start; one file cuts most of that, and
 // CommonJS + minified syntax skips Node's ESM loader and shortens compilation further.
+import { cpSync } from 'node:fs';
 import { build } from 'esbuild';
 
 /** Libraries the CLI import()s only when configured (see below). */
@@ -51,3 +52,6 @@ await build({
   outdir: 'dist/vendor',
   outExtension: { '.js': '.cjs' },
 });
+
+// The dashboard page's files (pidpilot ui) are read at run time from the package.
+cpSync('src/dashboard/assets', 'dist/dashboard-assets', { recursive: true });

@@ -7,7 +7,9 @@
 # - util-linux (unshare): the PID 1 tests run pidpilot in a new PID namespace;
 # - podman, runc, busybox-static: the container tests (test/container/) build docker/Dockerfile
 #   on a base image made from this machine's Node and busybox, and run it (runc: crun refuses
-#   hosts with hybrid cgroups).
+#   hosts with hybrid cgroups);
+# - chromium: the dashboard test loads the page in headless Chromium (DevTools protocol);
+# - tmux: the `pidpilot top` test runs it in a tmux pane (send-keys, capture-pane).
 set -euo pipefail
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -16,6 +18,8 @@ command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing the Debian packages the tests use: ${missing[*]}" >&2

@@ -21,6 +21,7 @@ import type { EventCode } from './events/event.js';
 import { GLOBAL_SOURCE, SIGNAL_SOURCES } from './events/event.js';
 import type { TeardownGraph } from './jobs/graph.js';
 import { buildTeardownGraph } from './jobs/graph.js';
+import { graphOf, type JobGraph } from './jobs/graph-model.js';
 import type { DependencyView } from './jobs/dependencies.js';
 import { Job, type JobCarry } from './jobs/job.js';
 import { type CheckEnd, type JobHost, JobRuntime } from './jobs/runtime.js';
@@ -273,6 +274,10 @@ export class Supervisor implements ControlTarget {
       jobs: [...this.jobs.values()].map((job) => job.snapshot()),
       watches: this.config.watches.map((w) => w.name),
     };
+  }
+
+  jobGraph(): JobGraph {
+    return graphOf(this.config);
   }
 
   jobExists(name: string): boolean {

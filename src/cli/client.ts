@@ -17,10 +17,16 @@ import { clientSocketPath, CONTROL_SOCKET_ENV } from '../control/socket-path.js'
 /** Bound on one request; a reload may wait for jobs to stop. */
 const REQUEST_TIMEOUT_MS = 120_000;
 
-/** The command cannot go on; `status` is the exit status, the message is already printed. */
+/**
+ * The command cannot go on: `status` is the exit status; `runClient` prints the message
+ * (empty when it is already printed). Long-running views (ui, top) show it instead.
+ */
 export class ClientExit extends Error {
-  constructor(readonly status: number) {
-    super(`exit ${status}`);
+  constructor(
+    readonly status: number,
+    message = '',
+  ) {
+    super(message);
   }
 }
 
@@ -32,7 +38,7 @@ export interface Response {
 }
 
 export function fail(message: string, status = 1): never {
-  throw new ClientExit(printed(message, status));
+  throw new ClientExit(status, message);
 }
 
 export class ControlClient {
@@ -66,17 +72,39 @@ export class ControlClient {
   }
 
   /** Calls `onLine` with every line of a streamed answer until the server ends it. */
-  async stream(path: string, onLine: (line: string) => void): Promise<void> {
-    const res = await this.open('GET', path, undefined, false);
-    if (res.statusCode !== 200) failWith(await readResponse(res));
-    let partial = '';
-    res.setEncoding('utf8');
-    for await (const chunk of res) {
-      const lines = (partial + (chunk as string)).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line !== '') onLine(line);
-    }
-    if (partial !== '') onLine(partial);
+  stream(path: string, onLine: (line: string) => void): Promise<void> {
+    return this.follow(path, onLine).done;
+  }
+
+  /** `stream`, which the caller may end early with `close()` (then `done` resolves). */
+  follow(path: string, onLine: (line: string) => void): { done: Promise<void>; close: () => void } {
+    let closed = false;
+    let response: IncomingMessage | null = null;
+    const done = (async () => {
+      const res = await this.open('GET', path, undefined, false);
+      response = res;
+      if (closed) return void res.destroy();
+      if (res.statusCode !== 200) failWith(await readResponse(res));
+      let partial = '';
+      res.setEncoding('utf8');
+      try {
+        for await (const chunk of res) {
+          const lines = (partial + (chunk as string)).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) if (line !== '' && !closed) onLine(line);
+        }
+      } catch (err) {
+        if (!closed) throw err;
+      }
+      if (partial !== '' && !closed) onLine(partial);
+    })();
+    return {
+      done,
+      close: () => {
+        closed = true;
+        (response as IncomingMessage | null)?.destroy();
+      },
+    };
   }
 
   private open(method: string, path: string, body: unknown, bounded = true): Promise<IncomingMessage> {
@@ -94,11 +122,11 @@ export class ControlClient {
       if (bounded) req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('no answer from the supervisor')));
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-          reject(new ClientExit(notRunning(this.socketPath)));
+          reject(new ClientExit(1, notRunning(this.socketPath)));
         } else if (err.code === 'EACCES') {
-          reject(new ClientExit(printed(`permission denied on the control socket ${this.socketPath} (it is readable by its owner only)`)));
+          reject(new ClientExit(1, `permission denied on the control socket ${this.socketPath} (it is readable by its owner only)`));
         } else {
-          reject(new ClientExit(printed(`control socket ${this.socketPath}: ${err.message}`)));
+          reject(new ClientExit(1, `control socket ${this.socketPath}: ${err.message}`));
         }
       });
       req.end(payload);
@@ -119,13 +147,8 @@ async function readResponse(res: IncomingMessage): Promise<Response> {
   return { status: res.statusCode ?? 0, body, json };
 }
 
-function printed(message: string, status = 1): number {
-  process.stderr.write(`pidpilot: ${message}\n`);
-  return status;
-}
-
-function notRunning(socketPath: string): number {
-  return printed(`the supervisor is not running (nothing answers on the control socket ${socketPath}); use --socket or -config to point at another`);
+function notRunning(socketPath: string): string {
+  return `the supervisor is not running (nothing answers on the control socket ${socketPath}); use --socket or -config to point at another`;
 }
 
 /** The error of a non-2xx answer, as the server said it. */
@@ -144,7 +167,10 @@ export async function runClient(fn: () => Promise<number>): Promise<number> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ClientExit) return err.status;
+    if (err instanceof ClientExit) {
+      if (err.message !== '') process.stderr.write(`pidpilot: ${err.message}\n`);
+      return err.status;
+    }
     throw err;
   }
 }

@@ -1,35 +1,18 @@
 /**
- * `pidpilot events [-f]` and `pidpilot logs JOB [-f]`: the history a running supervisor
- * keeps (SPEC §7), and with `-f` what happens from now on. `--json` prints the records
- * as the server sends them (NDJSON).
+ * `pidpilot events [-n N] [-f]`: the event history a running supervisor keeps (SPEC §7),
+ * and with `-f` what happens from now on. `--json` prints the records as the server sends
+ * them (NDJSON). (`logs` is in logs.ts.)
  */
 import type { ParsedArgs } from './args.js';
 import { ControlClient, runClient } from './client.js';
-import type { StoredEvent, StoredLogLine } from '../state/types.js';
-
-function follows(args: ParsedArgs): boolean {
-  return args.flags.f === true || args.flags.follow === true;
-}
-
-function query(args: ParsedArgs): string {
-  return follows(args) ? '?follow=1' : '';
-}
+import { historyQuery } from './logs.js';
+import type { StoredEvent } from '../state/types.js';
 
 export function events(args: ParsedArgs): Promise<number> {
   return runClient(async () => {
     const json = args.flags.json === true;
-    await ControlClient.fromArgs(args).stream(`/v3/events${query(args)}`, (line) => {
+    await ControlClient.fromArgs(args).stream(`/v3/events${historyQuery(args)}`, (line) => {
       process.stdout.write(json ? `${line}\n` : formatEvent(JSON.parse(line) as StoredEvent));
-    });
-    return 0;
-  });
-}
-
-export function logs(args: ParsedArgs, job: string): Promise<number> {
-  return runClient(async () => {
-    const json = args.flags.json === true;
-    await ControlClient.fromArgs(args).stream(`/v3/jobs/${encodeURIComponent(job)}/logs${query(args)}`, (line) => {
-      process.stdout.write(json ? `${line}\n` : `${(JSON.parse(line) as StoredLogLine).line}\n`);
     });
     return 0;
   });

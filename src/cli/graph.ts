@@ -10,58 +10,9 @@ import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { sourceJob } from '../jobs/graph.js';
+import { graphOf, type NodeKind } from '../jobs/graph-model.js';
 
-type NodeKind = 'job' | 'watch' | 'other';
-interface Node {
-  id: string;
-  label: string;
-  kind: NodeKind;
-}
-interface Edge {
-  from: string;
-  to: string;
-  label: string;
-  kind: 'dependency' | 'trigger';
-}
-
-/** Nodes and edges, with stable ids (n0, n1 … in order of appearance). */
-export function graphOf(config: Config): { nodes: Node[]; edges: Edge[] } {
-  const nodes: Node[] = [];
-  const ids = new Map<string, string>();
-  const node = (key: string, label: string, kind: NodeKind): string => {
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = `n${nodes.length}`;
-      ids.set(key, id);
-      nodes.push({ id, label, kind });
-    }
-    return id;
-  };
-  const names = new Set(config.jobs.map((j) => j.name));
-  for (const job of config.jobs) node(`job:${job.name}`, job.name, 'job');
-  for (const watch of config.watches) node(`watch:${watch.name}`, `watch.${watch.name}`, 'watch');
-
-  const edges: Edge[] = [];
-  for (const job of config.jobs) {
-    const to = ids.get(`job:${job.name}`)!;
-    for (const dep of job.dependsOn) edges.push({ from: ids.get(`job:${dep.job}`)!, to, label: dep.condition, kind: 'dependency' });
-    const when = job.when;
-    if (when.kind !== 'event') continue;
-    const fromJob = sourceJob(when.source, names);
-    const watch = when.source.startsWith('watch.') ? when.source.slice('watch.'.length) : undefined;
-    const from =
-      fromJob !== undefined
-        ? ids.get(`job:${fromJob}`)!
-        : watch !== undefined && ids.has(`watch:${watch}`)
-          ? ids.get(`watch:${watch}`)!
-          : node(`other:${when.source}`, when.source, 'other');
-    const prefix = when.source.startsWith('check.') && fromJob !== undefined ? 'check ' : '';
-    const label = when.code === 'signal' ? 'signal' : `${prefix}${when.mode} ${when.code}`;
-    edges.push({ from, to, label, kind: 'trigger' });
-  }
-  return { nodes, edges };
-}
+export { graphOf };
 
 const mermaidText = (s: string): string => `"${s.replace(/"/g, '#quot;')}"`;
 

@@ -1,5 +1,5 @@
 /**
- * `pidpilot start|stop|restart JOB [-timeout DURATION]`: act on one job of a running
+ * `pidpilot start|stop|restart JOB [-timeout DURATION]` and `pidpilot signal JOB SIGNAL`: act on one job of a running
  * supervisor. `stop` and `restart` take a timeout after which what is left of the
  * job's process group is killed.
  */
@@ -15,6 +15,17 @@ export function jobCommand(args: ParsedArgs, action: JobAction, job: string): Pr
     if (res.status !== 200) failWith(res);
     const state = (res.json as { state?: string } | undefined)?.state ?? '?';
     process.stdout.write(`${job}: ${action} done (now ${state})\n`);
+    return 0;
+  });
+}
+
+/** `pidpilot signal JOB SIGNAL`: sends SIGNAL (HUP, SIGHUP, …) to the job's process group. */
+export function signalCommand(args: ParsedArgs, job: string, signal: string): Promise<number> {
+  return runClient(async () => {
+    const res = await ControlClient.fromArgs(args).call('POST', `/v3/jobs/${encodeURIComponent(job)}/signal`, { signal });
+    if (res.status !== 200) failWith(res);
+    const sent = res.json as { signal: string; pid: number };
+    process.stdout.write(`${job}: sent ${sent.signal} to process group ${sent.pid}\n`);
     return 0;
   });
 }

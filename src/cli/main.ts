@@ -3,59 +3,12 @@
  * Each subcommand lives in its own file and is imported only when used, so
  * `pidpilot validate` never loads the process machinery and start-up stays fast.
  */
-import { flagHelp, parseArgs, UsageError } from './args.js';
-import type { FlagSpec, ParsedArgs } from './args.js';
+import { parseArgs, UsageError } from './args.js';
+import type { ParsedArgs } from './args.js';
+import { COMMANDS, commandUsage, FLAGS, usage } from './commands.js';
 import { nearest } from '../config/errors.js';
 import { CONTROL_FLAG_NAMES, hasControlFlag } from './control-flag-names.js';
 import { VERSION } from '../version.js';
-
-export const FLAGS: Readonly<Record<string, FlagSpec>> = {
-  config: { kind: 'strings', value: 'FILE', help: 'configuration file (default: $PIDPILOT, $CONTAINERPILOT, or ./pidpilot.json5); repeat it to layer files, later ones over earlier ones' },
-  template: { kind: 'boolean', help: 'render the configuration template, print it and exit' },
-  out: { kind: 'string', value: 'FILE', help: 'with -template: write the rendered configuration to FILE; with init: the file to write (default ./pidpilot.json5)' },
-  version: { kind: 'boolean', help: 'print the version and exit' },
-  json: { kind: 'boolean', help: 'with validate: machine-readable errors; with status, events, logs: JSON output' },
-  reload: { kind: 'boolean', help: 'tell the running supervisor to reload its configuration' },
-  maintenance: { kind: 'string', value: 'enable|disable', help: 'switch maintenance mode of the running supervisor' },
-  putenv: { kind: 'strings', value: 'KEY=VALUE', help: 'set (KEY=VALUE) or unset (KEY) a variable of the environment later children get; repeatable' },
-  putmetric: { kind: 'strings', value: 'KEY=VALUE', help: 'record a value on a telemetry metric; repeatable' },
-  ping: { kind: 'boolean', help: 'check that the supervisor answers on its control socket' },
-  socket: { kind: 'string', value: 'PATH', help: 'control socket to talk to (default: from the configuration)' },
-  f: { kind: 'boolean', help: 'with events, logs: keep printing what comes next' },
-  follow: { kind: 'boolean', help: 'same as -f' },
-  timeout: { kind: 'string', value: 'DURATION', help: 'with stop, restart: kill what is left of the job after this long' },
-  format: { kind: 'string', value: 'mermaid|dot', help: 'with graph: the output format (default mermaid)' },
-  from: { kind: 'string', value: 'Procfile', help: 'with init: convert this Procfile (one job per process type, PORT as foreman)' },
-  help: { kind: 'boolean', help: 'show this help' },
-  h: { kind: 'boolean', help: 'show this help' },
-};
-
-const COMMANDS: Readonly<Record<string, string>> = {
-  'run-supervisor': 'run the supervisor (the default)',
-  validate: 'check the configuration without running anything (exit 2 on errors)',
-  render: 'print the rendered configuration (same as -template)',
-  run: 'run JOB: start JOB and the jobs it needs, wait for it, stop the rest, exit with its status',
-  graph: 'draw jobs, dependencies, triggers and watches (-format mermaid|dot)',
-  status: 'the jobs of the running supervisor: state, pid, uptime, restarts, last exit, health, readiness',
-  events: 'the event history of the running supervisor (-f: follow)',
-  logs: 'logs JOB: the captured output of a job (-f: follow)',
-  start: 'start JOB: start a stopped, completed or failed job',
-  stop: 'stop JOB: stop a job (-timeout: then kill it)',
-  restart: 'restart JOB: stop a job and start it again',
-  init: 'write a commented starter ./pidpilot.json5 (-from Procfile: convert a Procfile; -out FILE)',
-  version: 'print the version',
-  help: 'show this help',
-};
-
-/** Commands that take a job name after their own. */
-const JOB_COMMANDS: ReadonlySet<string> = new Set(['run', 'logs', 'start', 'stop', 'restart']);
-
-export function usage(): string {
-  const commands = Object.entries(COMMANDS)
-    .map(([name, help]) => `  ${name.padEnd(16)}${help}`)
-    .join('\n');
-  return `Usage: pidpilot [command] [flags]\n\nCommands:\n${commands}\n\nFlags (one or two dashes; -flag value or -flag=value):\n${flagHelp(FLAGS)}\n`;
-}
 
 /** Runs the CLI and resolves with the process exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -67,7 +20,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const { flags, positionals } = args;
   if (flags.help || flags.h) {
-    process.stdout.write(usage());
+    const named = positionals[0];
+    process.stdout.write(named !== undefined && named in COMMANDS ? commandUsage(named) : usage());
     return 0;
   }
   if (flags.version) return printVersion();
@@ -87,16 +41,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       const near = nearest(command, Object.keys(COMMANDS));
       throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''}`);
     }
-    const takesJob = JOB_COMMANDS.has(command);
-    if (takesJob && positionals.length < 2) throw new UsageError(`${command} needs the name of a job: pidpilot ${command} JOB`);
-    if (positionals.length > (takesJob ? 2 : 1)) throw new UsageError(`unexpected argument "${positionals[takesJob ? 2 : 1]}"`);
-    const job = positionals[1]!;
+    const spec = COMMANDS[command]!;
+    const words = positionals.slice(1);
+    if (words.length < spec.min) throw new UsageError(`${command} needs ${spec.args}: pidpilot ${command} ${spec.args}`);
+    if (words.length > spec.max) throw new UsageError(`unexpected argument "${words[spec.max]}"`);
+    const job = words[0]!;
     switch (command) {
       case 'help':
-        process.stdout.write(usage());
+        if (words[0] !== undefined && !(words[0] in COMMANDS)) throw new UsageError(`no command "${words[0]}"`);
+        process.stdout.write(words[0] !== undefined ? commandUsage(words[0]) : usage());
         return 0;
       case 'version':
         return printVersion();
+      case 'completion':
+        return (await import('./completion.js')).completion(job, args);
       case 'validate':
         return await (await import('./validate.js')).validate(args);
       case 'render':
@@ -112,7 +70,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'events':
         return await (await import('./events.js')).events(args);
       case 'logs':
-        return await (await import('./events.js')).logs(args, job);
+        return await (await import('./logs.js')).logs(args, words);
+      case 'signal':
+        return await (await import('./job-command.js')).signalCommand(args, job, words[1]!);
+      case 'top':
+        return await (await import('./top/main.js')).top(args);
+      case 'ui':
+        return await (await import('./ui.js')).ui(args);
       case 'start':
       case 'stop':
       case 'restart':

@@ -4,10 +4,11 @@
  * mistake becomes a 4xx with a JSON `{"error": …}` body and changes nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StoredEvent, StoredLogLine, Unfollow } from '../state/types.js';
+import type { StoredEvent, StoredLogLine } from '../state/types.js';
 import { HttpError, readBody, readJson, sendError, sendJson, sendOk } from './http.js';
 import type { ControlTarget, JobAction } from './target.js';
 import { envChanges, metricValues, stopTimeout } from './validate.js';
+import { allLogsSource, signalJob, signalOf, type StreamSource } from './view-routes.js';
 
 type Method = 'GET' | 'POST';
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, job?: string) => Promise<void> | void;
@@ -57,6 +58,9 @@ export class ControlRoutes {
       ['/v3/ping', { GET: (_req, res) => sendOk(res) }],
       ['/v3/status', { GET: (_req, res) => sendJson(res, 200, t.status()) }],
       ['/v3/events', { GET: (req, res, url) => this.events(req, res, url) }],
+      // pidpilot's own, for the views (view-routes.ts).
+      ['/v3/logs', { GET: (req, res, url) => this.stream(req, res, url, allLogsSource(this.history(), t, url, limitParam(url))) }],
+      ['/v3/graph', { GET: (_req, res) => sendJson(res, 200, t.jobGraph()) }],
     ]);
     const action = (a: JobAction): Handler => async (req, res, url, job) => {
       const body = await readJson(req);
@@ -71,6 +75,7 @@ export class ControlRoutes {
       ['start', { POST: action('start') }],
       ['stop', { POST: action('stop') }],
       ['restart', { POST: action('restart') }],
+      ['signal', { POST: async (req, res, _url, job) => sendJson(res, 200, signalJob(t, job!, signalOf(await readJson(req)))) }],
     ]);
   }
 
@@ -167,7 +172,7 @@ export class ControlRoutes {
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
-    src: { past: () => Promise<T[]>; follow: (fn: (item: T) => void) => Unfollow; key: (item: T) => string },
+    src: StreamSource<T>,
   ): Promise<void> {
     const follow = /^(1|true|yes)$/i.test(url.searchParams.get('follow') ?? url.searchParams.get('f') ?? '');
     const sse = /text\/event-stream/.test(req.headers.accept ?? '');

@@ -6,6 +6,7 @@
  */
 import type { ConfigErrorInit } from '../config/errors.js';
 import type { MetricType } from '../config/types.js';
+import type { JobGraph } from '../jobs/graph-model.js';
 import type { JobSnapshot } from '../jobs/state.js';
 import type { HistoryReader } from '../state/types.js';
 
@@ -59,6 +60,8 @@ export interface ControlTarget {
   status(): StatusSnapshot;
   jobExists(name: string): boolean;
   jobAction(name: string, action: JobAction, opts?: { timeoutMs?: number }): Promise<JobActionResult>;
+  /** The dependency and trigger graph of the running configuration (the dashboard draws it). */
+  jobGraph(): JobGraph;
   /** Null when telemetry is not configured: no metric is known then. */
   readonly metrics: MetricRecorder | null;
   /** Null until the persisted history (SPEC §7) is wired in: events/runs/logs then answer 503. */

@@ -297,7 +297,7 @@ describe('the CLI', () => {
     expect(stubbornPid).toBeGreaterThan(0);
 
     expect((await cli('stop', 'ghost')).stderr).toMatch(/no such job: ghost/);
-    expect((await cli('logs')).code).toBe(2);
+    expect((await cli('logs', '-n', 'x')).code).toBe(2);
     const reload = await cli('-reload');
     expect([reload.code, reload.stdout]).toEqual([0, 'reloaded: restarted -; started -; stopped -; unchanged web, stubborn, echo-env\n']);
 

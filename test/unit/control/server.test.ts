@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlServer, ControlSocketInUse } from '../../../src/control/server.js';
 import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from '../../../src/control/target.js';
 import type { MetricType } from '../../../src/config/types.js';
+import type { JobGraph } from '../../../src/jobs/graph-model.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { DEFAULT_HISTORY_LIMIT } from '../../../src/control/routes.js';
 import { MemoryHistory } from '../../support/history.js';
@@ -54,6 +55,9 @@ class FakeTarget implements ControlTarget {
   }
   status(): StatusSnapshot {
     return { version: 't', pid: 1, startedAt: 0, maintenance: this.maintenance, shuttingDown: false, jobs: [], watches: [] };
+  }
+  jobGraph(): JobGraph {
+    return { nodes: [{ id: 'n0', label: 'web', kind: 'job' }], edges: [] };
   }
   jobExists(name: string): boolean {
     return name === 'web' || name === 'a b';

@@ -1,0 +1,110 @@
+/**
+ * `pidpilot completion bash|zsh|fish`: a completion script for the shell, made from the
+ * command table (commands, their flags, job names where a command takes a job).
+ * Job names come, at completion time, from `pidpilot completion jobs` (not listed in the
+ * help): the jobs of the configuration the flags or the environment point at, one a line.
+ */
+import { UsageError } from './args.js';
+import { configPath } from './config-file.js';
+import { COMMANDS, FLAGS } from './commands.js';
+import { loadConfig } from '../config/load.js';
+
+const SIGNALS = 'HUP INT QUIT USR1 USR2 TERM KILL CONT STOP WINCH';
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const visible = Object.keys(COMMANDS);
+const jobCommands = visible.filter((c) => COMMANDS[c]!.complete === 'jobs');
+/** Flags that take a value, whose value is a file name or free text: complete files. */
+const valued = Object.keys(FLAGS).filter((f) => FLAGS[f]!.kind !== 'boolean');
+
+function bash(): string {
+  return `# pidpilot completion for bash: eval "$(pidpilot completion bash)"
+_pidpilot() {
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} cmd= nth=0 i w
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w=\${COMP_WORDS[i]}
+    case $w in
+      -*=*) ;;
+      ${valued.map((f) => `-${f}|--${f}`).join('|')}) ((i++)) ;;
+      -*) ;;
+      *) if [[ -z $cmd ]]; then cmd=$w; else ((nth++)); fi ;;
+    esac
+  done
+  case $prev in
+    ${valued.map((f) => `-${f}|--${f}`).join('|')}) COMPREPLY=(); return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W ${quote(Object.keys(FLAGS).map((f) => `-${f}`).join(' '))} -- "$cur"))
+  elif [[ -z $cmd ]]; then
+    COMPREPLY=($(compgen -W ${quote(visible.join(' '))} -- "$cur"))
+  else
+    case $cmd in
+      signal) if ((nth == 0)); then COMPREPLY=($(compgen -W "$(pidpilot completion jobs 2>/dev/null)" -- "$cur")); else COMPREPLY=($(compgen -W ${quote(SIGNALS)} -- "$cur")); fi ;;
+      ${jobCommands.filter((c) => c !== 'signal').join('|')}) COMPREPLY=($(compgen -W "$(pidpilot completion jobs 2>/dev/null)" -- "$cur")) ;;
+      completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")) ;;
+      help) COMPREPLY=($(compgen -W ${quote(visible.join(' '))} -- "$cur")) ;;
+      *) COMPREPLY=() ;;
+    esac
+  fi
+}
+complete -o default -F _pidpilot pidpilot
+`;
+}
+
+function zsh(): string {
+  const described = visible.map((c) => quote(`${c}:${COMMANDS[c]!.summary.replace(/:/g, '\\:')}`)).join('\n    ');
+  return `#compdef pidpilot
+# pidpilot completion for zsh: eval "$(pidpilot completion zsh)" (after compinit)
+_pidpilot() {
+  local -a commands flags
+  commands=(
+    ${described}
+  )
+  flags=(${Object.keys(FLAGS).map((f) => `-${f}`).join(' ')})
+  if [[ $PREFIX == -* ]]; then
+    compadd -- $flags
+  elif (( CURRENT == 2 )); then
+    _describe 'command' commands
+  else
+    case $words[2] in
+      signal) if (( CURRENT == 3 )); then compadd -- \${(f)"$(pidpilot completion jobs 2>/dev/null)"}; else compadd -- ${SIGNALS}; fi ;;
+      ${jobCommands.filter((c) => c !== 'signal').join('|')}) compadd -- \${(f)"$(pidpilot completion jobs 2>/dev/null)"} ;;
+      completion) compadd -- bash zsh fish ;;
+      help) _describe 'command' commands ;;
+      *) _files ;;
+    esac
+  fi
+}
+compdef _pidpilot pidpilot
+`;
+}
+
+function fish(): string {
+  const lines = ['# pidpilot completion for fish: pidpilot completion fish | source', 'complete -c pidpilot -f'];
+  for (const c of visible) lines.push(`complete -c pidpilot -n __fish_use_subcommand -a ${c} -d ${quote(COMMANDS[c]!.summary)}`);
+  for (const [name, f] of Object.entries(FLAGS)) {
+    const opt = name.length === 1 ? `-s ${name}` : `-o ${name} -l ${name}`;
+    lines.push(`complete -c pidpilot ${opt}${f.kind === 'boolean' ? '' : ' -r'}${name === 'config' || name === 'out' || name === 'socket' ? ' -F' : ''} -d ${quote(f.help)}`);
+  }
+  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from ${jobCommands.join(' ')}' -a '(pidpilot completion jobs 2>/dev/null)'`);
+  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from signal' -a ${quote(SIGNALS)}`);
+  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'`);
+  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from help' -a ${quote(visible.join(' '))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function completion(shell: string, args: Parameters<typeof configPath>[0]): number {
+  if (shell === 'jobs') {
+    try {
+      for (const job of loadConfig(configPath(args), process.env).jobs) process.stdout.write(`${job.name}\n`);
+    } catch {
+      // no configuration here: nothing to offer
+    }
+    return 0;
+  }
+  const scripts: Record<string, () => string> = { bash, zsh, fish };
+  const make = scripts[shell];
+  if (!make) throw new UsageError(`completion is for bash, zsh or fish, got "${shell}"`);
+  process.stdout.write(make());
+  return 0;
+}
