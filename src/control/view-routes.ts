@@ -47,7 +47,7 @@ export function allLogsSource(history: HistoryReader, target: ControlTarget, url
       const per = await Promise.all(jobs.map((job) => history.logs(job, { limit })));
       // Each job's lines are in order; a stable sort by time interleaves them.
       const merged = per.flat().filter(fresh).sort((a, b) => a.time - b.time);
-      return limit > 0 ? merged.slice(-limit) : merged;
+      return merged.slice(Math.max(0, merged.length - limit));
     },
     follow: (fn) => {
       const offs = jobs.map((job) => history.followLogs(job, (l) => fresh(l) && fn(l)));

@@ -13,7 +13,7 @@ import { BIN, useHarness } from './support.js';
 const h = useHarness();
 
 describe('help', () => {
-  it('every command has its own --help (usage line, its flags), and help COMMAND says the same', async () => {
+  it('every command has its own --help (usage line, its flags), and help COMMAND says the same', { timeout: 120_000 }, async () => {
     for (const name of Object.keys(COMMANDS)) {
       const r = await h().cli([name, '--help']);
       expect([r.code, r.stderr], name).toEqual([0, '']);
@@ -28,7 +28,7 @@ describe('help', () => {
 });
 
 describe('logs, signal and status against a running supervisor', () => {
-  it('interleaves all jobs with their names, honours -n, -since, -f and one job; signal reaches the job; status has REASON and no colours off a terminal', async () => {
+  it('interleaves all jobs with their names, honours -n, -since, -f and one job; signal reaches the job; status has REASON and no colours off a terminal', { timeout: 120_000 }, async () => {
     const file = h().writeConfig({
       state: { dir: h().path('state') },
       jobs: [
@@ -65,8 +65,11 @@ describe('logs, signal and status against a running supervisor', () => {
     expect(await cli('logs', '-since', 'yesterday')).toMatchObject({ code: 2, stderr: expect.stringMatching(/-since takes a duration/) });
     expect(await cli('logs', 'ghost')).toMatchObject({ code: 1, stderr: expect.stringMatching(/no such job: ghost/) });
 
-    // -f: the signal's effect arrives on a logs stream that is already following.
-    const follow = h().start(['logs', '-f', '-n', '0', '-config', file]);
+    expect((await cli('logs', '-n', '0')).stdout).toBe('');
+    // -f: the signal's effect arrives on a logs stream that is already following (it is once
+    // its past, the last line, is printed: the server attaches the follower before it reads the past).
+    const follow = h().start(['logs', '-f', '-n', '1', '-config', file]);
+    await follow.waitForLine(/ \| /);
     const signalled = await cli('signal', 'beta-long', 'USR1');
     expect([signalled.code, signalled.stderr]).toEqual([0, '']);
     expect(signalled.stdout).toMatch(/^beta-long: sent SIGUSR1 to process group \d+\n$/);
@@ -99,7 +102,7 @@ describe('logs, signal and status against a running supervisor', () => {
 });
 
 describe('completion', () => {
-  it('bash: completes commands, flags, and job names from the configuration', async () => {
+  it('bash: completes commands, flags, and job names from the configuration', { timeout: 60_000 }, async () => {
     const file = h().writeConfig({ jobs: [{ name: 'frontend', exec: ['true'] }, { name: 'backend', exec: ['true'] }] });
     const shim = h().path('pidpilot');
     writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`);
