@@ -164,6 +164,10 @@ export function failWith(res: Response): never {
 
 /** Runs a client command: its ClientExit becomes the exit status. */
 export async function runClient(fn: () => Promise<number>): Promise<number> {
+  // `pidpilot logs -f | head`: a reader that is gone ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   try {
     return await fn();
   } catch (err) {

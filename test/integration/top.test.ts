@@ -47,11 +47,16 @@ class Pane {
     return this.tmux('display-message', '-p', '-t', name, '#{pane_dead}').stdout.trim() === '1';
   }
 
-  until(name: string, test: (screen: string) => boolean, what: string): Promise<string> {
-    return eventually(async () => {
-      const screen = this.capture(name);
-      return test(screen) ? screen : null;
-    }, `${what}; the pane shows:\n${this.capture(name)}`);
+  async until(name: string, test: (screen: string) => boolean, what: string): Promise<string> {
+    let screen = '';
+    try {
+      return await eventually(async () => {
+        screen = this.capture(name);
+        return test(screen) ? screen : null;
+      }, what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; the pane shows:\n${screen}`);
+    }
   }
 }
 
@@ -71,7 +76,7 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
     const pane = new Pane(`pidpilot-top-${process.pid}`, env);
     try {
       pane.start('big', 110, 24, 'xterm-256color');
-      const first = await pane.until('big', (s) => /^> db +healthy/m.test(s) && /^ {2}web +running +\d+/m.test(s) && /^ {2}migrate +\w+/m.test(s), 'every job');
+      const first = await pane.until('big', (s) => /^> db +running +\d+ .* healthy /m.test(s) && /^ {2}web +running +\d+/m.test(s) && /^ {2}migrate +\w+/m.test(s), 'every job');
       expect(first).toMatch(/^ {2}JOB +STATE +PID +UPTIME +RESTARTS +LAST EXIT +HEALTH +READY +REASON/m);
       expect(first).toMatch(/── output of db/);
       expect(pane.capture('big', true)).toContain('\x1b['); // colours on a terminal
@@ -109,7 +114,7 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
 
       // TERM=dumb: plain frames one after another, no escape sequence at all.
       pane.start('dumb', 100, 40, 'dumb');
-      await pane.until('dumb', (s) => /^> db +healthy/m.test(s), 'a plain frame');
+      await pane.until('dumb', (s) => /^> db +running +\d+ .* healthy /m.test(s), 'a plain frame');
       expect(pane.capture('dumb', true)).not.toContain('\x1b[');
       pane.keys('dumb', 'Down', 'x');
       await pane.until('dumb', (s) => /^> web +stopped/m.test(s), 'a new frame after the stop');
