@@ -5,7 +5,7 @@
  * comes out as `ConfigErrors`; not being told which file to use is a
  * `UsageError`. This is the only module of config/ that does I/O.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, ConfigErrors, UsageError } from './errors.js';
 import { applyEnvFiles, templateEnv } from './env-files.js';
@@ -20,6 +20,19 @@ export { ConfigErrors, UsageError } from './errors.js';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_CONFIG_FILE = 'pidpilot.json5';
+
+/**
+ * The largest configuration file, and rendered configuration, pidpilot reads: 1 MiB. Real ones
+ * are a few KB; this keeps a (re)load in PID 1 short and small whatever the file holds (json5
+ * builds strings a character at a time, so its memory and time grow faster than the text).
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function tooLarge(file: string, what: string, size: number): ConfigErrors {
+  return new ConfigErrors([
+    new ConfigError({ file, path: '', message: `${what} is larger than the limit of 1 MiB (${MAX_CONFIG_BYTES} bytes): ${size} bytes` }),
+  ]);
+}
 
 /**
  * Which file to load: `-config`, else `$PIDPILOT`, else `$CONTAINERPILOT`, else
@@ -44,10 +57,27 @@ function displayName(path: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
 }
 
+/** Reads at most MAX_CONFIG_BYTES (+1 to know it is more), whatever the file is: a device or FIFO never fills memory. */
+function readBounded(path: string, file: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_CONFIG_BYTES) throw tooLarge(file, 'the configuration file', size);
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buf.length; length += n) n = readSync(fd, buf, length, buf.length - length, null);
+    if (length > MAX_CONFIG_BYTES) throw tooLarge(file, 'the configuration file', length);
+    return buf.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readConfigFile(path: string, file: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readBounded(path, file);
   } catch (err) {
+    if (err instanceof ConfigErrors) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'
@@ -70,14 +100,18 @@ function templateReason(err: TemplateError, file: string): string {
 }
 
 function render(text: string, env: Env, file: string): string {
+  let rendered: string;
   try {
-    return renderTemplate(text, env, file);
+    rendered = renderTemplate(text, env, file, { maxOutput: MAX_CONFIG_BYTES });
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     throw new ConfigErrors([
       new ConfigError({ file, line: err.line, column: err.column, path: '', message: `template: ${templateReason(err, file)}` }),
     ]);
   }
+  const bytes = Buffer.byteLength(rendered);
+  if (bytes > MAX_CONFIG_BYTES) throw tooLarge(file, 'the rendered configuration', bytes);
+  return rendered;
 }
 
 function countLines(s: string): number {
@@ -91,6 +125,8 @@ function countLines(s: string): number {
  * the template's use of `env`; the property tests drive this directly.
  */
 export function loadConfigText(source: string, env: Env, file: string, absolutePath: string = file): Config {
+  const size = Buffer.byteLength(source);
+  if (size > MAX_CONFIG_BYTES) throw tooLarge(file, 'the configuration file', size);
   const rendered = render(source, env, file);
   try {
     const { value, positions } = parseJson5(rendered, file);
@@ -145,7 +181,7 @@ function readLayers(paths: readonly string[], env: Env): ParsedLayer[] {
         }
         throw err;
       }
-      layers.push({ file, absolutePath: resolve(path), value: parsed.value, positions: () => parsed.positions, rendered: moved });
+      layers.push({ file, absolutePath: resolve(path), value: parsed.value, positions: parsed.positions, rendered: moved });
     } catch (err) {
       if (!(err instanceof ConfigErrors)) throw err;
       errors.push(...err.errors);

@@ -1,13 +1,12 @@
 /**
- * JSON5 parsing with source positions.
+ * JSON5 parsing, with source positions worked out only when an error needs one.
  *
- * `json5` stays the parser of record: it decides what is a syntax error (and
- * where), and its value is the one validated. It does not tell where each field
- * came from, so `scanJson5` below walks the same text a second time and records
- * the line/column of every key and value by path (`jobs[2].health.interval`),
- * which lets validation errors point at the offending field. The scanner is a
- * complete JSON5 reader (it also rebuilds the value, which is how the tests prove
- * it agrees with `json5.parse`), but it only ever runs on text json5 accepted.
+ * `json5` is the parser: it decides what is a syntax error (and where), and its value is the
+ * one validated. A valid configuration is read once. json5 does not say where each field came
+ * from, so when validation has an error to place, `scanPositions` walks the text (which json5
+ * accepted) and records the line/column of every key and value by path
+ * (`jobs[2].health.interval`). It only finds where things start — it builds no value — and it
+ * keeps its own stack, so no nesting depth can overflow the call stack.
  */
 import JSON5 from 'json5';
 import { ConfigError, ConfigErrors } from './errors.js';
@@ -30,7 +29,8 @@ export type Positions = ReadonlyMap<string, NodePos>;
 
 export interface Parsed {
   value: unknown;
-  positions: Positions;
+  /** Computed on first call (there is an error to place), then kept. */
+  positions: () => Positions;
 }
 
 /** Characters JSON5 treats as white space between tokens. */
@@ -52,26 +52,15 @@ function isSpace(c: string): boolean {
   return c.charCodeAt(0) > 0x7f && /^[\u1680\u2000-\u200A\u202F\u205F\u3000]$/.test(c);
 }
 
-function isDigit(c: string | undefined): boolean {
-  return c !== undefined && c >= '0' && c <= '9';
-}
+const LINE_END = '\n\r\u2028\u2029';
 
-function isHex(c: string | undefined): boolean {
-  return c !== undefined && /^[0-9A-Fa-f]$/.test(c);
-}
-
-class ScanError extends Error {}
-
-/**
- * The position scanner. A recursive-descent JSON5 reader that keeps
- * line/column while it goes. It assumes well-formed input (json5 checked it) but
- * still fails cleanly, with a ScanError, rather than loop or misreport.
- */
-class Scanner {
-  private pos = 0;
+/** A position in the text that keeps its line count. */
+class Cursor {
+  pos = 0;
+  /** A block comment ran to the end of the text. */
+  unterminated = false;
   private line = 1;
   private lineStart = 0;
-  readonly positions = new Map<string, NodePos>();
 
   constructor(private readonly text: string) {}
 
@@ -79,15 +68,14 @@ class Scanner {
     return { line: this.line, column: this.pos - this.lineStart + 1 };
   }
 
-  private peek(offset = 0): string | undefined {
-    const i = this.pos + offset;
-    return i < this.text.length ? this.text[i] : undefined;
+  peek(offset = 0): string | undefined {
+    return this.text[this.pos + offset];
   }
 
-  /** Consume one UTF-16 unit, keeping the line count. */
-  private next(): string {
+  /** Consumes one UTF-16 unit. Past the end it stays put: the caller's loop sees undefined. */
+  next(): string | undefined {
     const c = this.text[this.pos];
-    if (c === undefined) throw new ScanError('unexpected end of input');
+    if (c === undefined) return undefined;
     this.pos++;
     if (c === '\n') {
       this.line++;
@@ -96,30 +84,20 @@ class Scanner {
     return c;
   }
 
-  private expect(s: string): void {
-    for (const ch of s) {
-      if (this.next() !== ch) throw new ScanError(`expected ${s}`);
-    }
-  }
-
   /** White space and comments. */
   skip(): void {
-    for (;;) {
-      const c = this.peek();
-      if (c === undefined) return;
-      if (isSpace(c)) {
-        this.next();
-      } else if (c === '/' && this.peek(1) === '/') {
-        while (this.peek() !== undefined && !'\n\r\u2028\u2029'.includes(this.peek() as string)) this.next();
+    for (let c = this.peek(); c !== undefined; c = this.peek()) {
+      if (isSpace(c)) this.next();
+      else if (c === '/' && this.peek(1) === '/') {
+        while (this.peek() !== undefined && !LINE_END.includes(this.peek()!)) this.next();
       } else if (c === '/' && this.peek(1) === '*') {
         this.next();
         this.next();
-        while (!(this.peek() === '*' && this.peek(1) === '/')) this.next();
+        while (this.peek() !== undefined && !(this.peek() === '*' && this.peek(1) === '/')) this.next();
+        if (this.atEnd()) this.unterminated = true;
         this.next();
         this.next();
-      } else {
-        return;
-      }
+      } else return;
     }
   }
 
@@ -127,216 +105,101 @@ class Scanner {
     return this.pos >= this.text.length;
   }
 
-  value(path: string, key?: Pos): unknown {
-    this.skip();
-    const at: NodePos = key ? { ...this.here(), key } : this.here();
-    this.positions.set(path, at);
-    const c = this.peek();
-    switch (c) {
-      case '{':
-        return this.object(path);
-      case '[':
-        return this.array(path);
-      case '"':
-      case "'":
-        return this.string();
-      case 'n':
-        this.expect('null');
-        return null;
-      case 't':
-        this.expect('true');
-        return true;
-      case 'f':
-        this.expect('false');
-        return false;
-      default:
-        return this.number();
-    }
-  }
-
-  private object(path: string): Record<string, unknown> {
-    this.next(); // {
-    const out: Record<string, unknown> = {};
-    for (;;) {
-      this.skip();
-      if (this.peek() === '}') {
-        this.next();
-        return out;
-      }
-      const keyPos = this.here();
-      const c = this.peek();
-      const key = c === '"' || c === "'" ? this.string() : this.identifier();
-      this.skip();
-      if (this.next() !== ':') throw new ScanError('expected :');
-      const v = this.value(childPath(path, key), keyPos);
-      // defineProperty, like json5, so a `__proto__` key is an ordinary member.
-      Object.defineProperty(out, key, { value: v, writable: true, enumerable: true, configurable: true });
-      this.skip();
-      const sep = this.next();
-      if (sep === '}') return out;
-      if (sep !== ',') throw new ScanError('expected , or }');
-    }
-  }
-
-  private array(path: string): unknown[] {
-    this.next(); // [
-    const out: unknown[] = [];
-    for (;;) {
-      this.skip();
-      if (this.peek() === ']') {
-        this.next();
-        return out;
-      }
-      out.push(this.value(childPath(path, out.length)));
-      this.skip();
-      const sep = this.next();
-      if (sep === ']') return out;
-      if (sep !== ',') throw new ScanError('expected , or ]');
-    }
-  }
-
-  /** An unquoted property name: runs until white space, a comment, or ':'. */
-  private identifier(): string {
-    let out = '';
-    for (;;) {
-      const c = this.peek();
-      if (c === undefined || c === ':' || c === '/' || isSpace(c)) break;
-      if (c === '\\') {
-        this.next();
-        if (this.next() !== 'u') throw new ScanError('bad identifier escape');
-        out += this.hexChars(4);
-      } else {
-        out += this.next();
-      }
-    }
-    if (out === '') throw new ScanError('expected a property name');
-    return out;
-  }
-
-  private hexChars(n: number): string {
-    let digits = '';
-    for (let i = 0; i < n; i++) {
-      const c = this.next();
-      if (!isHex(c)) throw new ScanError('bad hex escape');
-      digits += c;
-    }
-    return String.fromCodePoint(parseInt(digits, 16));
-  }
-
-  private string(): string {
+  /** A quoted string, escapes included; returns its source text. */
+  skipString(): string {
+    const start = this.pos;
     const quote = this.next();
-    let out = '';
-    for (;;) {
-      const c = this.next();
-      if (c === quote) return out;
-      if (c === '\n' || c === '\r') throw new ScanError('newline in string');
-      if (c !== '\\') {
-        out += c;
-        continue;
-      }
-      const e = this.next();
-      switch (e) {
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'v':
-          out += '\v';
-          break;
-        case '0':
-          out += '\0';
-          break;
-        case 'x':
-          out += this.hexChars(2);
-          break;
-        case 'u':
-          out += this.hexChars(4);
-          break;
-        case '\r':
-          // Line continuation; \r\n counts as one terminator.
-          if (this.peek() === '\n') this.next();
-          break;
-        case '\n':
-        case '\u2028':
-        case '\u2029':
-          break;
-        default:
-          // Any other escaped character stands for itself.
-          out += e;
-      }
+    for (let c = this.next(); c !== undefined && c !== quote; c = this.next()) {
+      if (c === '\\') this.next();
     }
+    return this.text.slice(start, this.pos);
   }
 
-  private number(): number {
-    let sign = 1;
-    const c = this.peek();
-    if (c === '+' || c === '-') {
-      if (this.next() === '-') sign = -1;
-    }
-    if (this.peek() === 'I') {
-      this.expect('Infinity');
-      return sign * Infinity;
-    }
-    if (this.peek() === 'N') {
-      this.expect('NaN');
-      return NaN;
-    }
-    if (this.peek() === '0' && (this.peek(1) === 'x' || this.peek(1) === 'X')) {
-      this.next();
-      this.next();
-      let hex = '';
-      while (isHex(this.peek())) hex += this.next();
-      if (hex === '') throw new ScanError('bad hex number');
-      return sign * Number(`0x${hex}`);
-    }
-    let lit = '';
-    while (isDigit(this.peek())) lit += this.next();
-    if (this.peek() === '.') {
-      lit += this.next();
-      while (isDigit(this.peek())) lit += this.next();
-    }
-    if (lit === '' || lit === '.') throw new ScanError('expected a value');
-    if (this.peek() === 'e' || this.peek() === 'E') {
-      lit += this.next();
-      if (this.peek() === '+' || this.peek() === '-') lit += this.next();
-      while (isDigit(this.peek())) lit += this.next();
-    }
-    return sign * Number(lit);
+  /** A number, `true`, `null`, `Infinity`… or an unquoted key: up to the next delimiter. */
+  skipBare(): string {
+    const start = this.pos;
+    for (let c = this.peek(); c !== undefined && !',:]}/'.includes(c) && !isSpace(c); c = this.peek()) this.next();
+    return this.text.slice(start, this.pos);
   }
 }
 
+/** A member name as json5 reads it (escapes are rare; json5 itself decodes them). */
+function keyName(raw: string): string {
+  const quoted = raw[0] === '"' || raw[0] === "'";
+  if (!raw.includes('\\')) return quoted ? raw.slice(1, -1) : raw;
+  return quoted ? String(JSON5.parse(raw)) : Object.keys(JSON5.parse(`{${raw}:0}`) as object)[0]!;
+}
+
 /**
- * Reads `text` with the position scanner only. Throws on malformed input; meant
- * for text json5 already accepted (and for tests that compare the two).
+ * Deeper values are not placed (an error there points at their nearest placed ancestor):
+ * paths as long as the nesting is deep would make placing quadratic. No configuration field
+ * is nested anywhere near this deep.
  */
-export function scanJson5(text: string): Parsed {
-  const s = new Scanner(text);
-  const value = s.value('');
-  s.skip();
-  if (!s.atEnd()) throw new ScanError('unexpected text after the value');
-  return { value, positions: s.positions };
+const MAX_PLACED_DEPTH = 64;
+
+interface Frame {
+  readonly object: boolean;
+  readonly path: string;
+  index: number;
+}
+
+/**
+ * Where every value (and member key) of `text` starts, by path. For text json5 accepted;
+ * on anything else it ends early without throwing, and what it found is kept.
+ */
+export function scanPositions(text: string): Positions {
+  const out = new Map<string, NodePos>();
+  const s = new Cursor(text);
+  const stack: Frame[] = [];
+  let path = '';
+  let key: Pos | undefined;
+  for (;;) {
+    s.skip();
+    if (s.atEnd()) return out;
+    if (stack.length <= MAX_PLACED_DEPTH) out.set(path, key ? { ...s.here(), key } : s.here());
+    const c = s.peek();
+    if (c === '{' || c === '[') {
+      s.next();
+      stack.push({ object: c === '{', path, index: 0 });
+    } else if (c === '"' || c === "'") s.skipString();
+    else if (s.skipBare() === '') return out;
+    // To the start of the next value, closing what ends on the way.
+    for (;;) {
+      const top = stack.at(-1);
+      if (top === undefined) return out;
+      s.skip();
+      if (s.peek() === ',') {
+        s.next();
+        s.skip();
+      }
+      const d = s.peek();
+      if (d === undefined) return out;
+      if (d === '}' || d === ']') {
+        s.next();
+        stack.pop();
+        continue;
+      }
+      if (top.object) {
+        key = s.here();
+        const raw = d === '"' || d === "'" ? s.skipString() : s.skipBare();
+        s.skip();
+        if (s.next() !== ':') return out;
+        path = stack.length <= MAX_PLACED_DEPTH ? childPath(top.path, keyName(raw)) : '';
+      } else {
+        key = undefined;
+        path = stack.length <= MAX_PLACED_DEPTH ? childPath(top.path, top.index++) : '';
+      }
+      break;
+    }
+  }
 }
 
 /** True when the text holds nothing but white space and comments. */
 function isBlank(text: string): boolean {
-  const s = new Scanner(text);
-  try {
-    s.skip();
-    return s.atEnd();
-  } catch {
-    return false; // an unterminated comment is a syntax error, not an empty file
-  }
+  const s = new Cursor(text);
+  s.skip();
+  // An unterminated block comment is a syntax error for json5 to report, not an empty file.
+  return s.atEnd() && !s.unterminated;
 }
 
 interface Json5SyntaxError extends SyntaxError {
@@ -345,9 +208,8 @@ interface Json5SyntaxError extends SyntaxError {
 }
 
 /**
- * Parses configuration text. Syntax errors (and an empty file) become
- * `ConfigErrors` with the file, line and column; on success the value comes from
- * json5 and the positions from the scanner.
+ * Parses configuration text with json5. Syntax errors (and an empty file) become
+ * `ConfigErrors` with the file, line and column.
  */
 export function parseJson5(text: string, file: string): Parsed {
   if (isBlank(text)) {
@@ -379,12 +241,6 @@ export function parseJson5(text: string, file: string): Parsed {
     if (typeof e.columnNumber === 'number') init.column = e.columnNumber;
     throw new ConfigErrors([new ConfigError(init)]);
   }
-  let positions: Positions;
-  try {
-    positions = scanJson5(text).positions;
-  } catch {
-    // Only reachable through a scanner bug; errors then lack a line, nothing else.
-    positions = new Map();
-  }
-  return { value, positions };
+  let positions: Positions | undefined;
+  return { value, positions: () => (positions ??= scanPositions(text)) };
 }

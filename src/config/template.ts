@@ -29,6 +29,7 @@ export function renderTemplate(
   text: string,
   env: Readonly<Record<string, string | undefined>>,
   fileName = 'template',
+  options: { maxOutput?: number } = {},
 ): string {
   const source = typeof text === 'string' ? text : String(text);
   try {
@@ -36,7 +37,7 @@ export function renderTemplate(
     // Budgets grow with the input so that a large but plain file is never refused.
     const limits = {
       ...DEFAULT_LIMITS,
-      maxOutput: DEFAULT_LIMITS.maxOutput + source.length,
+      maxOutput: options.maxOutput ?? DEFAULT_LIMITS.maxOutput + source.length,
       maxSteps: DEFAULT_LIMITS.maxSteps + 4 * source.length,
     };
     return execute(tree, source, envMap(env), limits);

@@ -42,8 +42,8 @@ import {
 export interface ValidateContext {
   /** The file name shown in errors. */
   file: string;
-  /** Positions from `parseJson5`; empty when unknown. */
-  positions?: Positions;
+  /** Positions from `parseJson5` (a function: worked out only if there is an error); none when unknown. */
+  positions?: Positions | (() => Positions);
   /** Absolute path recorded as `Config.file`; defaults to `file`. */
   absolutePath?: string;
 }

@@ -21,13 +21,19 @@ export interface ReportOptions {
 export class Reporter {
   readonly errors: ConfigError[] = [];
 
+  private positions: Positions | (() => Positions);
+
   constructor(
     readonly file: string,
-    private readonly positions: Positions,
-  ) {}
+    positions: Positions | (() => Positions),
+  ) {
+    this.positions = positions;
+  }
 
   /** The position of `path`, or of its nearest ancestor that has one (a missing field has none). */
   private locate(path: string, atKey: boolean): Pos | undefined {
+    // Positions are worked out on the first error only: a valid file is read once.
+    if (typeof this.positions === 'function') this.positions = this.positions();
     let p = path;
     for (;;) {
       const node: NodePos | undefined = this.positions.get(p);

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import JSON5 from 'json5';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigErrors } from '../../../src/config/errors.js';
-import { type Pos, parseJson5, scanJson5 } from '../../../src/config/parse.js';
+import { type Pos, parseJson5, scanPositions } from '../../../src/config/parse.js';
+import { childPath } from '../../../src/config/paths.js';
+import { validateConfig } from '../../../src/config/validate.js';
 import { posOf } from './helpers.js';
 
 function syntaxError(text: string) {
@@ -31,7 +33,9 @@ describe('parseJson5: positions', () => {
     '  ],',
     '}',
   ].join('\n');
-  const { value, positions } = parseJson5(text, 'f.json5');
+  const parsed = parseJson5(text, 'f.json5');
+  const value = parsed.value;
+  const positions = parsed.positions();
 
   it('returns json5 value', () => {
     expect(value).toEqual(JSON5.parse(text));
@@ -70,7 +74,7 @@ describe('parseJson5: positions', () => {
 
   it('counts lines by \\n only and columns in UTF-16 units, like json5', () => {
     const t = '{\r\n\ta: 1,\r\n  "\u{1F600}": 2, b: 3 }';
-    const p = scanJson5(t).positions;
+    const p = scanPositions(t);
     expect(p.get('a')?.key).toEqual({ line: 2, column: 2 });
     // the emoji is two UTF-16 units: `b` is at column 12, its value at 15
     expect(p.get('b')).toEqual({ line: 3, column: 15, key: { line: 3, column: 12 } });
@@ -79,7 +83,7 @@ describe('parseJson5: positions', () => {
   });
 
   it('decodes escaped identifier keys into their names', () => {
-    const p = scanJson5('{ \\u0061b: 1, $x_1: 2 }').positions;
+    const p = scanPositions('{ \\u0061b: 1, $x_1: 2 }');
     expect(p.get('ab')?.key).toEqual({ line: 1, column: 3 });
     expect(p.has('$x_1')).toBe(true);
   });
@@ -87,7 +91,7 @@ describe('parseJson5: positions', () => {
   it('records the last of duplicate keys (the one json5 keeps)', () => {
     const t = '{ a: 1,\n a: 2 }';
     expect(JSON5.parse(t)).toEqual({ a: 2 });
-    expect(scanJson5(t).positions.get('a')).toEqual({ line: 2, column: 5, key: { line: 2, column: 2 } });
+    expect(scanPositions(t).get('a')).toEqual({ line: 2, column: 5, key: { line: 2, column: 2 } });
   });
 });
 
@@ -177,16 +181,30 @@ const { value: json5Text } = fc.letrec<{ value: string }>((tie) => ({
 
 const document = fc.tuple(ws, json5Text, ws).map(([a, v, b]) => a + v + b);
 
-describe('scanJson5 ≡ json5.parse (property)', () => {
+/** Every path of a parsed value, as the validator names them. */
+function pathsOf(v: unknown, path = '', out = new Set<string>()): Set<string> {
+  out.add(path);
+  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, childPath(path, i), out));
+  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) pathsOf(x, childPath(path, k), out);
+  return out;
+}
+
+describe('scanPositions agrees with json5.parse (property)', () => {
   // json5 warns on the console about a raw U+2028 in a string; the generators make plenty.
   beforeAll(() => void vi.spyOn(console, 'warn').mockImplementation(() => {}));
   afterAll(() => vi.restoreAllMocks());
 
-  it('generated JSON5 texts: same value', () => {
+  // Every path of the value is placed. (There may be more: with a duplicate key, the members of
+  // the definition json5 dropped; no lookup ever asks for those.)
+  const placesAll = (text: string, value: unknown): void => {
+    const positions = scanPositions(text);
+    for (const path of pathsOf(value)) expect(positions.has(path), path).toBe(true);
+  };
+
+  it('generated JSON5 texts: a position for every path of the value', () => {
     fc.assert(
       fc.property(document, (text) => {
-        const expected = JSON5.parse(text);
-        expect(scanJson5(text).value).toEqual(expected);
+        placesAll(text, JSON5.parse(text));
       }),
       { numRuns: 1500 },
     );
@@ -195,7 +213,7 @@ describe('scanJson5 ≡ json5.parse (property)', () => {
   it('every recorded position points at the start of its value and key', () => {
     fc.assert(
       fc.property(document, (text) => {
-        const { positions } = scanJson5(text);
+        const positions = scanPositions(text);
         for (const [path, p] of positions) {
           const c = text[offsetOf(text, p)];
           expect(c, `value of ${path}`).toMatch(/^[[{"'ntf0-9.+\-IN]$/);
@@ -206,17 +224,17 @@ describe('scanJson5 ≡ json5.parse (property)', () => {
     );
   });
 
-  it('JSON from JSON.stringify and json5.stringify: same value', () => {
+  it('JSON from JSON.stringify and json5.stringify: the same paths', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.boolean(), (v, five) => {
         const text = five ? JSON5.stringify(v, null, 2) : JSON.stringify(v, null, 1);
-        expect(scanJson5(text).value).toEqual(JSON5.parse(text));
+        placesAll(text, JSON5.parse(text));
       }),
       { numRuns: 500 },
     );
   });
 
-  it('random texts: whatever json5 accepts, the scanner reads the same', () => {
+  it('random texts: whatever json5 accepts, the scanner places every path', () => {
     const alphabet = fc.constantFrom('{', '}', '[', ']', ':', ',', '"', "'", '\\', 'a', '1', '.', 'e', '-', ' ', '\n', '/', '*', 'x', 'n', 'u');
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 20 }), (chars) => {
@@ -227,9 +245,32 @@ describe('scanJson5 ≡ json5.parse (property)', () => {
         } catch {
           return;
         }
-        expect(scanJson5(text).value).toEqual(expected);
+        placesAll(text, expected);
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('nesting deeper than the call stack: placed down to 64 levels, the rest skipped in linear time', () => {
+    const depth = 200_000;
+    const text = `{ a: ${'['.repeat(depth)}1${']'.repeat(depth)}, b: 2 }`;
+    const positions = scanPositions(text);
+    expect(positions.size).toBe(1 + 1 + 63 + 1);
+    expect(positions.get(`a${'[0]'.repeat(63)}`)).toEqual({ line: 1, column: 6 + 63 });
+    expect(positions.has(`a${'[0]'.repeat(64)}`)).toBe(false);
+    expect(positions.get('b')).toEqual({ line: 1, column: 2 * depth + 12, key: { line: 1, column: 2 * depth + 9 } });
+  });
+
+  it('a valid file is read once: positions are worked out only for an error', () => {
+    let asked = 0;
+    const lazy = (text: string) => {
+      const parsed = parseJson5(text, 'f.json5');
+      return () => (asked++, parsed.positions());
+    };
+    validateConfig(JSON5.parse('{ jobs: [{ name: "a", exec: "true" }] }'), { file: 'f.json5', positions: lazy('{ jobs: [{ name: "a", exec: "true" }] }') });
+    expect(asked).toBe(0);
+    const bad = '{ jobs: [{ name: "a", exec: "true", restarts: "sometimes" }] }';
+    expect(() => validateConfig(JSON5.parse(bad), { file: 'f.json5', positions: lazy(bad) })).toThrow(/1:47: jobs\[0\]\.restarts/);
+    expect(asked).toBe(1);
   });
 });
