@@ -14,6 +14,9 @@ import { killAllGroups } from './spawn.js';
 export function exitNow(status: number): never {
   killAllGroups('SIGKILL');
   killAdoptedOrphans();
+  // What bin/pidpilot.js asked to run at exit (a CPU profile, the build's code cache):
+  // `_exit` runs no 'exit' handler.
+  for (const hook of (globalThis as { [k: symbol]: (() => void)[] | undefined })[Symbol.for('pidpilot.atExitNow')] ?? []) hook();
   const addon = tryLoadNativeAddon();
   if (!(addon instanceof NativeAddonError)) addon.exitNow(status);
   process.exit(status);

@@ -1,0 +1,34 @@
+// PIDPILOT_CPU_PROF=FILE: a V8 CPU profile of this pidpilot process, from the first line of
+// bin/pidpilot.js to its exit, written to FILE (open it in Chrome DevTools → Performance, or
+// any .cpuprofile viewer). `node --cpu-prof` cannot do this: pidpilot leaves through
+// `_exit` (src/process/exit.ts) so that a stuck log reader never holds PID 1, and V8 writes
+// --cpu-prof's file only from a normal exit. Here the profile is written synchronously by
+// whichever comes first: exitNow or a normal 'exit' (see atExit in bin/pidpilot.js).
+// PIDPILOT_CPU_PROF_INTERVAL_US sets the sampling interval (default 100 µs).
+'use strict';
+const { writeFileSync } = require('node:fs');
+const { Session } = require('node:inspector');
+
+/** Starts profiling; `atExit(fn)` must run fn when pidpilot leaves, however it leaves. */
+exports.startCpuProfile = function startCpuProfile(file, atExit) {
+  const session = new Session();
+  session.connect();
+  // The in-thread inspector session answers synchronously: the profiler runs when post returns.
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: Number(process.env.PIDPILOT_CPU_PROF_INTERVAL_US) || 100 });
+  session.post('Profiler.start');
+  let written = false;
+  const flush = () => {
+    if (written) return;
+    written = true;
+    session.post('Profiler.stop', (err, result) => {
+      try {
+        if (err) throw err;
+        writeFileSync(file, JSON.stringify(result.profile));
+      } catch (e) {
+        process.stderr.write(`pidpilot: PIDPILOT_CPU_PROF: cannot write ${file}: ${e && e.message ? e.message : e}\n`);
+      }
+    });
+  };
+  atExit(flush);
+};
