@@ -2,8 +2,18 @@
 // The compiled CLI: one bundled CommonJS file (see scripts/bundle.mjs), no TypeScript
 // loader and no module graph to walk at start-up. (bin/package.json makes this file
 // CommonJS, so Node's ESM loader is never started.)
+//
+// The bundle is compiled with V8's code cache, dist/pidpilot.cjs.cache, which the build
+// writes after one real run (scripts/bundle.mjs): it holds the bytecode of every function
+// that run compiled, so start-up neither parses the bundle nor compiles those functions
+// again (Node 20 has no compile cache of its own; ≥ 22.1's module.enableCompileCache is
+// the same idea, kept on disk at run time). V8 checks the cache against the source and its
+// own version and flags: a cache from another Node is rejected and the bundle compiles from
+// source as without it. PIDPILOT_CODE_CACHE=0 ignores the cache.
 'use strict';
-const { main } = require('../dist/pidpilot.cjs');
+// Start-up profiling (bin/cpu-profile.js); nothing is loaded for it unless asked.
+if (process.env.PIDPILOT_CPU_PROF) require('./cpu-profile.js').startCpuProfile(process.env.PIDPILOT_CPU_PROF, atExit);
+const { main } = loadBundle();
 
 main(process.argv.slice(2)).then(
   (status) => {
@@ -14,3 +24,44 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
+
+/** Runs `fn` when pidpilot leaves: by exitNow (src/process/exit.ts, which calls the hooks under this key before `_exit`) or by an ordinary exit. */
+function atExit(fn) {
+  (globalThis[Symbol.for('pidpilot.atExitNow')] ??= []).push(fn);
+  process.on('exit', fn);
+}
+
+function loadBundle() {
+  const { readFileSync, writeFileSync } = require('node:fs');
+  const { dirname, join } = require('node:path');
+  const vm = require('node:vm');
+  const file = join(__dirname, '..', 'dist', 'pidpilot.cjs');
+  if (process.env.PIDPILOT_CODE_CACHE === '0') return require(file);
+  const cacheFile = `${file}.cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // not built: compile from source
+  }
+  // The same wrapper as Node's CommonJS loader: `require` resolves from bin/, whose
+  // node_modules lookup is the same as dist/'s.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, {
+    filename: file,
+    cachedData,
+  });
+  // Build only (scripts/bundle.mjs): write the cache when this run leaves, with every
+  // function it compiled (exitNow calls this hook; an ordinary exit fires 'exit').
+  const out = process.env.PIDPILOT_WRITE_CODE_CACHE;
+  if (out) {
+    let written = false;
+    const write = () => {
+      if (!written) writeFileSync(out, script.createCachedData());
+      written = true;
+    };
+    atExit(write);
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, require, module, file, dirname(file));
+  return module.exports;
+}

@@ -2,8 +2,15 @@
 // runs. Why, measured on these machines (bench/, startup): loading ~60 small ES modules
 // cost 120-200 ms before the first job could start; one file cuts most of that, and
 // CommonJS + minified syntax skips Node's ESM loader and shortens compilation further.
-import { cpSync } from 'node:fs';
+// Then it writes dist/pidpilot.cjs.cache, V8's code cache of the bundle (see
+// bin/pidpilot.js): the bytecode of every function one short real run compiles.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+
+const OUT = 'dist/pidpilot.cjs';
 
 /** Libraries the CLI import()s only when configured (see below). */
 const LAZY = ['consul', 'prom-client'];
@@ -25,13 +32,45 @@ function vendored(names) {
   };
 }
 
+// What pidpilot's dependencies load at start-up and pidpilot never uses, replaced in the
+// bundle by stubs (each Node built-in not loaded is one less module compiled before the
+// first job; bench/README.md has the figures):
+//   - pino's transports (lib/transport.js: thread-stream, worker_threads, node:module):
+//     pidpilot gives pino its own destination (src/log/logger.ts), never a transport;
+//   - worker_threads in pino's tools: only `isMainThread`, read when pino would build its
+//     own SonicBoom; pidpilot runs on the main thread;
+//   - assert in sonic-boom: one argument check, kept as a plain throw.
+const STUBS = {
+  'pino-transport': "module.exports = function transport() { throw new Error('pino transports are not part of the pidpilot bundle'); };",
+  'main-thread': 'exports.isMainThread = true;',
+  assert: "module.exports = function assert(ok, message) { if (!ok) throw new Error(message); };",
+};
+const stubFor = (request, importer) => {
+  if (/[\\/]node_modules[\\/]pino[\\/]/.test(importer)) {
+    if (request === './transport' || request === './lib/transport') return 'pino-transport';
+    if (request === 'worker_threads') return 'main-thread';
+  }
+  if (/[\\/]node_modules[\\/]sonic-boom[\\/]/.test(importer) && request === 'assert') return 'assert';
+  return undefined;
+};
+const slimStartUp = {
+  name: 'slim-start-up',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/(lib\/)?transport|worker_threads|assert)$/ }, (args) => {
+      const stub = stubFor(args.path, args.importer);
+      return stub ? { path: stub, namespace: 'stub' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: STUBS[args.path], loader: 'js' }));
+  },
+};
+
 /** What every output shares: one minified CommonJS file per entry, for Node 20+. */
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minifySyntax: true, minifyWhitespace: true, legalComments: 'none', logLevel: 'warning' };
 
 await build({
   ...common,
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/pidpilot.cjs',
+  outfile: OUT,
   // Identifiers stay readable in stack traces of internal errors.
   minifyIdentifiers: false,
   // The sources are ES modules: give them their import.meta.url in CommonJS.
@@ -40,7 +79,11 @@ await build({
   // Loaded (import()) only when configured — the Consul client when a `consul` is set,
   // prom-client when `telemetry` is — so each is bundled apart, into dist/vendor/ (below),
   // and required from there on first use: the default path does not even parse them.
-  plugins: [vendored(LAZY)],
+  // import() of what is not bundled (node:http, the vendored libraries) becomes a require():
+  // no ESM loader at run time, and bin/pidpilot.js can compile the bundle with vm.Script
+  // and its code cache (a script compiled from a code cache loses its import() callback).
+  supported: { 'dynamic-import': false },
+  plugins: [vendored(LAZY), slimStartUp],
 });
 
 // The vendored libraries, one file each: with them, the installed package has no dependency
@@ -55,3 +98,28 @@ await build({
 
 // The dashboard page's files (pidpilot ui) are read at run time from the package.
 cpSync('src/dashboard/assets', 'dist/dashboard-assets', { recursive: true });
+
+// The code cache: one run of the built CLI with a one-job configuration (its own state dir
+// and control socket), which writes the cache as it leaves. The cache is an optimisation
+// only: if this run fails the build goes on without it, and says why.
+const cache = `${OUT}.cache`;
+rmSync(cache, { force: true });
+const dir = mkdtempSync(join(tmpdir(), 'pidpilot-code-cache-'));
+try {
+  const config = join(dir, 'pidpilot.json5');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      logging: { level: 'INFO', format: 'default', output: '/dev/null' },
+      state: { dir: join(dir, 'state') },
+      control: { socket: join(dir, 'control.sock') },
+      jobs: [{ name: 'warm-up', exec: ['/bin/true'] }],
+    }),
+  );
+  const env = { ...process.env, PIDPILOT_WRITE_CODE_CACHE: cache };
+  delete env.PIDPILOT_CPU_PROF;
+  const r = spawnSync(process.execPath, ['bin/pidpilot.js', '-config', config], { env, encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) process.stderr.write(`bundle: no code cache (the warm-up run exited ${r.status ?? r.signal ?? r.error}): start-up compiles from source\n${r.stderr ?? ''}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
