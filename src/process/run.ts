@@ -11,7 +11,6 @@
  *   - exit 0 → succeeded; other exit, or killed by a signal → failed (code or signal set)
  * Whichever of timeout and stop/kill comes first decides between errored and aborted.
  */
-import { performance } from 'node:perf_hooks';
 import type { UserSpec } from '../config/types.js';
 import { spawnChild } from './spawn.js';
 import { resolveUser } from './user.js';
@@ -34,6 +33,12 @@ export interface RunOptions extends SpawnRequest {
 /** A run's record without its number (the owner numbers its runs). */
 export type RunResult = Omit<RunRecord, 'run'>;
 
+/**
+ * Monotonic milliseconds. Not performance.now(): node:perf_hooks loads a dozen modules,
+ * a cost to every start-up that a clock does not need.
+ */
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 function errorReason(err: unknown): string {
   if (err instanceof SpawnError) return `${err.code}: ${err.message}`;
   return err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err);
@@ -47,7 +52,7 @@ export class ProcessRun {
   readonly result: Promise<RunResult>;
   readonly startedAt: number;
 
-  private readonly t0 = performance.now();
+  private readonly t0 = monotonicMs();
   private readonly stopSignal: NodeJS.Signals;
   private ended = false;
   /** Set when timeout fired first: the run is errored. */
@@ -123,7 +128,7 @@ export class ProcessRun {
 
   /** SIGKILL the group in `ms`, unless an earlier SIGKILL is already planned. */
   private killAfter(ms: number): void {
-    const at = performance.now() + Math.max(0, ms);
+    const at = monotonicMs() + Math.max(0, ms);
     if (at >= this.killAt) return;
     this.killAt = at;
     clearLongTimeout(this.killTimer);
@@ -145,7 +150,7 @@ export class ProcessRun {
   }
 
   private record(status: ExitStatus, outcome: RunRecord['outcome'], reason?: string): RunResult {
-    const durationMs = Math.round((performance.now() - this.t0) * 1000) / 1000;
+    const durationMs = Math.round((monotonicMs() - this.t0) * 1000) / 1000;
     const rec: RunResult = {
       pid: this.pid,
       startedAt: this.startedAt,

@@ -12,8 +12,9 @@
  * missing #! interpreter, a race) is read from ChildProcess#spawn's return value, which
  * child_process.spawn() would only report later through an 'error' event.
  */
-import { ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { checkRequest, envPairs, errnoInfo, killGroup, planExec, spawnError, type ExecPlan } from './exec-path.js';
@@ -34,6 +35,16 @@ interface RawSpawnOptions {
   windowsVerbatimArguments: boolean;
 }
 type RawChildProcess = ChildProcess & { spawn(options: RawSpawnOptions): number | undefined };
+
+/**
+ * node:child_process, loaded on the first spawn of this backend: with the native addon it
+ * is never needed, and loading it (with dgram, net's socket list…) costs every start-up.
+ */
+let childProcessClass: typeof ChildProcess | undefined;
+function newChildProcess(): RawChildProcess {
+  childProcessClass ??= (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).ChildProcess;
+  return new childProcessClass() as RawChildProcess;
+}
 
 const NOT_HERE = new Set(['ENOENT', 'ENOTDIR', 'ESTALE', 'ENODEV', 'ETIMEDOUT']);
 
@@ -90,7 +101,7 @@ class NodeChild implements ChildHandle {
     checkCwd(req, plan);
     const index = pickCandidate(req, plan);
 
-    const cp = new ChildProcess() as RawChildProcess;
+    const cp = newChildProcess();
     // A failed spawn is also emitted as 'error' on the next tick: it is thrown below instead.
     cp.on('error', () => {});
     const err = cp.spawn({

@@ -132,7 +132,8 @@ export class HistoryStore implements HistoryReader {
   constructor(opts: HistoryStoreOptions) {
     this.opts = opts;
     this.dir = opts.dir;
-    this.boot = opts.boot ?? Math.round(performance.timeOrigin);
+    // When this process started (performance.timeOrigin, without loading the perf_hooks machinery).
+    this.boot = opts.boot ?? Math.round(Date.now() - process.uptime() * 1000);
     this.health = new WriteHealth(opts.warn, opts.info ?? opts.warn);
     preparePrivateDir(this.dir);
     this.release = lockStateDir(this.dir);
