@@ -102,9 +102,15 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/**
+ * Writes a config into the temp dir. Unless it names them, its state dir and control socket
+ * are in the temp dir too: as root the defaults are /var/run's, shared with every other
+ * pidpilot on the machine (a second one on the same socket stops).
+ */
 export function writeConfig(name, config) {
   const file = join(tmpDir(), name);
-  writeFileSync(file, JSON.stringify(config, null, 1));
+  const own = { state: { dir: join(tmpDir(), 'state') }, control: { socket: join(tmpDir(), 'control.sock') } };
+  writeFileSync(file, JSON.stringify({ ...own, ...config }, null, 1));
   return file;
 }
 
@@ -136,12 +142,12 @@ export function withTimeout(p, ms, what, onTimeout) {
 
 /**
  * Starts pidpilot on `configFile` (cwd = the temp dir, so a default state dir lands there).
- * stdout/stderr: 'ignore', 'pipe' or a fd. Returns { child, t0 } with t0 taken just before spawn.
+ * stdout/stderr: 'ignore', 'pipe' or a fd; `bin`: another build's bin/pidpilot.js (A/B). Returns { child, t0 } with t0 taken just before spawn.
  */
-export function startPidpilot(configFile, { stdout = 'ignore', stderr = 'pipe', env = {} } = {}) {
+export function startPidpilot(configFile, { stdout = 'ignore', stderr = 'pipe', env = {}, bin = BIN } = {}) {
   const t0 = nowNs();
   const child = track(
-    spawn(process.execPath, [...NODE_FLAGS, BIN, '-config', configFile], {
+    spawn(process.execPath, [...NODE_FLAGS, bin, '-config', configFile], {
       cwd: tmpDir(),
       stdio: ['ignore', stdout, stderr],
       env: { ...BENCH_ENV, ...env },

@@ -2,8 +2,9 @@
 //
 // RSS: pidpilot with 100 jobs `sleep 3600`; once /proc shows its 100 children, wait 1 s
 // more, then read VmHWM (peak RSS over its whole life, start-up included) and VmRSS (now)
-// from /proc/<pid>/status. The same with 1 job gives the fixed cost, so the per-job cost is
-// (RSS(100) − RSS(1)) / 99. Baseline: `node -e "setTimeout(()=>{},1e6)"`, 500 ms after it is up.
+// from /proc/<pid>/status. The same with 500 jobs gives the cost of each extra idle job,
+// (VmRSS(500) − VmRSS(100)) / 400, in bytes (pidpilot's own memory: the jobs' processes are
+// not in it). Baseline: `node -e "setTimeout(()=>{},1e6)"`, 500 ms after it is up.
 //
 // SIGTERM → exit: pidpilot with 10 jobs `sleep 3600` (sleep dies at once on SIGTERM); once
 // all 10 run (+100 ms), time from kill(pid, SIGTERM) to pidpilot being reaped; it must exit 0.
@@ -17,10 +18,12 @@ function sleepers(n) {
 
 /** Starts pidpilot with n sleepers and waits until they all run; returns the handle. */
 async function startIdle(n, name) {
+  // 500 jobs take a while to start on a busy machine.
+  const timeoutMs = 10_000 + 40 * n;
   const cfg = writeConfig(name, { logging: { level: 'INFO', format: 'default', output: '/dev/null' }, jobs: sleepers(n) });
   const h = startPidpilot(cfg);
   try {
-    await waitForChildren(h.child.pid, n);
+    await waitForChildren(h.child.pid, n, timeoutMs);
   } catch (err) {
     killTree(h.child.pid);
     throw new Error(`${err.message}\n${h.stderrText()}`);
@@ -51,7 +54,7 @@ async function rssOf(n, runs) {
     rss.push(st.VmRSS / 1024);
     term.push(await terminate(h));
   }
-  return { hwm: stats(hwm), rss: stats(rss), term: stats(term) };
+  return { hwm: stats(hwm), rss: stats(rss), rssRuns: [...rss].sort((a, b) => a - b), term: stats(term) };
 }
 
 async function bareNodeRss(runs) {
@@ -72,7 +75,7 @@ async function bareNodeRss(runs) {
 }
 
 export async function idleRss({ runs }) {
-  return { jobs100: await rssOf(100, runs), jobs1: await rssOf(1, runs), bare: await bareNodeRss(runs) };
+  return { jobs100: await rssOf(100, runs), jobs500: await rssOf(500, runs), bare: await bareNodeRss(runs) };
 }
 
 export async function sigterm({ runs }) {

@@ -8,19 +8,22 @@
 // EOF from its /dev/null stdin and exits; pidpilot exits 0 by itself.)
 //
 // Also reported: pidpilot's main-thread CPU time and run-queue wait up to that moment
-// (/proc/<pid>/schedstat).
+// (/proc/<pid>/schedstat), next to the main-thread CPU time of a `node -e` that reads its
+// own schedstat as its one statement: on a busy machine the wall times swell with the
+// run-queue wait, the CPU times much less, so their ratio is the steadier A/B figure.
 //
 // Baseline: `node -e 0`, spawn → reaped: what starting any Node program costs here
-// (measured alternately with pidpilot's runs).
+// (measured alternately with pidpilot's runs). With `vsBin` (bench/run.js --vs-bin), a
+// second build is measured in the same rotation: pidpilot, the other build, node -e 0.
 import { spawnSync } from 'node:child_process';
 import { constants, openSync, closeSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exited, killTree, msSince, nowNs, runCommand, startPidpilot, stats, tmpDir, withTimeout, writeConfig } from '../lib.js';
 
-async function once(cfg, fifo) {
+async function once(cfg, fifo, bin) {
   const reader = open(fifo, 'r'); // blocks a libuv worker until a writer opens the FIFO
-  const h = startPidpilot(cfg);
+  const h = startPidpilot(cfg, { bin });
   let fh;
   try {
     fh = await withTimeout(reader, 10_000, 'first job opening the FIFO', () => {
@@ -51,21 +54,42 @@ async function once(cfg, fifo) {
   return { ms, cpu, wait };
 }
 
-export async function startup({ runs }) {
+export async function startup({ runs, vsBin }) {
   const fifo = join(tmpDir(), 'started.fifo');
   const r = spawnSync('mkfifo', [fifo]);
   if (r.status !== 0) throw new Error(`mkfifo failed: ${r.stderr}`);
   const cfg = writeConfig('startup.json5', { logging: { level: 'INFO', format: 'default', output: '/dev/null' }, jobs: [{ name: 'first', exec: ['tee', fifo] }] });
   // Alternate with the baseline, so that both see the same machine (its speed drifts).
   const pid = [];
+  const vs = [];
   const base = [];
+  const baseCpu = [];
+  const vsCpu = [];
   for (let i = 0; i <= runs; i++) {
     const r = await once(cfg, fifo);
+    const v = vsBin ? await once(cfg, fifo, vsBin) : null;
     const { ms } = await runCommand([process.execPath, '-e', '0']);
+    const { out } = await runCommand([process.execPath, '-e', "require('fs').writeSync(1, require('fs').readFileSync('/proc/self/schedstat', 'utf8'))"]);
     if (i > 0) {
       pid.push(r);
+      if (v) {
+        vs.push(v.ms);
+        vsCpu.push(v.cpu);
+      }
       base.push(ms);
+      baseCpu.push(Number(out.split(' ')[0]) / 1e6);
     }
   }
-  return { pidpilot: stats(pid.map((r) => r.ms)), cpu: stats(pid.map((r) => r.cpu)), wait: stats(pid.map((r) => r.wait)), baseline: stats(base) };
+  return {
+    pidpilot: stats(pid.map((r) => r.ms)),
+    cpu: stats(pid.map((r) => r.cpu)),
+    wait: stats(pid.map((r) => r.wait)),
+    baseline: stats(base),
+    baselineCpu: stats(baseCpu),
+    vs: vsBin ? stats(vs) : null,
+    vsCpu: vsBin ? stats(vsCpu) : null,
+    // Ratios run by run (each pidpilot run over the node -e 0 run right after it): steadier
+    // than the ratio of medians when the machine's speed drifts.
+    pairRatio: stats(pid.map((r, i) => r.ms / base[i])),
+  };
 }
