@@ -36,7 +36,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, NODE_FLAGS, ROOT, STRIPPED_ENV, cleanup, table } from './lib.js';
+import { BIN, NODE_FLAGS, ROOT, STRIPPED_ENV, cleanup, stats, table } from './lib.js';
 import { chainHop } from './workloads/chain.js';
 import { dependencyGraph } from './workloads/graph.js';
 import { idleRss, sigterm } from './workloads/idle.js';
