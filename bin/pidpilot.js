@@ -44,8 +44,8 @@ function loadBundle() {
   } catch {
     // not built: compile from source
   }
-  // The same wrapper as Node's CommonJS loader: `require` resolves from bin/, whose
-  // node_modules lookup is the same as dist/'s.
+  // The same wrapper as Node's CommonJS loader, and a `require` that resolves from dist/
+  // (the bundle requires ./vendor/*.cjs).
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, {
     filename: file,
     cachedData,
@@ -62,6 +62,6 @@ function loadBundle() {
     atExit(write);
   }
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, require, module, file, dirname(file));
+  script.runInThisContext()(module.exports, require('node:module').createRequire(file), module, file, dirname(file));
   return module.exports;
 }
