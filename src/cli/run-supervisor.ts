@@ -10,6 +10,7 @@
 import { networkInterfaces } from 'node:os';
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
+import { checkStartup } from './preflight.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -53,6 +54,8 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   let config: Config;
   try {
     config = prepare(loadConfig(path, process.env));
+    // The same checks as `validate`: a configuration that cannot run stops here, before anything starts.
+    checkStartup(config, process.env);
   } catch (err) {
     if (err instanceof ConfigErrors) return reportConfigErrors(err);
     throw err;

@@ -7,6 +7,7 @@ import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { dependencyWarnings } from '../config/validate/dependencies.js';
+import { checkStartup } from './preflight.js';
 
 export function validate(args: ParsedArgs): number {
   const json = args.flags.json === true;
@@ -14,6 +15,7 @@ export function validate(args: ParsedArgs): number {
   const layers = paths.length > 1 ? { files: paths } : {};
   try {
     const config = loadConfig(paths, process.env);
+    checkStartup(config, process.env);
     const warnings = dependencyWarnings(config.jobs);
     if (json) {
       process.stdout.write(`${JSON.stringify({ valid: true, file: config.file, ...layers, errors: [], warnings })}\n`);

@@ -73,6 +73,10 @@ export const env: Reader<Record<string, string>> = (v, at) => {
         expected: 'a name matching ^[A-Za-z_][A-Za-z0-9_]*$',
       });
       ok = false;
+    } else if (typeof val === 'string' && val.includes('\0')) {
+      // The kernel's environment is NUL-terminated strings: such a value cannot be passed to a child.
+      item.error('an environment value cannot contain a NUL byte (\\u0000)', { expected: 'a string without NUL bytes' });
+      ok = false;
     } else if (typeof val === 'string' || (typeof val === 'number' && Number.isFinite(val)) || typeof val === 'boolean') {
       Object.defineProperty(out, key, { value: String(val), enumerable: true, writable: true, configurable: true });
     } else {
