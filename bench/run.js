@@ -191,8 +191,8 @@ await section('rss', async () => {
   // The k-th lowest of 500 jobs minus the k-th lowest of 100: the median is that of the medians.
   const perJob = stats(r.jobs500.rssRuns.map((x, i) => ((x - r.jobs100.rssRuns[i]) * 1024 * 1024) / 400));
   row('  per extra idle job ((500 − 100 jobs) / 400)', perJob, kb, null, null);
-  row('  SIGTERM → exit, 100 jobs', r.jobs100.term, ms, null, { value: 100, label: '≤ 100 ms' });
-  row('  SIGTERM → exit, 500 jobs', r.jobs500.term, ms, null, null);
+  row('  SIGTERM → exit, 100 jobs', r.jobs100.term, ms, r.jobs100.shTerm, { value: 100, label: '≤ 100 ms' }, { baseLabel: '(sh: kill, wait)' });
+  row('  SIGTERM → exit, 500 jobs', r.jobs500.term, ms, r.jobs500.shTerm, null, { baseLabel: '(sh: kill, wait)' });
 });
 
 await section('startup', async () => {
@@ -219,7 +219,7 @@ await section('startup', async () => {
 
 await section('sigterm', async () => {
   const r = await sigterm({ runs: RUNS });
-  row('SIGTERM → exit, 10 jobs', r, ms, null, { value: 100, label: '≤ 100 ms' }, { baseLabel: 'CP 3.8: up to 5 s stopTimeout' });
+  row('SIGTERM → exit, 10 jobs', r.pidpilot, ms, r.sh, { value: 100, label: '≤ 100 ms' }, { baseLabel: '(sh: kill, wait)' });
 });
 
 await section('graph', async () => {

@@ -8,7 +8,9 @@
 //
 // SIGTERM → exit: pidpilot with 10 jobs `sleep 3600` (sleep dies at once on SIGTERM); once
 // all 10 run (+100 ms), time from kill(pid, SIGTERM) to pidpilot being reaped; it must exit 0.
-// The 100-job RSS runs are ended the same way and that time is reported too.
+// The 100-job RSS runs are ended the same way and that time is reported too. Baseline, in
+// the same rotation: an `sh` with the same sleeps as background jobs, whose TERM trap kills
+// them, waits for them and exits — the kernel's and the sleeps' part of the same work.
 import { BENCH_ENV, exited, killTree, procStatus, sleep, startPidpilot, stats, track, waitForChildren, withTimeout, writeConfig, msSince, nowNs } from '../lib.js';
 import { spawn } from 'node:child_process';
 
@@ -42,10 +44,21 @@ async function terminate(h) {
   return ms;
 }
 
+const SH_STOPPER = 'trap \'kill $pids; wait; exit 0\' TERM; pids=; i=0; while [ "$i" -lt "$1" ]; do sleep 3600 & pids="$pids $!"; i=$((i+1)); done; echo up; wait';
+
+/** The sh baseline with n sleeps: SIGTERM → reaped, in ms. */
+async function shTerminate(n) {
+  const c = track(spawn('sh', ['-c', SH_STOPPER, 'sh', String(n)], { stdio: ['ignore', 'pipe', 'ignore'], env: BENCH_ENV }));
+  await withTimeout(new Promise((r) => c.stdout.once('data', r)), 30_000, 'sh with sleeps', () => killTree(c.pid));
+  await sleep(100);
+  return terminate({ child: c, stderrText: () => '' });
+}
+
 async function rssOf(n, runs) {
   const hwm = [];
   const rss = [];
   const term = [];
+  const shTerm = [];
   for (let i = 0; i < runs; i++) {
     const h = await startIdle(n, `idle-${n}.json5`);
     await sleep(1000);
@@ -53,8 +66,9 @@ async function rssOf(n, runs) {
     hwm.push(st.VmHWM / 1024);
     rss.push(st.VmRSS / 1024);
     term.push(await terminate(h));
+    shTerm.push(await shTerminate(n));
   }
-  return { hwm: stats(hwm), rss: stats(rss), rssRuns: [...rss].sort((a, b) => a - b), term: stats(term) };
+  return { hwm: stats(hwm), rss: stats(rss), rssRuns: [...rss].sort((a, b) => a - b), term: stats(term), shTerm: stats(shTerm) };
 }
 
 async function bareNodeRss(runs) {
@@ -80,11 +94,16 @@ export async function idleRss({ runs }) {
 
 export async function sigterm({ runs }) {
   const out = [];
+  const sh = [];
   for (let i = 0; i <= runs; i++) {
     const h = await startIdle(10, 'sigterm-10.json5');
     await sleep(100);
     const ms = await terminate(h);
-    if (i > 0) out.push(ms);
+    const base = await shTerminate(10);
+    if (i > 0) {
+      out.push(ms);
+      sh.push(base);
+    }
   }
-  return stats(out);
+  return { pidpilot: stats(out), sh: stats(sh) };
 }
