@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 const OUT = 'dist/pidpilot.cjs';
 
 /** Libraries the CLI import()s only when configured (see below). */
-const LAZY = ['consul', 'prom-client'];
+const LAZY = ['prom-client'];
 /**
  * Every library kept out of the bundle, each bundled alone into dist/vendor/<name>.cjs: LAZY;
  * re2js (Go's regexp, for regexReplaceAll), required on first use through src/vendored.ts;
@@ -76,9 +76,9 @@ await build({
   // The sources are ES modules: give them their import.meta.url in CommonJS.
   define: { 'import.meta.url': '__pidpilot_import_meta_url' },
   banner: { js: "const __pidpilot_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-  // Loaded (import()) only when configured — the Consul client when a `consul` is set,
-  // prom-client when `telemetry` is — so each is bundled apart, into dist/vendor/ (below),
-  // and required from there on first use: the default path does not even parse them.
+  // Loaded (import()) only when configured — prom-client when `telemetry` is set — so it is
+  // bundled apart, into dist/vendor/ (below), and required from there on first use: the
+  // default path does not even parse it. (Consul is spoken over node:http: discovery/consul/http.ts.)
   // import() of what is not bundled (node:http, the vendored libraries) becomes a require():
   // no ESM loader at run time, and bin/pidpilot.js can compile the bundle with vm.Script
   // and its code cache (a script compiled from a code cache loses its import() callback).
