@@ -37,6 +37,13 @@ const SonicBoomCtor = sonicBoom as unknown as new (opts: SonicBoomOpts) => Boom;
  * sonic-boom's queue in buffer mode (internal fields of sonic-boom 4). `flushSync()` reads
  * them because sonic-boom's own flushSync retries every write error other than EAGAIN
  * forever: a PID 1 whose log reader went away would hang at exit (EPIPE every 100 ms).
+ *
+ * Why reach into it rather than own a write queue: sonic-boom ships in the bundle anyway
+ * (pino requires it), and its asynchronous path (partial writes, EAGAIN, coalescing up to
+ * `maxWrite`, end/close ordering) is pino's production code, exercised far more than a
+ * queue of our own would be; what we read is six fields, at exit only. So package.json pins
+ * sonic-boom exactly (no caret: an upgrade is a deliberate edit), and
+ * test/unit/log/sink.test.ts ("sonic-boom internals") fails if these fields change shape.
  */
 interface BoomQueue {
   fd: number;

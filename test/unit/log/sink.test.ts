@@ -249,3 +249,33 @@ describe('stdout sink in a real process', () => {
     expect(err.toString()).toContain('alive dropped=true');
   });
 });
+
+describe('sonic-boom internals', () => {
+  // Sink.flushSync() reads sonic-boom's queue (see BoomQueue in src/log/sink.ts); package.json
+  // pins sonic-boom exactly. This fails when an upgrade changes what those fields hold.
+  it('buffer mode: one chunk in flight in _writingBuf, the rest in _bufs/_lens/_len, fd the descriptor', async () => {
+    const { default: SonicBoom } = await import('sonic-boom');
+    const file = join(dir(), 'boom.log');
+    const fd = openSync(file, 'a');
+    const boom = new SonicBoom({ fd, sync: false, contentMode: 'buffer', maxWrite: 1024 }) as unknown as Record<string, unknown> & {
+      write(b: Buffer): boolean;
+      end(): void;
+      on(e: string, f: () => void): void;
+    };
+    const first = Buffer.from('first\n');
+    const rest = [Buffer.from('second\n'), Buffer.from('third\n')];
+    boom.write(first);
+    for (const b of rest) boom.write(b);
+    expect(boom.fd).toBe(fd);
+    expect(boom._writing).toBe(true);
+    expect(Buffer.isBuffer(boom._writingBuf) && (boom._writingBuf as Buffer).equals(first)).toBe(true);
+    expect(boom._bufs).toEqual([rest]);
+    expect(boom._lens).toEqual([rest[0]!.length + rest[1]!.length]);
+    expect(boom._len).toBe(first.length + rest[0]!.length + rest[1]!.length);
+    await new Promise<void>((resolve) => {
+      boom.on('close', resolve);
+      boom.end();
+    });
+    expect(readFileSync(file, 'utf8')).toBe('first\nsecond\nthird\n');
+  });
+});
