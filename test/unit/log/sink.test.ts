@@ -254,7 +254,8 @@ describe('sonic-boom internals', () => {
   // Sink.flushSync() reads sonic-boom's queue (see BoomQueue in src/log/sink.ts); package.json
   // pins sonic-boom exactly. This fails when an upgrade changes what those fields hold.
   it('buffer mode: one chunk in flight in _writingBuf, the rest in _bufs/_lens/_len, fd the descriptor', async () => {
-    const { default: SonicBoom } = await import('sonic-boom');
+    // CommonJS: the default import is module.exports, the constructor.
+    const SonicBoom = (await import('sonic-boom')).default as unknown as new (o: object) => unknown;
     const file = join(dir(), 'boom.log');
     const fd = openSync(file, 'a');
     const boom = new SonicBoom({ fd, sync: false, contentMode: 'buffer', maxWrite: 1024 }) as unknown as Record<string, unknown> & {
