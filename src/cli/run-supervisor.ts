@@ -13,8 +13,9 @@ import { configPath, reportConfigErrors } from './config-file.js';
 import { checkStartup } from './preflight.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/types.js';
+import type { Config, DashboardConfig } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
+import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
 import { handleInternalErrors } from '../pid1/fatal.js';
 import { startReaping } from '../pid1/reaping.js';
@@ -127,6 +128,8 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
       exitNow(1);
     }
   }
+  // The dashboard, when configured, is a client of the control socket like `pidpilot ui`.
+  const dashboard = config.dashboard && controlled ? await startDashboard(config.dashboard, control.socketPath, log) : null;
   const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
 
   log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${(config.files ?? [config.file]).join(' + ')}; control socket ${controlled ? control.socketPath : 'none'}`);
@@ -145,7 +148,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
     );
   }
   const status = await running;
-  await Promise.all([control.close(), (telemetry as Telemetry | null)?.close()]);
+  await Promise.all([dashboard?.close(), control.close(), (telemetry as Telemetry | null)?.close()]);
   const exitStatus = internal.failed ? 1 : status;
   log.info(`pidpilot exiting with status ${exitStatus}`);
   // Let writes in flight finish, in order. A log reader that takes nothing for this long
@@ -154,4 +157,19 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   drained = true;
   // Exit now rather than wait for stray handles: every job has ended, the log is written.
   exitNow(exitStatus);
+}
+
+/** Serves the dashboard (config section `dashboard`); a port that cannot be had is logged, not fatal. */
+async function startDashboard(settings: DashboardConfig, socketPath: string, log: Logger): Promise<{ close: () => Promise<void> } | null> {
+  const [{ DashboardServer }, { ControlClient }] = await Promise.all([import('../dashboard/server.js'), import('./client.js')]);
+  const server = new DashboardServer(new ControlClient(socketPath), settings);
+  try {
+    const url = await server.listen();
+    log.info(`dashboard: serving on ${url}; actions ${server.actions === 'off' ? 'off (not on loopback: set dashboard.allowActions or dashboard.token)' : server.actions === 'token' ? 'need the token' : 'on'}`);
+    return server;
+  } catch (err) {
+    log.error(`dashboard: cannot serve on ${settings.listen}:${settings.port}: ${(err as Error).message}; running without it`);
+    await server.close().catch(() => {});
+    return null;
+  }
 }

@@ -7,9 +7,9 @@
 import type { ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
 import { ControlClient, fail, runClient } from './client.js';
+import { DEFAULT_DASHBOARD_LISTEN, DEFAULT_DASHBOARD_PORT } from '../config/validate/dashboard.js';
 import { DashboardServer } from '../dashboard/server.js';
 
-export const DEFAULT_DASHBOARD_PORT = 8090;
 
 export function portFlag(raw: unknown): number {
   if (raw === undefined) return DEFAULT_DASHBOARD_PORT;
@@ -21,7 +21,7 @@ export function portFlag(raw: unknown): number {
 export function ui(args: ParsedArgs): Promise<number> {
   return runClient(async () => {
     const port = portFlag(args.flags.port);
-    const listen = typeof args.flags.listen === 'string' && args.flags.listen !== '' ? args.flags.listen : '127.0.0.1';
+    const listen = typeof args.flags.listen === 'string' && args.flags.listen !== '' ? args.flags.listen : DEFAULT_DASHBOARD_LISTEN;
     const token = typeof args.flags.token === 'string' && args.flags.token !== '' ? args.flags.token : undefined;
     const client = ControlClient.fromArgs(args);
     // A first answer, so a wrong socket is an error now rather than a page that never fills.

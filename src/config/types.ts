@@ -170,6 +170,14 @@ export interface TelemetryConfig {
   metrics: MetricConfig[];
 }
 
+/** The supervisor serving the dashboard itself (`pidpilot ui` does it from outside). */
+export interface DashboardConfig {
+  port: number;
+  listen: string;
+  allowActions: boolean;
+  token?: string;
+}
+
 export interface StateConfig {
   dir?: string;
   keepRuns: number;
@@ -187,6 +195,8 @@ export interface Config {
   watches: WatchConfig[];
   control: { socket?: string };
   telemetry?: TelemetryConfig;
+  /** Absent: no dashboard is served by the supervisor. */
+  dashboard?: DashboardConfig;
   /** Global bound on shutdown. Default 5s. */
   stopTimeout: Duration;
   state: StateConfig;

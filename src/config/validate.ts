@@ -38,6 +38,7 @@ import {
   readTelemetry,
   readWatch,
 } from './validate/sections.js';
+import { DASHBOARD_FIELDS, readDashboard } from './validate/dashboard.js';
 
 export interface ValidateContext {
   /** The file name shown in errors. */
@@ -135,6 +136,7 @@ export const TOP_FIELDS = {
   watches: field(readWatches),
   control: field(readControl),
   telemetry: field(readTelemetry),
+  dashboard: field(readDashboard),
   stopTimeout: field(duration()),
   state: field(readState),
   main: field(str({ nonEmpty: true })),
@@ -161,6 +163,7 @@ export const FIELD_TABLES: Readonly<Record<string, FieldTable>> = {
   watch: WATCH_FIELDS,
   control: CONTROL_FIELDS,
   telemetry: TELEMETRY_FIELDS,
+  dashboard: DASHBOARD_FIELDS,
   metric: METRIC_FIELDS,
   state: STATE_FIELDS,
 };
@@ -210,6 +213,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   };
   if (f.consul !== undefined) config.consul = f.consul;
   if (f.telemetry !== undefined) config.telemetry = f.telemetry;
+  if (f.dashboard !== undefined) config.dashboard = f.dashboard;
   if (f.main !== undefined) config.main = f.main;
   if (f.envFile !== undefined && f.envFile.length > 0) config.envFile = f.envFile;
   return config;

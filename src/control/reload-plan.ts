@@ -2,8 +2,8 @@
  * What a reload (SPEC §9) does, decided from the old and the new configuration alone:
  * jobs whose definition is the same (by `configFingerprint`, whatever the key order)
  * stay untouched, changed ones restart, removed ones stop, new ones start. Top-level
- * sections that are bound at start (logging, control socket, telemetry, discovery,
- * state) are reported as not applied rather than half-applied.
+ * sections that are bound at start (logging, control socket, telemetry, dashboard,
+ * discovery, state) are reported as not applied rather than half-applied.
  */
 import { configFingerprint, stableStringify } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -17,7 +17,7 @@ export interface ReloadPlan {
 }
 
 /** Read at start only; a change needs a restart of pidpilot. */
-const BOUND_AT_START = ['logging', 'control', 'telemetry', 'consul', 'watches', 'state'] as const;
+const BOUND_AT_START = ['logging', 'control', 'telemetry', 'dashboard', 'consul', 'watches', 'state'] as const;
 
 export function planReload(before: Config, after: Config): ReloadPlan {
   const old = new Map(before.jobs.map((j) => [j.name, configFingerprint(j)]));

@@ -55,12 +55,17 @@ export class LiveFeed {
     if (this.timer) clearInterval(this.timer);
     if (this.retry) clearTimeout(this.retry);
     this.eventStream?.close();
-    this.listeners.clear();
+    this.eventStream = null;
   }
 
+  /** Listens; the feed runs while anyone listens (an unwatched dashboard costs nothing). */
   subscribe(fn: (m: FeedMessage) => void): () => void {
     this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.start();
+    return () => {
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0) this.stop();
+    };
   }
 
   /** Reads the status now (one read at a time; a call during a read asks for one more). */

@@ -81,7 +81,6 @@ export class DashboardServer {
         resolve();
       });
     });
-    this.feed.start();
     const addr = this.server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${addr.port}/`;
@@ -111,8 +110,10 @@ export class DashboardServer {
           return send(res, 200, TYPES[url.pathname.slice(1)]!, this.assets.get(url.pathname.slice(1))!);
         case '/graph.svg':
           return await this.graph(res);
-        case '/api/status':
-          return this.feed.status ? send(res, 200, 'application/json', JSON.stringify(this.feed.status)) : send(res, 503, 'text/plain', `${this.feed.error ?? 'no status yet'}\n`);
+        case '/api/status': {
+          const answer = await this.client.call('GET', '/v3/status');
+          return send(res, answer.status, 'application/json', answer.body);
+        }
         case '/api/stream':
           return this.statusStream(req, res);
         case '/api/logs':
