@@ -57,7 +57,7 @@ describe('the top level', () => {
     });
     expectError('{ job: [] }', { path: 'job', at: 'job', message: 'unknown field `job`; did you mean `jobs`?', suggestion: 'jobs' });
     const e = expectError('{ "strange key": 1 }', { path: '["strange key"]', at: '"strange', message: 'unknown field `strange key`' });
-    expect(e.expected).toBe('one of `consul`, `logging`, `jobs`, `watches`, `control`, `telemetry`, `stopTimeout`, `state`, `main`, `envFile`');
+    expect(e.expected).toBe('one of `consul`, `logging`, `jobs`, `watches`, `control`, `telemetry`, `dashboard`, `stopTimeout`, `state`, `main`, `envFile`');
   });
 
   it('null members count as absent (as in ContainerPilot)', () => {
