@@ -8,10 +8,16 @@
 // libraries paged in), V8 heap used after a full GC — all after the import has finished.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { bundleDir, bundleModule } from '../scripts/bundle-module.mjs';
 import { BENCH_ENV, ROOT, median, table } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 5);
+// Each module with everything it imports from src/, bundled alone (libraries stay apart).
+const bundles = bundleDir('pidpilot-import-cost-');
+process.on('exit', () => rmSync(bundles, { recursive: true, force: true }));
+const mod = async (p) => pathToFileURL(await bundleModule(join(ROOT, 'src', p), mkdtempSync(join(bundles, 'm-')))).href;
 const dist = (p) => pathToFileURL(join(ROOT, 'dist', p)).href;
 const targets = [
   ['(bare node)', null],
@@ -21,11 +27,11 @@ const targets = [
   ['sonic-boom', 'sonic-boom'],
   ['node:net', 'node:net'],
   ['node:worker_threads', 'node:worker_threads'],
-  ['dist/log/logger.js', dist('log/logger.js')],
-  ['dist/config/load.js', dist('config/load.js')],
-  ['dist/supervisor.js', dist('supervisor.js')],
-  ['dist/process/native.js', dist('process/native.js')],
-  ['dist/cli/run-supervisor.js (unbundled, all of it)', dist('cli/run-supervisor.js')],
+  ['src/log/logger.ts', await mod('log/logger.ts')],
+  ['src/config/load.ts', await mod('config/load.ts')],
+  ['src/supervisor.ts', await mod('supervisor.ts')],
+  ['src/process/native.ts', await mod('process/native.ts')],
+  ['src/cli/run-supervisor.ts (all of it, libraries not bundled)', await mod('cli/run-supervisor.ts')],
   ['dist/pidpilot.cjs (the bundle bin/ runs)', dist('pidpilot.cjs')],
 ];
 

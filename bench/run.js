@@ -32,10 +32,11 @@
 // Start-up profile: PIDPILOT_CPU_PROF=FILE (bin/cpu-profile.js) and
 // bench/cpu-profile-summary.js. bench/import-cost.js is a separate diagnostic (load time and RSS per import);
 // bench/log-relay.mjs benchmarks the relay in-process, without the CLI.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bundleModule } from '../scripts/bundle-module.mjs';
 import { BIN, NODE_FLAGS, ROOT, STRIPPED_ENV, cleanup, stats, table } from './lib.js';
 import { chainHop } from './workloads/chain.js';
 import { dependencyGraph } from './workloads/graph.js';
@@ -72,7 +73,9 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 // --- machine -----------------------------------------------------------------------------
 let backend;
 try {
-  const { spawnBackend } = await import(pathToFileURL(join(ROOT, 'dist', 'process', 'spawn.js')).href);
+  const bundled = await bundleModule(join(ROOT, 'src', 'process', 'spawn.ts'));
+  const { spawnBackend } = await import(pathToFileURL(bundled).href);
+  rmSync(dirname(bundled), { recursive: true, force: true });
   const b = spawnBackend();
   backend = b.kind === 'native' ? 'native addon (build/Release/pidpilot_spawn.node)' : `node:child_process${b.warning ? ` — ${b.warning}` : ' (PIDPILOT_SPAWN=node)'}`;
 } catch (err) {

@@ -1,19 +1,25 @@
 // ms per sequential spawn + exit ("hop") of /bin/true: the native addon vs the
 // node:child_process fallback vs a bare child_process.spawn.
 //
-//   npm run build   (or compile src/process alone into dist/)
 //   node bench/spawn-hop.mjs [hops=1000] [--heap-mb=N]
+// (src/process/ is bundled for it on the fly: scripts/bundle-module.mjs)
 //
 // --heap-mb grows pidpilot's heap first (fork copies page tables: its cost grows with
 // the heap; the addon's clone(CLONE_VM|CLONE_VFORK) does not).
 import { spawn as cpSpawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
-const { spawnerFor } = await import('../dist/process/spawn.js').catch((err) => {
-  console.error(`cannot import dist/process/spawn.js (${err.message}): run \`npm run build\` first`);
-  process.exit(2);
-});
-const { ProcessRun } = await import('../dist/process/run.js');
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, bundleDir, bundleModule } from '../scripts/bundle-module.mjs';
+
+// One bundle for both, so they share the spawner's state (live groups, the addon).
+const dir = bundleDir('pidpilot-bench-');
+const entry = join(dir, 'entry.ts');
+writeFileSync(entry, ['spawn', 'run'].map((m) => `export * from ${JSON.stringify(join(ROOT, 'src/process', `${m}.ts`))};`).join('\n'));
+const { spawnerFor, ProcessRun } = await import(pathToFileURL(await bundleModule(entry, dir)).href);
+rmSync(dirname(entry), { recursive: true, force: true });
 
 const args = process.argv.slice(2);
 const hops = Number(args.find((a) => /^\d+$/.test(a)) ?? 1000);

@@ -1,21 +1,35 @@
 /**
  * The orphan reaper (native/reaper.c): it reaps every orphan that comes to pidpilot and
  * never the exit status of one of pidpilot's own children, with either spawn backend.
- * The stress runs in its own process (fixtures/reaper-stress.mjs, on the built dist/):
+ * The stress runs in its own process (fixtures/reaper-stress.mjs, bundled from src/):
  * it makes itself a child subreaper, which the test runner must not become.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { bundleModule } from '../../../scripts/bundle-module.mjs';
 import { loadNativeAddon } from '../../../src/process/native.js';
 import { collect } from './helpers.js';
 
-const STRESS = fileURLToPath(new URL('./fixtures/reaper-stress.mjs', import.meta.url));
+const FACTORY = fileURLToPath(new URL('../../fixtures/scripts/orphans.py', import.meta.url));
+let STRESS = '';
+beforeAll(async () => {
+  STRESS = (await bundleModule(fileURLToPath(new URL('./fixtures/reaper-stress.mjs', import.meta.url)))) as string;
+}, 60_000);
+afterAll(() => {
+  if (STRESS) rmSync(dirname(STRESS), { recursive: true, force: true });
+});
 const ORPHANS = 2000;
 const CHILDREN = 200;
 
 async function stress(backend: string): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [STRESS, backend, String(ORPHANS), String(CHILDREN)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [STRESS, backend, String(ORPHANS), String(CHILDREN)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, FACTORY },
+  });
   const out = collect(child.stdout);
   const code = await new Promise((resolve) => child.on('exit', resolve));
   const text = await out;
