@@ -19,7 +19,7 @@ export const WHEN_FIELDS = {
   timeout: field(duration()),
 };
 
-interface WhenResult {
+export interface WhenResult {
   when: WhenConfig;
   /** `each` was written (ContainerPilot's condition for refusing unlimited restarts). */
   each: boolean;
