@@ -15,6 +15,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, job?: strin
 
 /** A follower that is this far behind on a stream is dropped rather than buffered without bound. */
 const MAX_FOLLOW_BACKLOG_BYTES = 1024 * 1024;
+/** Follow streams open at once; more are answered 503, so they never take the room short requests need (admission.ts). */
+export const MAX_FOLLOWERS = 64;
 
 export class ControlRoutes {
   private readonly routes: ReadonlyMap<string, Partial<Record<Method, Handler>>>;
@@ -183,6 +185,9 @@ export class ControlRoutes {
       res.end(text);
       return;
     }
+    if (this.followers.size >= MAX_FOLLOWERS) {
+      throw new HttpError(503, `too many follow streams (${MAX_FOLLOWERS} are open): close one, or read without follow`);
+    }
     const caught: T[] = [];
     let live = false;
     const write = (item: T): void => {
@@ -204,6 +209,7 @@ export class ControlRoutes {
       const past = await src.past();
       if (res.destroyed) return cleanup(); // the client left while the past was read
       res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache' });
+      res.flushHeaders(); // the client knows the stream is open before the first record
       const seen = new Set(past.map(src.key));
       for (const item of past) write(item);
       for (const item of caught) if (!seen.has(src.key(item))) write(item);

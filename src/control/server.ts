@@ -10,7 +10,8 @@
  * One request per connection, as ContainerPilot's server (no keep-alive). Slow or
  * abandoned clients are bounded: the headers must arrive within HEADERS_TIMEOUT_MS and
  * the whole request within REQUEST_TIMEOUT_MS (else 408 and close), a silent connection
- * is closed after IDLE_TIMEOUT_MS, and at most MAX_CONNECTIONS are open at once.
+ * is closed after IDLE_TIMEOUT_MS, and the number of connections is bounded without ever
+ * locking a short request out (admission.ts).
  * Follow streams lift the idle bound for themselves once their request is complete.
  */
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
@@ -18,14 +19,16 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import path from 'node:path';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
+import { Admission } from './admission.js';
 import { ControlRoutes } from './routes.js';
 import type { ControlTarget } from './target.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 5_000;
 const IDLE_TIMEOUT_MS = 30_000;
-const MAX_CONNECTIONS = 128;
 const MAX_SOCKET_PATH_BYTES = 107;
+/** Connections the kernel queues before pidpilot accepts them (capped by net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
 
 export class ControlSocketInUse extends Error {}
 
@@ -46,6 +49,7 @@ export class ControlServer {
   private waiting: Socket[] = [];
   private readonly deadlines = new Map<Socket, NodeJS.Timeout[]>();
   private listening = false;
+  private readonly admission = new Admission();
   /**
    * `node:http` is loaded on the first connection, not at start: an idle supervisor (most of
    * its life) keeps ~1 MB less resident. Connections accepted meanwhile are served then.
@@ -60,7 +64,6 @@ export class ControlServer {
   ) {
     this.routes = new ControlRoutes(target);
     this.listener = createNetServer((socket) => this.accept(socket));
-    this.listener.maxConnections = MAX_CONNECTIONS;
   }
 
   /** Binds the socket. Throws ControlSocketInUse when another live process serves it. */
@@ -77,7 +80,8 @@ export class ControlServer {
     try {
       await new Promise<void>((resolve, reject) => {
         this.listener.once('error', reject);
-        this.listener.listen(this.socketPath, () => {
+        // A deep backlog: a burst of clients waits to be accepted instead of failing to connect (EAGAIN).
+        this.listener.listen({ path: this.socketPath, backlog: LISTEN_BACKLOG }, () => {
           this.listener.off('error', reject);
           resolve();
         });
@@ -130,6 +134,7 @@ export class ControlServer {
 
   private accept(socket: Socket): void {
     socket.on('error', () => {}); // a client that vanishes is not our error
+    if (!this.admission.admit(socket)) return refuse(socket, '503 Service Unavailable');
     const headers = setTimeout(() => refuse(socket, '408 Request Timeout'), HEADERS_TIMEOUT_MS);
     const whole = setTimeout(() => refuse(socket, '408 Request Timeout'), REQUEST_TIMEOUT_MS);
     this.deadlines.set(socket, [headers, whole]);
@@ -158,7 +163,10 @@ export class ControlServer {
     // The request is complete when its body has been read; a GET's (normally empty) body is not
     // read by anyone, so it is discarded here. And once the answer is sent, nothing is pending.
     if (req.method === 'GET' || req.method === 'HEAD') req.resume();
-    req.once('end', () => this.clearDeadlines(socket));
+    req.once('end', () => {
+      this.clearDeadlines(socket);
+      this.admission.arrived(socket);
+    });
     res.once('finish', () => this.clearDeadlines(socket));
     // One request per connection, as ContainerPilot's server.
     res.shouldKeepAlive = false;

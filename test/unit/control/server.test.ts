@@ -15,7 +15,8 @@ import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecor
 import type { MetricType } from '../../../src/config/types.js';
 import type { JobGraph } from '../../../src/jobs/graph-model.js';
 import { createLogger } from '../../../src/log/logger.js';
-import { DEFAULT_HISTORY_LIMIT } from '../../../src/control/routes.js';
+import { DEFAULT_HISTORY_LIMIT, MAX_FOLLOWERS } from '../../../src/control/routes.js';
+import { connectionCap, MAX_CONNECTIONS } from '../../../src/control/admission.js';
 import { MemoryHistory } from '../../support/history.js';
 import { MemorySink } from '../../support/jobs.js';
 
@@ -412,4 +413,71 @@ describe('slow and abandoned clients', () => {
     expect(await closed).toMatch(/^(HTTP\/1\.1 408|$)/);
     expect(target.envCalls).toBe(0);
   }, 30_000);
+});
+
+/** One ping on a raw connection: the status line, or 'reset'/'closed' when no answer came. */
+function rawPing(path: string, opened?: (c: ReturnType<typeof connect>) => void): Promise<string> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    let text = '';
+    c.on('data', (d) => (text += d.toString()));
+    c.on('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code}`));
+    c.on('close', () => resolve(text.split('\r\n')[0] || 'closed'));
+    c.on('connect', () => {
+      opened?.(c);
+      c.write('GET /v3/ping HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+  });
+}
+
+/** `n` connections that send half a request line and then nothing (slowloris). */
+async function slowClients(path: string, n: number): Promise<Array<ReturnType<typeof connect>>> {
+  const conns = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+      const c = connect(path, () => {
+        c.write('GET /v3/pi');
+        resolve(c);
+      });
+      c.on('error', () => resolve(c));
+    })),
+  );
+  return conns;
+}
+
+describe('lock-out (issue 14 defect 6): ping stays reachable', () => {
+  it('1,000 concurrent pings are all answered, none reset', async () => {
+    const answers = await Promise.all(Array.from({ length: 1000 }, () => rawPing(socketPath)));
+    const counts: Record<string, number> = {};
+    for (const a of answers) counts[a] = (counts[a] ?? 0) + 1;
+    expect(counts).toEqual({ 'HTTP/1.1 200 OK': 1000 });
+  }, 120_000);
+
+  it('past the connection bound, silent clients are evicted oldest first to let a ping in', async () => {
+    const slow = await slowClients(socketPath, MAX_CONNECTIONS + 20);
+    try {
+      expect(await rawPing(socketPath)).toBe('HTTP/1.1 200 OK');
+      await until(() => slow.slice(0, 20).every((c) => c.destroyed || c.readableEnded), 'the oldest slow clients to be closed');
+    } finally {
+      for (const c of slow) c.destroy();
+    }
+  }, 120_000);
+
+  it('follow streams have a bound of their own: the one past it gets a 503 with a message, and ping still works', async () => {
+    const streams = Array.from({ length: MAX_FOLLOWERS }, () => follow(socketPath, '/v3/events?follow=1'));
+    try {
+      await until(() => streams.every((s) => s.status() === 200), 'every stream to start');
+      const extra = await call(socketPath, 'GET', '/v3/events?follow=1');
+      expect([extra.status, extra.json.error]).toEqual([503, expect.stringMatching(/too many follow streams/)]);
+      for (let i = 0; i < 20; i++) expect(await rawPing(socketPath)).toBe('HTTP/1.1 200 OK');
+      expect((await call(socketPath, 'GET', '/v3/status')).status).toBe(200);
+    } finally {
+      for (const s of streams) s.close();
+    }
+  }, 120_000);
+});
+
+describe('connectionCap', () => {
+  it('is MAX_CONNECTIONS, or a quarter of a smaller descriptor limit, never under 64', () => {
+    expect([connectionCap(null), connectionCap(Infinity), connectionCap(1024), connectionCap(100)]).toEqual([MAX_CONNECTIONS, MAX_CONNECTIONS, 256, 64]);
+  });
 });
