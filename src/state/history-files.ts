@@ -1,19 +1,49 @@
 /**
  * Reading the history back from the files of a state dir: shared by the live store (inside
  * the supervisor) and the offline reader (a CLI run while no supervisor is running).
+ *
+ * Events and output are read off the event loop's critical path and bounded, since a
+ * request may ask for all of a 20 MiB log: blocks are read by the thread pool (the loop
+ * serves other requests between them), at most MAX_READ_BYTES are read per request (the
+ * newest records), and at most MAX_CONCURRENT_READS run at once (others wait their turn),
+ * so ten such requests cost what two do, not ten times the file.
  */
 import { parseLogLine } from './capture.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
-import { parseJsonLines, readLastLines, readRotatedLines, type ReadStats } from './read.js';
+import { parseJsonLines, readLastLines, readRotatedLinesAsync, type ReadStats } from './read.js';
 import type { StoredEvent, StoredLogLine, StoredRun } from './types.js';
 
 function isStoredEvent(e: Partial<StoredEvent>): e is StoredEvent {
   return typeof e.seq === 'number' && typeof e.time === 'number' && typeof e.code === 'string' && typeof e.source === 'string' && typeof e.boot === 'number';
 }
 
-/** Stored events, oldest first; the last `limit` when given. */
-export function readEvents(dir: string, limit: number | undefined, stats: ReadStats): StoredEvent[] {
-  const all = parseJsonLines<Partial<StoredEvent>>(readRotatedLines(eventsPath(dir), limit ?? Infinity), stats);
+/** The most bytes of a file one read of events or output goes through (the newest records). */
+export const MAX_READ_BYTES = 8 * 1024 * 1024;
+/** Reads of events or output running at once. */
+const MAX_CONCURRENT_READS = 2;
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** `fn` once fewer than MAX_CONCURRENT_READS reads run. */
+async function inTurn<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_READS) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+function lastLines(file: string, limit: number | undefined): Promise<string[]> {
+  return inTurn(() => readRotatedLinesAsync(file, limit ?? Infinity, MAX_READ_BYTES));
+}
+
+/** Stored events, oldest first; the last `limit` when given (and within MAX_READ_BYTES). */
+export async function readEvents(dir: string, limit: number | undefined, stats: ReadStats): Promise<StoredEvent[]> {
+  const all = parseJsonLines<Partial<StoredEvent>>(await lastLines(eventsPath(dir), limit), stats);
   const out = all.filter(isStoredEvent);
   stats.corrupt += all.length - out.length;
   return out;
@@ -28,11 +58,11 @@ export function readRuns(dir: string, job: string, keep: number, stats: ReadStat
   return out;
 }
 
-/** The last `limit` captured lines of `job`, oldest first. */
-export function readLogs(dir: string, job: string, limit: number | undefined, stats: ReadStats): StoredLogLine[] {
+/** The last `limit` captured lines of `job`, oldest first (within MAX_READ_BYTES). */
+export async function readLogs(dir: string, job: string, limit: number | undefined, stats: ReadStats): Promise<StoredLogLine[]> {
   if (!isStorableName(job)) return [];
   const out: StoredLogLine[] = [];
-  for (const text of readRotatedLines(logPath(dir, job), limit ?? Infinity)) {
+  for (const text of await lastLines(logPath(dir, job), limit)) {
     const line = parseLogLine(job, text);
     if (line) out.push(line);
     else stats.corrupt++;
@@ -47,7 +77,7 @@ export function normalizeLimit(limit: number | undefined): number | undefined {
 }
 
 /** `fn()` as a promise: a read that throws (say, EACCES) rejects instead of throwing. */
-export function attempt<T>(fn: () => T): Promise<T> {
+export function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (err) {

@@ -6,7 +6,8 @@
  * Reads go backwards from the end in blocks, so "the last N" costs what N lines cost,
  * whatever the size of the file.
  */
-import { closeSync, fstatSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ROTATED } from './layout.js';
 import { openForReading } from './private-fs.js';
 
@@ -17,55 +18,78 @@ export interface ReadStats {
   corrupt: number;
 }
 
+/** What the backward line reader asks for: `n` bytes at `pos`; it is handed the bytes read. */
+interface BlockRequest {
+  pos: number;
+  n: number;
+}
+
+/**
+ * The backward reading itself, for a sync and an async driver alike: yields the blocks it
+ * needs (from the end towards the start) and returns the last `max` complete lines, oldest
+ * first, stopping once it has read `maxBytes` (the newest lines that fit).
+ */
+function* backwardLines(size: number, max: number, maxBytes: number): Generator<BlockRequest, string[], Buffer> {
+  const lines: string[] = [];
+  let pos = size;
+  // Bytes of the line that ends the part already read and starts before it.
+  let carry: Buffer | null = null;
+  let tailCut = false;
+  while (pos > 0 && lines.length < max && size - pos < maxBytes) {
+    const n = Math.min(BLOCK, pos);
+    pos -= n;
+    const block = yield { pos, n };
+    const buf: Buffer = carry ? Buffer.concat([block, carry]) : block;
+    let end = buf.length;
+    if (!tailCut) {
+      // Whatever follows the last '\n' of the file is a torn write: not a line.
+      const last = buf.lastIndexOf(10);
+      if (last === -1) {
+        carry = pos > 0 ? buf : null;
+        continue;
+      }
+      tailCut = true;
+      end = last + 1;
+    }
+    // buf[0, end) ends with '\n'; take lines from the end.
+    while (lines.length < max) {
+      const nl = end >= 2 ? buf.lastIndexOf(10, end - 2) : -1;
+      if (nl === -1) {
+        if (pos === 0) lines.push(buf.toString('utf8', 0, end - 1));
+        break;
+      }
+      lines.push(buf.toString('utf8', nl + 1, end - 1));
+      end = nl + 1;
+    }
+    carry = lines.length < max && pos > 0 ? buf.subarray(0, end) : null;
+  }
+  return lines.reverse();
+}
+
+function readBlockSync(fd: number, { pos, n }: BlockRequest): Buffer {
+  const block = Buffer.allocUnsafe(n);
+  let got = 0;
+  while (got < n) {
+    const r = readSync(fd, block, got, n - got, pos + got);
+    if (r === 0) break;
+    got += r;
+  }
+  return block.subarray(0, got);
+}
+
 /**
  * The last `max` complete lines of `file` (each without its '\n'), oldest first, decoded
  * as UTF-8 (invalid bytes replaced). [] when the file does not exist. `file` may be a
- * descriptor open for reading (left open).
+ * descriptor open for reading (left open). Synchronous: for small files (run records).
  */
 export function readLastLines(file: string | number, max = Infinity): string[] {
   const fd = typeof file === 'number' ? file : openForReading(file);
   if (fd === null) return [];
   try {
-    const lines: string[] = [];
-    let pos = fstatSync(fd).size;
-    // Bytes of the line that ends the part already read and starts before it.
-    let carry: Buffer | null = null;
-    let tailCut = false;
-    while (pos > 0 && lines.length < max) {
-      const n = Math.min(BLOCK, pos);
-      pos -= n;
-      const block = Buffer.allocUnsafe(n);
-      let got = 0;
-      while (got < n) {
-        const r = readSync(fd, block, got, n - got, pos + got);
-        if (r === 0) break;
-        got += r;
-      }
-      const buf: Buffer = carry ? Buffer.concat([block.subarray(0, got), carry]) : block.subarray(0, got);
-      let end = buf.length;
-      if (!tailCut) {
-        // Whatever follows the last '\n' of the file is a torn write: not a line.
-        const last = buf.lastIndexOf(10);
-        if (last === -1) {
-          carry = pos > 0 ? buf : null;
-          continue;
-        }
-        tailCut = true;
-        end = last + 1;
-      }
-      // buf[0, end) ends with '\n'; take lines from the end.
-      while (lines.length < max) {
-        const nl = end >= 2 ? buf.lastIndexOf(10, end - 2) : -1;
-        if (nl === -1) {
-          if (pos === 0) lines.push(buf.toString('utf8', 0, end - 1));
-          break;
-        }
-        lines.push(buf.toString('utf8', nl + 1, end - 1));
-        end = nl + 1;
-      }
-      carry = lines.length < max && pos > 0 ? buf.subarray(0, end) : null;
-    }
-    return lines.reverse();
+    const gen = backwardLines(fstatSync(fd).size, max, Infinity);
+    let step = gen.next();
+    while (!step.done) step = gen.next(readBlockSync(fd, step.value));
+    return step.value;
   } finally {
     if (typeof file === 'string') closeSync(fd);
   }
@@ -76,6 +100,43 @@ export function readRotatedLines(file: string, max = Infinity): string[] {
   const current = readLastLines(file, max);
   if (current.length >= max) return current;
   return [...readLastLines(file + ROTATED, max - current.length), ...current];
+}
+
+/**
+ * Like readLastLines, off the event loop's critical path: each block is read by the thread
+ * pool, so requests (a ping) are served between blocks; and at most `maxBytes` are read.
+ */
+export async function readLastLinesAsync(file: string, max: number, maxBytes: number): Promise<{ lines: string[]; bytes: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], bytes: 0 };
+    throw err;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const gen = backwardLines(size, max, maxBytes);
+    let bytes = 0;
+    let step = gen.next();
+    while (!step.done) {
+      const block = Buffer.allocUnsafe(step.value.n);
+      const { bytesRead } = await handle.read(block, 0, step.value.n, step.value.pos);
+      bytes += bytesRead;
+      step = gen.next(block.subarray(0, bytesRead));
+    }
+    return { lines: step.value, bytes };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** readRotatedLines off the event loop's critical path, reading at most `maxBytes` in all. */
+export async function readRotatedLinesAsync(file: string, max: number, maxBytes: number): Promise<string[]> {
+  const current = await readLastLinesAsync(file, max, maxBytes);
+  if (current.lines.length >= max || current.bytes >= maxBytes) return current.lines;
+  const older = await readLastLinesAsync(file + ROTATED, max - current.lines.length, maxBytes - current.bytes);
+  return [...older.lines, ...current.lines];
 }
 
 /** Parses JSON lines into objects; lines that are not a JSON object count as corrupt. */

@@ -320,7 +320,7 @@ export class HistoryStore implements HistoryReader {
   }
 
   /** Reads after writing what is queued, so a read sees every record made before it. */
-  private read<T>(fn: () => T): Promise<T> {
+  private read<T>(fn: () => T | Promise<T>): Promise<T> {
     if (!this.closed) this.flush();
     return attempt(fn);
   }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { relayLines } from '../../../src/log/relay.js';
 import type { RunRecord } from '../../../src/process/types.js';
+import { MAX_READ_BYTES } from '../../../src/state/history-files.js';
 import { openHistory } from '../../../src/state/offline.js';
 import { HistoryStore, type HistoryStoreOptions } from '../../../src/state/store.js';
 import type { StoredEvent, StoredLogLine } from '../../../src/state/types.js';
@@ -229,4 +230,33 @@ describe('Supervisor with history', () => {
     // The lock is released at the end.
     expect(() => statSync(join(dir, 'pidpilot.lock'))).toThrow();
   });
+});
+
+describe('reading a big history (issue 14 defect 7)', () => {
+  it('reads of a 20 MiB event log are bounded to the newest MAX_READ_BYTES and leave the event loop turning', async () => {
+    const dir = tmp();
+    const line = (i: number) => `{"seq":${i},"time":${i},"code":"exitSuccess","source":"job-with-a-longish-name","boot":1}\n`;
+    const parts: string[] = [];
+    let size = 0;
+    let n = 0;
+    while (size < 20 * 1024 * 1024) {
+      const l = line(++n);
+      parts.push(l);
+      size += l.length;
+    }
+    writeFileSync(join(dir, 'events.jsonl'), parts.join(''), { mode: 0o600 });
+    const s = store({ dir, maxEventLogBytes: 64 << 20 });
+    // Loop turns while ten reads of "everything" run: a synchronous read would allow none.
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const reads = await Promise.all(Array.from({ length: 10 }, () => s.events({ limit: 999_999_999 })));
+    clearInterval(ticker);
+    expect(turns).toBeGreaterThan(10);
+    for (const events of reads) {
+      expect(events.length).toBeLessThan(n);
+      expect(events.length).toBeGreaterThan(MAX_READ_BYTES / line(n).length - 2);
+      expect(events.at(-1)!.seq).toBe(n); // the newest are the ones kept
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => n - events.length + 1 + i));
+    }
+  }, 60_000);
 });
