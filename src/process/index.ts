@@ -1,13 +1,13 @@
 /**
  * process/ owns starting and ending processes: spawning a command as the leader of its own
- * process group (native addon in native/spawn.c, node:child_process as a fallback),
+ * process group (native addon in native/spawn.c on Linux, execa elsewhere and as a fallback),
  * reporting its exit, signalling and killing the group, timeouts, and the record of a run.
  * It knows nothing of jobs.
  *
  *   types.ts       the contract (SpawnRequest, ChildHandle, SpawnError, RunRecord)
  *   spawn.ts       spawnChild(): picks the implementation, registry of live groups
  *   native.ts      the addon's loader and wrapper
- *   spawn-node.ts  the node:child_process fallback
+ *   spawn-portable.ts  the portable spawner on execa (macOS, no addon, PIDPILOT_SPAWN=node)
  *   exec-path.ts   PATH search plan, error wording, group signalling (shared)
  *   run.ts         ProcessRun: timeout / stop / kill and the run's outcome
  *   reaper.ts      the orphan reaper (native/reaper.c) and the orphans adopted at exit

@@ -21,6 +21,9 @@ export interface ReaperStatus {
  * reap orphans then), or an Error when the kernel refuses PR_SET_CHILD_SUBREAPER.
  */
 export function startReaper(): ReaperStatus {
+  if (process.platform !== 'linux') {
+    throw new Error(`not Linux (${process.platform}): orphans are reaped by a Linux child subreaper only; those of jobs go to whoever reaps for pidpilot's parent`);
+  }
   const addon = tryLoadNativeAddon();
   if (addon instanceof NativeAddonError) throw addon;
   return addon.startReaper();

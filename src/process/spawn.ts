@@ -1,14 +1,15 @@
 /**
  * spawnChild(): the one way pidpilot starts a process. It picks the implementation (the
- * native addon, or node:child_process as a fallback) and keeps the registry of live
- * process groups, so that a fatal path can SIGKILL them all synchronously.
+ * native addon on Linux, or the portable one on execa elsewhere and as a fallback) and keeps
+ * the registry of live process groups, so that a fatal path can SIGKILL them all synchronously.
  */
 import { killGroup } from './exec-path.js';
 import { NativeAddonError, spawnNative, tryLoadNativeAddon } from './native.js';
-import { spawnNode } from './spawn-node.js';
+import { spawnPortable } from './spawn-portable.js';
 import type { ChildHandle, SpawnRequest, Spawner } from './types.js';
 
 export type SpawnBackend = 'native' | 'node';
+// `node` is the portable spawner (spawn-portable.ts): the name PIDPILOT_SPAWN has always used.
 
 export interface SpawnBackendChoice {
   kind: SpawnBackend;
@@ -21,21 +22,28 @@ export interface SpawnBackendChoice {
 
 let choice: SpawnBackendChoice | undefined;
 
+/** What the portable spawner lacks, said once when it is used without being asked for. */
+const PORTABLE_LACKS = 'no parent-death signal (if pidpilot is killed with SIGKILL its jobs live on), no pidfd exit watching, no reaping of orphaned processes';
+
 /**
- * Which implementation spawnChild() uses (decided once): env PIDPILOT_SPAWN=node forces the
- * fallback, PIDPILOT_SPAWN=native insists on the addon (throws NativeAddonError without it),
- * otherwise the addon when it loads, else the fallback with a warning.
+ * Which implementation spawnChild() uses (decided once): env PIDPILOT_SPAWN=node (or
+ * =portable) forces the portable one, PIDPILOT_SPAWN=native insists on the addon (throws
+ * NativeAddonError without it), otherwise the addon when it loads, else the portable one
+ * with a warning that says what is missing.
  */
 export function spawnBackend(): SpawnBackendChoice {
   if (choice !== undefined) return choice;
   const wanted = process.env.PIDPILOT_SPAWN;
-  if (wanted === 'node') return (choice = { kind: 'node' });
+  if (wanted === 'node' || wanted === 'portable') return (choice = { kind: 'node' });
+  if (process.platform !== 'linux' && wanted !== 'native') {
+    return (choice = { kind: 'node', warning: `not Linux (${process.platform}): processes are spawned through execa, without the Linux-only parts: ${PORTABLE_LACKS}` });
+  }
   const addon = tryLoadNativeAddon();
   if (!(addon instanceof NativeAddonError)) return (choice = { kind: 'native' });
   if (wanted === 'native') throw addon;
   return (choice = {
     kind: 'node',
-    warning: `${addon.message}. Meanwhile processes are spawned through node:child_process: slower, and they are not killed if pidpilot itself is killed.`,
+    warning: `${addon.message}. Meanwhile processes are spawned through execa: slower, and with ${PORTABLE_LACKS}.`,
   });
 }
 
@@ -50,7 +58,7 @@ function tracked(spawn: Spawner): Spawner {
   };
 }
 
-const spawners: Record<SpawnBackend, Spawner> = { native: tracked(spawnNative), node: tracked(spawnNode) };
+const spawners: Record<SpawnBackend, Spawner> = { native: tracked(spawnNative), node: tracked(spawnPortable) };
 
 /** The spawner of a given implementation (tests run the same suite against both). */
 export function spawnerFor(kind: SpawnBackend): Spawner {
