@@ -74,7 +74,7 @@ describe('npm install of the packed tarball, without a compiler', () => {
     const listing = run('tar', ['-tzf', tarball], tmp, { PATH: '/usr/bin:/bin' });
     expect(listing.status, listing.stderr).toBe(0);
     const files = listing.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    for (const f of ['LICENSE', 'bin/pidpilot.js', 'bin/cpu-profile.js', 'dist/pidpilot.cjs', 'dist/pidpilot.cjs.cache', 'dist/vendor/prom-client.cjs', 'dist/vendor/node-gyp-build.cjs', 'dist/vendor/re2js.cjs', 'prebuilds/linux-x64/node.napi.glibc.node', 'prebuilds/linux-arm64/node.napi.glibc.node', 'prebuilds/linux-x64/node.napi.musl.node', 'schema/pidpilot.schema.json', 'binding.gyp', 'native/spawn.c', 'scripts/install.cjs']) {
+    for (const f of ['LICENSE', 'bin/pidpilot.js', 'bin/cpu-profile.js', 'dist/pidpilot.cjs', 'dist/pidpilot.cjs.cache', 'dist/vendor/prom-client.cjs', 'dist/vendor/node-gyp-build.cjs', 'dist/vendor/re2js.cjs', 'dist/vendor/execa.cjs', 'dist/vendor/croner.cjs', 'prebuilds/linux-x64/node.napi.glibc.node', 'prebuilds/linux-arm64/node.napi.glibc.node', 'prebuilds/linux-x64/node.napi.musl.node', 'schema/pidpilot.schema.json', 'binding.gyp', 'native/spawn.c', 'scripts/install.cjs']) {
       expect(files).toContain(f);
     }
     const shipped = ['dist/vendor/', 'dist/dashboard-assets/'];
@@ -111,6 +111,6 @@ describe('npm install of the packed tarball, without a compiler', () => {
     const started = run(join(app, 'node_modules', '.bin', 'pidpilot'), ['-config', writeConfig()], app, { PIDPILOT_PREBUILD: nowhere });
     expect(started.status, started.stdout + started.stderr).toBe(0);
     expect(started.stdout.split('\n')).toContain('installed and running');
-    expect(started.stdout + started.stderr).toMatch(/native spawn addon is not built .* processes are spawned through node:child_process/);
+    expect(started.stdout + started.stderr).toMatch(/native spawn addon is not built .* processes are spawned through execa/);
   }, TIMEOUT);
 });
