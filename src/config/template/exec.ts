@@ -21,7 +21,7 @@ export interface ExecLimits {
   readonly maxString: number;
   /** Maximum number of evaluation steps (commands, iterations, items). */
   readonly maxSteps: number;
-  /** Maximum number of elements `loop` may produce. */
+  /** Maximum number of elements `loop` may produce, all calls of a render together. */
   readonly maxLoop: number;
   /** Regex search work for the whole render: Σ (characters searched × pattern size), see regexp.ts. */
   readonly maxRegexWork: number;
@@ -71,7 +71,7 @@ class State {
     private readonly limits: ExecLimits,
   ) {
     this.vars = [{ name: '$', value: root }];
-    this.ctx = { env: root, maxLoop: limits.maxLoop, regexWork: { left: limits.maxRegexWork, total: limits.maxRegexWork } };
+    this.ctx = { env: root, maxLoop: limits.maxLoop, loopItems: { left: limits.maxLoop }, regexWork: { left: limits.maxRegexWork, total: limits.maxRegexWork } };
   }
 
   run(nodes: readonly Node[]): string {

@@ -33,8 +33,10 @@ export type ParamType = 'string' | 'strings' | 'any' | 'value';
 
 export interface FuncContext {
   readonly env: GoMap;
-  /** Upper bound on the elements `loop` may produce. */
+  /** Upper bound on the elements `loop` may produce, all its calls in a render together. */
   readonly maxLoop: number;
+  /** Elements `loop` may still produce in this render (each is allocated: the bound is memory's). */
+  readonly loopItems: { left: number };
   /** Regex search work left for the whole render (see regexp.ts); regexReplaceAll spends it. */
   readonly regexWork: RegexBudget;
 }
@@ -120,9 +122,10 @@ function loop(args: readonly GoArg[], ctx: FuncContext): GoValue {
   }
   const [start, stop] = args.length === 1 ? [0n, ensureInt(args[0])] : [ensureInt(args[0]), ensureInt(args[1])];
   const count = stop < start ? start - stop : stop - start;
-  if (count > BigInt(ctx.maxLoop)) {
-    throw new FuncError(`loop: ${count} iterations is more than the limit of ${ctx.maxLoop}`);
+  if (count > BigInt(ctx.loopItems.left)) {
+    throw new FuncError(`loop: ${count} iterations is more than the limit of ${ctx.maxLoop} for all loops of a template together`);
   }
+  ctx.loopItems.left -= Number(count);
   const step = stop < start ? -1n : 1n;
   const items: bigint[] = [];
   for (let i = start; i !== stop; i += step) items.push(i);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigErrors, UsageError } from '../../../src/config/errors.js';
 import { loadConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
+import { MAX_DURATION_MS } from '../../../src/config/validate/scalars.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
 const fixtures = readdirSync(dir)
@@ -20,8 +21,9 @@ const fixtureValues = fixtures.map((t) => JSON5.parse(t) as unknown);
 
 const ENV = { CONSUL: 'consul', PORT: '8080', EMPTY: '' };
 
+/** A usable wait: finite, not negative, and within the bound every duration field has (10 years). */
 function isDuration(n: unknown): boolean {
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= MAX_DURATION_MS;
 }
 
 /** The invariants every consumer of a Config relies on. */
