@@ -60,25 +60,56 @@ function procIsOurs(): boolean {
   }
 }
 
-/** Pids of this process's children (all threads), zombies included; [] if /proc cannot tell. */
-export function ownChildren(): number[] {
+/** Pids of the children of `pid` (all its threads), zombies included; [] if /proc cannot tell. */
+function childrenOf(pid: number | 'self'): number[] {
   const pids: number[] = [];
-  if (!procIsOurs()) return pids;
   let tasks: string[];
   try {
-    tasks = readdirSync('/proc/self/task');
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return pids;
   }
   for (const tid of tasks) {
     try {
-      for (const p of readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ')) if (p !== '') pids.push(Number(p));
+      for (const p of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (p !== '') pids.push(Number(p));
     } catch {
       // the thread ended, or the kernel lacks CONFIG_PROC_CHILDREN
     }
   }
   return pids;
 }
+
+/** Pids of this process's children (all threads), zombies included; [] if /proc cannot tell. */
+export function ownChildren(): number[] {
+  return procIsOurs() ? childrenOf('self') : [];
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+  } catch {
+    return true; // gone
+  }
+}
+
+/** Every live process under this one: children, their children, and so on. */
+function liveDescendants(): number[] {
+  const out: number[] = [];
+  const queue = ownChildren();
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    if (!isZombie(pid)) out.push(pid);
+    queue.push(...childrenOf(pid));
+  }
+  return out;
+}
+
+/** Rounds of killing the subtree: a process may fork while it is walked, its orphans come back to us. */
+const KILL_ROUNDS = 100;
 
 /**
  * SIGKILLs every child left: called on the way out, after every job's group has been
@@ -89,13 +120,22 @@ export function ownChildren(): number[] {
 export function killAdoptedOrphans(): number {
   let n = 0;
   if (process.pid === 1) return n; // the kernel kills the whole namespace when PID 1 exits
-  for (const pid of ownChildren()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-      n++;
-    } catch {
-      // gone
+  // The whole subtree, not only direct children: a daemon that escaped with setsid has
+  // children of its own, which would be reparented to us as it dies, and to init once we
+  // are gone. Walk, kill, and walk again until nothing but zombies is left (bounded).
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let round = 0; round < KILL_ROUNDS; round++) {
+    const live = liveDescendants();
+    if (live.length === 0) break;
+    for (const pid of live) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        n++;
+      } catch {
+        // gone
+      }
     }
+    Atomics.wait(pause, 0, 0, 2); // let the kernel deliver the kills before looking again
   }
   return n;
 }

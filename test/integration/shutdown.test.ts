@@ -290,3 +290,21 @@ describe('process groups', () => {
     await h().expectNoLeftovers();
   });
 });
+
+describe('escaped daemons (not PID 1)', () => {
+  it('a daemon that left with setsid, and its own children, do not outlive a graceful shutdown', async () => {
+    const daemonChild = h().uniqueArg();
+    const keep = h().uniqueArg();
+    const p = h().run({
+      jobs: [
+        // setsid forks: sh runs in a session of its own, its sleep is a grandchild of the escaped daemon.
+        { name: 'escape', exec: ['sh', '-c', `setsid sh -c 'sleep ${daemonChild}; echo never' & echo escaped; exec sleep ${keep}`] },
+      ],
+    });
+    await p.waitForLine(/ escape escaped$/);
+    await until(() => withArg(daemonChild).length === 1, 'the escaped daemon child');
+    p.signal('SIGTERM');
+    expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
+    expect(describeProcs(await settleArg(daemonChild))).toBe('');
+  });
+});
