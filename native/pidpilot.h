@@ -1,6 +1,6 @@
 /*
  * What the parts of the pidpilot_spawn addon share: spawn.c (starting children and
- * watching their exit) and reaper.c (PID 1 duties: reaping orphans, child subreaper).
+ * watching their exit) and reaper.c (PID 1 duties: reaping orphans, child subreaper), notify.c (sd_notify sockets).
  */
 #ifndef PIDPILOT_NATIVE_H
 #define PIDPILOT_NATIVE_H
@@ -30,5 +30,7 @@ void reaper_own(reaper_owned_t *o, pid_t pid, void (*finish)(void *), void *arg)
 void reaper_disown(reaper_owned_t *o);
 /* Adds the reaper's functions to the addon's exports. */
 napi_status reaper_define(napi_env env, napi_value exports);
+/* Adds the sd_notify socket's functions (notify.c) to the addon's exports. */
+napi_status notify_define(napi_env env, napi_value exports);
 
 #endif
