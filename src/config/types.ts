@@ -69,8 +69,20 @@ export interface TcpCheckConfig {
   port: number;
 }
 
+/** When a health check moves the job's health, and what an unhealthy job does (issue 17). */
+export interface HealthLiveness {
+  /** Consecutive failures that turn the job unhealthy. Default 1. */
+  failureThreshold: number;
+  /** Consecutive passes that turn it healthy. Default 1. */
+  successThreshold: number;
+  /** After each start, failures do not count for this long (until it has been healthy). Default 0. */
+  startPeriod: Duration;
+  /** What a job that turned unhealthy does: nothing (ContainerPilot), restart, or stop. Default none. */
+  onUnhealthy: 'none' | 'restart' | 'stop';
+}
+
 /** Exactly one of `exec`, `http`, `tcp` is set. */
-export interface HealthConfig {
+export interface HealthConfig extends HealthLiveness {
   /** argv of the check command. */
   exec?: string[];
   http?: HttpCheckConfig;
@@ -107,7 +119,26 @@ export interface JobConsulExtras {
   deregisterCriticalServiceAfter?: string;
 }
 
-export interface JobConfig {
+/** systemd's StartLimitBurst/StartLimitIntervalSec: more restarts than `burst` within `interval` fail the job. */
+export interface RestartLimit {
+  burst: number;
+  interval: Duration;
+}
+
+/** Readiness and teardown beyond ContainerPilot's (issue 17). */
+export interface JobLiveness {
+  restartLimit?: RestartLimit;
+  /** Ready only when the process sends READY=1 to $NOTIFY_SOCKET (systemd's sd_notify). */
+  notify: boolean;
+  /** With `notify`: restarted when no WATCHDOG=1 came for this long. */
+  watchdog?: Duration;
+  /** argv of commands run one at a time after each run of the process has ended. */
+  cleanup: string[][];
+  /** Bound on each cleanup command. Default 10s. */
+  cleanupTimeout: Duration;
+}
+
+export interface JobConfig extends JobLiveness {
   name: string;
   /** argv; absent for a job that only registers/health-checks. */
   exec?: string[];

@@ -18,6 +18,7 @@ import {
 } from './validate/job.js';
 import { type DependencyDrafts, resolveDependencies } from './validate/dependencies.js';
 import { DEPENDENCY_FIELDS, HTTP_CHECK_FIELDS } from './validate/lifecycle.js';
+import { RESTART_LIMIT_FIELDS } from './validate/liveness.js';
 import { duration, str, strings } from './validate/scalars.js';
 import {
   CONSUL_FIELDS,
@@ -159,6 +160,7 @@ export const FIELD_TABLES: Readonly<Record<string, FieldTable>> = {
   httpCheck: HTTP_CHECK_FIELDS,
   dependency: DEPENDENCY_FIELDS,
   restartBackoff: RESTART_BACKOFF_FIELDS,
+  restartLimit: RESTART_LIMIT_FIELDS,
   jobConsul: JOB_CONSUL_FIELDS,
   watch: WATCH_FIELDS,
   control: CONTROL_FIELDS,

@@ -51,6 +51,9 @@ export function job(name: string, fields: Partial<JobConfig> = {}): JobConfig {
     setup: [],
     setupTimeout: 60_000,
     env: {},
+    notify: false,
+    cleanup: [],
+    cleanupTimeout: 10_000,
     ...fields,
   };
 }
@@ -125,3 +128,6 @@ export function at(trace: string[], entry: string): number {
   if (i === -1) throw new Error(`${entry} not in trace:\n${trace.join('\n')}`);
   return i;
 }
+
+/** The validator's defaults for a health check's liveness fields (thresholds 1, no start period, no action). */
+export const HEALTH_DEFAULTS = { failureThreshold: 1, successThreshold: 1, startPeriod: 0, onUnhealthy: 'none' } as const;

@@ -8,6 +8,7 @@ import { nearest } from '../errors.js';
 import type { HealthConfig, JobConsulExtras, JobLoggingConfig, RestartBackoff } from '../types.js';
 import { type Reader, field, isPlainObject, readObject } from './core.js';
 import { httpCheck, tcpCheck } from './lifecycle.js';
+import { HEALTH_LIVENESS_FIELDS, healthLiveness } from './liveness.js';
 import { bool, duration, exec, goDurationString } from './scalars.js';
 
 export const DEFAULT_RESTART_BACKOFF: Readonly<RestartBackoff> = {
@@ -35,6 +36,7 @@ export const HEALTH_FIELDS = {
   ttl: field(duration({ minMs: 1 }), true),
   timeout: field(duration({ minMs: 1 })),
   logging: field(jobLogging),
+  ...HEALTH_LIVENESS_FIELDS,
 };
 
 /** The ways to check health; exactly one is given. */
@@ -67,6 +69,7 @@ export const health: Reader<HealthConfig> = (v, at) => {
     // ContainerPilot bounds a check by its interval unless told otherwise.
     timeout: f.timeout ?? f.interval,
     logging: f.logging ?? { raw: false },
+    ...healthLiveness(f),
   };
 };
 

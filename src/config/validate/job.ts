@@ -9,6 +9,7 @@ import type { JobConfig, WhenConfig } from '../types.js';
 import { type At, errorMark, field, readObject } from './core.js';
 import { DEFAULT_RESTART_BACKOFF, health, jobConsul, jobLogging, meta, restartBackoff, restarts, stopSignal } from './job-fields.js';
 import { type DependencyDraft, dependsOn, env, setup, user } from './lifecycle.js';
+import { JOB_LIVENESS_FIELDS, jobLiveness } from './liveness.js';
 import { duration, exec, int, interfaces, layerOverride, oneOf, str, strings } from './scalars.js';
 import { readWhen } from './when.js';
 
@@ -56,6 +57,7 @@ export const JOB_FIELDS = {
   user: field(user),
   override: field(layerOverride),
   envFile: field(strings({ single: true, nonEmptyItems: true })),
+  ...JOB_LIVENESS_FIELDS,
 };
 
 // ---------------------------------------------------------------------------
@@ -118,7 +120,9 @@ export function readJob(v: unknown, at: At): JobResult {
     );
   }
 
-  if (done() || name === undefined) return name === undefined ? {} : { name };
+  const liveness = jobLiveness(f, { exec: f.exec !== undefined, ...(f.health ? { health: f.health } : {}) }, at);
+
+  if (done() || name === undefined || liveness === undefined) return name === undefined ? {} : { name };
 
   const job: JobConfig = {
     name,
@@ -136,6 +140,7 @@ export function readJob(v: unknown, at: At): JobResult {
     setup: f.setup ?? [],
     setupTimeout: f.setupTimeout ?? DEFAULT_SETUP_TIMEOUT,
     env: f.env ?? {},
+    ...liveness,
   };
   if (f.workdir !== undefined) job.workdir = f.workdir;
   if (f.user !== undefined) job.user = f.user;

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { check } from './helpers.js';
+import { HEALTH_DEFAULTS } from '../../support/jobs.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
 const read = (name: string) => check(readFileSync(dir + name, 'utf8'));
@@ -35,6 +36,7 @@ describe('what the fixtures mean', () => {
       ttl: 10_000,
       timeout: 10_000,
       logging: { raw: false },
+      ...HEALTH_DEFAULTS,
     });
   });
 

@@ -1,6 +1,7 @@
 /** One test (or table) per job rule: path, line:column, message and suggestion. */
 import { describe, expect, it } from 'vitest';
 import { check, errorsOf, expectError, job, oneJob } from './helpers.js';
+import { HEALTH_DEFAULTS } from '../../support/jobs.js';
 
 const HEALTH = 'health: { exec: "check", interval: 5, ttl: 10 }';
 
@@ -446,6 +447,7 @@ describe('health', () => {
       ttl: 10_000,
       timeout: 5000,
       logging: { raw: false },
+      ...HEALTH_DEFAULTS,
     });
   });
 
@@ -453,7 +455,7 @@ describe('health', () => {
     expect(
       job('name: "a", health: { exec: ["c"], interval: "500ms", ttl: "2s", timeout: "100ms", logging: { raw: true } }')
         .health,
-    ).toEqual({ exec: ['c'], interval: 500, ttl: 2000, timeout: 100, logging: { raw: true } });
+    ).toEqual({ exec: ['c'], interval: 500, ttl: 2000, timeout: 100, logging: { raw: true }, ...HEALTH_DEFAULTS });
   });
 
   it('is allowed without port', () => {
@@ -494,6 +496,7 @@ describe('health', () => {
       ttl: 5000,
       timeout: 1000,
       logging: { raw: false },
+      ...HEALTH_DEFAULTS,
     });
     expect(h('{ url: "https://x/h", method: "head", expectStatus: 204 }')!.http).toEqual({ url: 'https://x/h', method: 'HEAD', expectStatus: 204 });
     const bad = oneJob('name: "a", health: { http: "ftp://x", interval: 1, ttl: 5 }');

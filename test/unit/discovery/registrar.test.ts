@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Bus } from '../../../src/events/bus.js';
 import { ipEnvName, Registrar, serviceDefinitions } from '../../../src/discovery/registrar.js';
 import type { CheckStatus, ServiceDefinition, ServiceRegistry } from '../../../src/discovery/types.js';
-import { job } from '../../support/jobs.js';
+import { job, HEALTH_DEFAULTS } from '../../support/jobs.js';
 
 /** Records the calls the registrar makes. */
 class RecordingRegistry implements ServiceRegistry {
@@ -25,7 +25,7 @@ class RecordingRegistry implements ServiceRegistry {
   }
 }
 
-const HEALTH = { exec: ['true'], interval: 1000, ttl: 5000, timeout: 1000, logging: { raw: false } };
+const HEALTH = { exec: ['true'], interval: 1000, ttl: 5000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS };
 const IFACES = { eth0: [{ address: '10.0.0.5' }] };
 
 describe('serviceDefinitions', () => {

@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthConfig } from '../../../src/config/types.js';
-import { config, harness, job } from '../../support/jobs.js';
+import { config, harness, job, HEALTH_DEFAULTS } from '../../support/jobs.js';
 
 const servers: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -26,7 +26,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const check = (fields: Partial<HealthConfig>): HealthConfig => ({ interval: 20, ttl: 1000, timeout: 2000, logging: { raw: false }, ...fields });
+const check = (fields: Partial<HealthConfig>): HealthConfig => ({ interval: 20, ttl: 1000, timeout: 2000, logging: { raw: false }, ...HEALTH_DEFAULTS, ...fields });
 
 async function firstVerdict(health: HealthConfig): Promise<string[]> {
   const h = harness(config([job('svc', { exec: ['sleep', '60'], health })]));

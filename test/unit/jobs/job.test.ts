@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { at, config, harness, job } from '../../support/jobs.js';
+import { at, config, harness, job, HEALTH_DEFAULTS } from '../../support/jobs.js';
 
 const sh = (script: string): string[] => ['sh', '-c', script];
 
@@ -113,7 +113,7 @@ describe('job lifecycle', () => {
       config([
         job('db', {
           exec: sh('sleep 30'),
-          health: { exec: sh('exit 0'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false } },
+          health: { exec: sh('exit 0'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS },
         }),
         job('app', { exec: sh('echo app started'), when: { kind: 'event', source: 'db', code: 'healthy', mode: 'once' } }),
       ]),
@@ -133,7 +133,7 @@ describe('job lifecycle', () => {
       config([
         job('svc', {
           exec: sh('sleep 30'),
-          health: { exec: sh('exit 1'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false } },
+          health: { exec: sh('exit 1'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS },
         }),
       ]),
     );

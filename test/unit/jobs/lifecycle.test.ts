@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DependencyConfig, JobConfig } from '../../../src/config/types.js';
-import { at, config, harness, job } from '../../support/jobs.js';
+import { at, config, harness, job, HEALTH_DEFAULTS } from '../../support/jobs.js';
 
 const sh = (script: string): string[] => ['sh', '-c', script];
 const dep = (name: string, condition: DependencyConfig['condition']): DependencyConfig => ({ job: name, condition });
 /** A long-running job that stays up until stopped. */
 const server = (name: string, fields: Partial<JobConfig> = {}): JobConfig => job(name, { exec: sh('exec sleep 60'), restarts: 0, ...fields });
 /** A health check that passes at once. */
-const passing = { exec: ['true'], interval: 20, ttl: 1000, timeout: 2000, logging: { raw: false } };
+const passing = { exec: ['true'], interval: 20, ttl: 1000, timeout: 2000, logging: { raw: false }, ...HEALTH_DEFAULTS };
 
 describe('dependsOn', () => {
   it('healthy: the dependent starts only after the dependency is ready; succeeded: after it exited 0', async () => {
