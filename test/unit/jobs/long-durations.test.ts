@@ -6,7 +6,7 @@
  * however loaded the machine is, so the counts are decisive without timing assertions.
  */
 import { describe, expect, it } from 'vitest';
-import { config, harness, job } from '../../support/jobs.js';
+import { config, HEALTH_DEFAULTS, harness, job } from '../../support/jobs.js';
 
 const sh = (script: string): string[] => ['sh', '-c', script];
 const MONTH = 720 * 3_600_000; // "720h"
@@ -48,7 +48,7 @@ describe('durations longer than a Node timer', () => {
         clock(),
         job('svc', {
           exec: sh('sleep 30'),
-          health: { exec: sh('exit 0'), interval: MONTH, ttl: MONTH, timeout: MONTH, logging: { raw: false } },
+          health: { exec: sh('exit 0'), interval: MONTH, ttl: MONTH, timeout: MONTH, logging: { raw: false }, ...HEALTH_DEFAULTS },
         }),
       ]),
     );
