@@ -148,7 +148,7 @@ describe('job lifecycle', () => {
       config([
         job('svc', {
           exec: sh('sleep 30'),
-          health: { exec: sh('echo checking; echo "connection refused" >&2; exit 7'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false } },
+          health: { exec: sh('echo checking; echo "connection refused" >&2; exit 7'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS },
         }),
       ]),
     );

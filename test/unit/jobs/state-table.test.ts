@@ -12,7 +12,7 @@ import { Job } from '../../../src/jobs/job.js';
 import type { JobState } from '../../../src/jobs/state.js';
 import { createLogger } from '../../../src/log/logger.js';
 import type { RunRecord } from '../../../src/process/types.js';
-import { job, MemorySink } from '../../support/jobs.js';
+import { HEALTH_DEFAULTS, job, MemorySink } from '../../support/jobs.js';
 
 /** Records every effect asked for, as a short line. */
 class Recorder implements JobEffects {
@@ -79,7 +79,7 @@ const setupEnd = (fx: Recorder, code: number): JobInput => {
 const depView = (fields: Partial<DependencyView>): DependencyView => ({ state: 'pending', ready: false, hasSetup: false, lastRunSucceeded: false, ...fields });
 const server = (fields: Partial<JobConfig> = {}): JobConfig => job('svc', { exec: sh('sleep 1000'), ...fields });
 const onEvent = (source: string, mode: 'once' | 'each' = 'once', code: EventCode = 'healthy'): Partial<JobConfig> => ({ when: { kind: 'event', source, code, mode } });
-const health = { exec: sh('true'), interval: 50, ttl: 100, timeout: 100, logging: { raw: false } };
+const health = { exec: sh('true'), interval: 50, ttl: 100, timeout: 100, logging: { raw: false }, ...HEALTH_DEFAULTS };
 
 interface Row {
   name: string;
