@@ -32,6 +32,7 @@ import { killAllGroups } from './process/run.js';
 import type { RunRecord } from './process/types.js';
 import { pidEnvName } from './jobs/naming.js';
 import { decideExitStatus, type ShutdownCause } from './pid1/exit-status.js';
+import { NotifyDir, notifyUnsupported } from './process/notify.js';
 import { hostname, networkInterfaces } from 'node:os';
 import { createDiscovery } from './discovery/create.js';
 import { LocalCatalog } from './discovery/local/catalog.js';
@@ -114,6 +115,8 @@ export class Supervisor implements ControlTarget {
   private discoveryClosed: Promise<void> = Promise.resolve();
   /** A setting that keeps pidpilot from starting at all (a bad `consul`), as a config error would. */
   private startupError: string | null = null;
+  /** The directory of the sd_notify sockets, made when the first `notify` job starts. */
+  private notifySockets: NotifyDir | null = null;
 
   // Control plane (SPEC §9) state.
   /** What every job instance's runtime shares (the per-instance callbacks are added in createJob). */
@@ -151,6 +154,7 @@ export class Supervisor implements ControlTarget {
     }
     this.discovery = this.startDiscovery(options.env ?? process.env);
     this.registry = options.registry ?? this.discovery;
+    this.refuseUnsupportedNotify(config);
     this.store = options.history ? this.openHistory() : null;
     this.shared = this.sharedHost();
     for (const jobConfig of config.jobs) this.jobs.set(jobConfig.name, this.createJob(jobConfig));
@@ -395,6 +399,8 @@ export class Supervisor implements ControlTarget {
         const hooks = this.graph.preStopHooks(config.name);
         return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
       },
+      notifyDir: () => (this.notifySockets ??= new NotifyDir()),
+      lastRunOf: (name) => this.jobs.get(name)?.snapshot().lastRun ?? null,
     };
     job = new Job(config, (push) => new JobRuntime(config, host, push), carry);
     return job;
@@ -526,6 +532,18 @@ export class Supervisor implements ControlTarget {
           stream.resume(); // never leave a child blocked on a full pipe
         }),
     };
+  }
+
+  /**
+   * `notify: true` needs the native addon (Node cannot bind a unix datagram socket). Without
+   * it such a job could never become ready, so pidpilot starts nothing, as for a config error.
+   */
+  private refuseUnsupportedNotify(config: Config): void {
+    const names = config.jobs.filter((j) => j.notify).map((j) => j.name);
+    const why = names.length > 0 && this.startupError === null ? notifyUnsupported() : null;
+    if (why === null) return;
+    this.startupError = why;
+    this.log.error(`job${names.length === 1 ? '' : 's'} ${names.join(', ')}: ${why}`);
   }
 
   private childEnv(job: JobConfig): Record<string, string> {
@@ -697,6 +715,7 @@ export class Supervisor implements ControlTarget {
     if (this.keepAlive) clearInterval(this.keepAlive);
     if (this.quiescenceCheck) clearImmediate(this.quiescenceCheck);
     this.store?.close();
+    this.notifySockets?.remove();
     this.finish(this.decideExitStatus());
   }
 

@@ -7,11 +7,12 @@
  */
 import type { BusEvent, EventCode } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
+import type { NotifyMessage } from '../process/notify.js';
 import type { RunRecord } from '../process/types.js';
 import type { DependencyView } from './dependencies.js';
 
 /** The job's timers. */
-export type Timer = 'interval' | 'restart' | 'whenTimeout' | 'health';
+export type Timer = 'interval' | 'restart' | 'whenTimeout' | 'health' | 'watchdog';
 
 /** A process the job started (main run or setup command); compared by identity. */
 export interface RunHandle {
@@ -30,7 +31,19 @@ export type JobInput =
   | { kind: 'dependency'; job: string; view: DependencyView }
   | { kind: 'setupDone'; run: RunHandle; index: number; record: RunRecord }
   /** A job instance built after `startup` (reload, start, restart): its own start, with or without its trigger. */
-  | { kind: 'launch'; trigger: boolean; maintenance: boolean };
+  | { kind: 'launch'; trigger: boolean; maintenance: boolean }
+  /** An sd_notify message from a process of the run (a `notify: true` job). */
+  | { kind: 'notify'; run: RunHandle; msg: NotifyMessage }
+  /** The cleanup commands started by `runCleanup(cleanup, …)` have all ended. */
+  | { kind: 'cleanupDone'; cleanup: number };
+
+/** What a run's processes learn about their place in the job's life (jobs/liveness/env.ts). */
+export interface RunContext {
+  /** Restarts of the job so far. */
+  restarts: number;
+  /** The job whose run's end triggered this run (`when` on its stopped/exitFailed/exitSuccess), if any. */
+  triggeredBy?: string;
+}
 
 /** How the effects report back: inputs pushed onto the job's queue. */
 export type InputSink = (input: JobInput) => void;
@@ -42,7 +55,12 @@ export interface JobEffects {
    * Starts the job's process (`exec`), run number `run`; its end comes back as `exited`,
    * after its output was relayed and `exitSuccess`/`exitFailed` published.
    */
-  spawnMain(run: number): RunHandle;
+  spawnMain(run: number, context: RunContext): RunHandle;
+  /**
+   * Runs the cleanup commands after `record`'s run ended, one at a time, each bounded by
+   * `cleanupTimeout`; `cleanupDone` follows, however they went.
+   */
+  runCleanup(cleanup: number, record: RunRecord): void;
   /** Starts setup command `index`; its end comes back as `setupDone`. */
   spawnSetup(index: number): RunHandle;
   /** Stops a run: its stop signal, SIGKILL after `graceMs`. Its end still comes back as an input. */

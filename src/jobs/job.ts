@@ -18,12 +18,14 @@ import type { BusEvent } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import { AsyncQueue } from '../events/queue.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
+import type { NotifyMessage } from '../process/notify.js';
 import type { RunRecord } from '../process/types.js';
 import { afterExit, describeExit } from './after-exit.js';
 import { Backoff } from './backoff.js';
 import { type DependencyView, judgeDependency } from './dependencies.js';
 import type { InputSink, JobEffects, JobInput, RunHandle, Timer } from './effects.js';
 import { isStopHook } from './graph.js';
+import { LivenessTracker } from './liveness/tracker.js';
 import { backoffReason, pendingReason, runReason, waitingReason } from './reasons.js';
 import type { HealthStatus, JobSnapshot, JobState } from './state.js';
 import { isLive, isTerminal } from './state.js';
@@ -78,8 +80,18 @@ export class Job {
   private checks = 0;
   /** Each dependency: met yet (then it stays met for this job), and whether it has setup (for reasons). */
   private readonly dependencies = new Map<string, { met: boolean; hasSetup: boolean }>();
-  /** How a stop in progress ends the job (`failed` when the stop is a setup failure's). */
-  private ending: { state: 'stopped' | 'failed'; reason: string } | null = null;
+  /**
+   * How a stop in progress ends the job (`failed` when the stop is a setup failure's;
+   * `restart` when a liveness check or the watchdog asked for a new process).
+   */
+  private ending: { state: 'stopped' | 'failed' | 'restart'; reason: string } | null = null;
+  /** Thresholds, restart budget, sd_notify status (jobs/liveness/). */
+  private readonly liveness: LivenessTracker;
+  /** The job whose run's end triggered the next run (its outcome goes into the run's environment). */
+  private triggeredBy: string | undefined;
+  /** The cleanup going on (its number), and what the run's end leads to once it is done. */
+  private cleanups = 0;
+  private afterCleanup: { cleanup: number; record: RunRecord; then: 'decide' | 'finishStop' } | null = null;
   private stoppingPublished = false;
 
   /** Sequence number of the last bus event this job has processed. */
@@ -95,6 +107,7 @@ export class Job {
     this.name = config.name;
     this.checkSource = `check.${config.name}`;
     this.backoff = new Backoff(config.restartBackoff);
+    this.liveness = new LivenessTracker(config);
     const when = config.when;
     this.startsRemain = when.kind === 'event' && when.mode === 'each' ? Infinity : 1;
     this.restartsRemain = when.kind === 'interval' ? 0 : config.restarts;
@@ -169,7 +182,7 @@ export class Job {
 
   /** True while a run of this job is going or about to start. */
   get busy(): boolean {
-    return this.run !== null || this.state === 'starting' || this.state === 'backoff' || this.startQueued;
+    return this.run !== null || this.state === 'starting' || this.state === 'backoff' || this.state === 'cleanup' || this.startQueued;
   }
 
   /** Nothing queued and nothing running or about to start. */
@@ -234,6 +247,10 @@ export class Job {
         return this.onSetupDone(input.run, input.index, input.record);
       case 'launch':
         return this.onLaunch(input.trigger, input.maintenance);
+      case 'notify':
+        return this.onNotify(input.run, input.msg);
+      case 'cleanupDone':
+        return this.onCleanupDone(input.cleanup);
     }
   }
 
@@ -245,7 +262,11 @@ export class Job {
     }
     if (source === this.checkSource) return this.onCheckResult(code === 'exitSuccess');
     const when = this.config.when;
-    if (when.kind === 'event' && source === when.source && code === when.code) this.onTrigger();
+    if (when.kind === 'event' && source === when.source && code === when.code) {
+      // A run started by another job's end learns how that run ended (PIDPILOT_RESULT …).
+      this.triggeredBy = code === 'stopped' || code === 'exitFailed' || code === 'exitSuccess' ? source : undefined;
+      this.onTrigger();
+    }
   }
 
   private onTimer(timer: Timer): void {
@@ -258,6 +279,8 @@ export class Job {
         return this.onWhenTimeout();
       case 'health':
         return this.onHealthTick();
+      case 'watchdog':
+        return this.onWatchdogTimeout();
     }
   }
 
@@ -309,6 +332,7 @@ export class Job {
       case 'running':
       case 'maintenance':
       case 'backoff':
+      case 'cleanup':
         // Never two runs of one job at once: remember the trigger and start when the run ends.
         this.startQueued = true;
         return;
@@ -384,12 +408,18 @@ export class Job {
 
   private onCheckResult(passed: boolean): void {
     switch (this.state) {
-      case 'running':
+      case 'running': {
+        const verdict = this.liveness.check(passed, Date.now() - (this.runStartedAt ?? Date.now()));
+        if (verdict.ignored) return this.log.debug('health check failed in the start period: not counted');
+        if (verdict.health === undefined) return; // below its threshold: nothing changes yet
         // ContainerPilot publishes on every check, not only on changes; `once: healthy` relies on it.
-        this.setHealth(passed ? 'healthy' : 'unhealthy');
-        this.fx.publish(passed ? 'healthy' : 'unhealthy');
-        if (passed) this.becameLive();
+        this.setHealth(verdict.health);
+        this.fx.publish(verdict.health);
+        if (verdict.health === 'healthy') this.becameLive();
+        if (verdict.act?.kind === 'restart') this.livenessRestart(verdict.act.reason);
+        else if (verdict.act?.kind === 'stop') this.failAndStop(verdict.act.reason);
         return;
+      }
       default:
         // A check that finished after its run's exit was handled says nothing about the job now.
         return this.ignored('check result');
@@ -402,20 +432,76 @@ export class Job {
     this.runStartedAt = null;
     this.keepRecord(record);
     this.fx.clearTimer('health');
+    this.fx.clearTimer('watchdog');
     this.stopCheck();
     this.stopSetup();
     this.health = 'unknown';
     this.setReady(false);
+    let then: 'decide' | 'finishStop';
     switch (this.state) {
       case 'draining':
       case 'stopping':
-        return this.finishStop();
+        then = 'finishStop';
+        break;
       case 'starting':
       case 'running':
       case 'maintenance':
-        return this.decideAfterExit(record);
+        then = 'decide';
+        break;
       default:
         return this.ignored('exit');
+    }
+    // The cleanup commands run after every end of the process, before what the end leads to.
+    if (this.config.cleanup.length === 0) return then === 'decide' ? this.decideAfterExit(record) : this.finishStop();
+    const cleanup = ++this.cleanups;
+    this.afterCleanup = { cleanup, record, then };
+    this.transition('cleanup', `run ${record.run} ended (${describeExit(record)}): cleanup running`);
+    this.fx.runCleanup(cleanup, record);
+  }
+
+  private onCleanupDone(cleanup: number): void {
+    const after = this.afterCleanup;
+    switch (this.state) {
+      case 'cleanup':
+        if (after === null || after.cleanup !== cleanup) return this.ignored('end of an earlier cleanup');
+        this.afterCleanup = null;
+        // A stop that came during the cleanup wins over a restart.
+        if (after.then === 'finishStop' || (this.ending !== null && this.ending.state !== 'restart')) return this.finishStop();
+        return this.decideAfterExit(after.record);
+      default:
+        return this.ignored('cleanup done');
+    }
+  }
+
+  /** An sd_notify message: READY=1 ends `starting`; STATUS= is shown in the reason; WATCHDOG=1 feeds the watchdog. */
+  private onNotify(run: RunHandle, msg: NotifyMessage): void {
+    if (run !== this.run) return this.ignored('sd_notify message of an earlier run');
+    if (msg.status !== undefined) this.liveness.status = msg.status || undefined;
+    if (msg.watchdogMs !== undefined) this.liveness.watchdogMs = msg.watchdogMs > 0 ? msg.watchdogMs : undefined;
+    if (msg.stopping) this.log.info('the process says it is stopping (STOPPING=1)');
+    switch (this.state) {
+      case 'starting':
+        if (!msg.ready) return this.transition('starting', this.notifyWaitReason());
+        this.log.info(`ready (READY=1)${this.liveness.status ? `: ${this.liveness.status}` : ''}`);
+        this.armWatchdog();
+        return this.becameRunning();
+      case 'running':
+      case 'maintenance':
+        if (msg.watchdog === 'trigger') return this.livenessRestart('watchdog triggered by the process (WATCHDOG=trigger)');
+        if (msg.watchdog === 'ping' || msg.watchdogMs !== undefined) this.armWatchdog();
+        return this.refreshReason();
+      default:
+        return this.ignored('sd_notify message');
+    }
+  }
+
+  private onWatchdogTimeout(): void {
+    switch (this.state) {
+      case 'running':
+      case 'maintenance':
+        return this.livenessRestart(this.liveness.watchdogReason());
+      default:
+        return this.ignored('watchdog timeout');
     }
   }
 
@@ -452,6 +538,7 @@ export class Job {
       case 'running':
       case 'maintenance':
       case 'backoff':
+      case 'cleanup':
         if (verdict === 'met') dep.met = true;
         return;
       default:
@@ -500,8 +587,18 @@ export class Job {
 
   private onStop(reason: string): void {
     switch (this.state) {
-      case 'draining':
       case 'stopping':
+      case 'cleanup':
+        // A process being replaced (liveness restart) or cleaned up after: it stops there.
+        if (this.ending === null || this.ending.state === 'restart') {
+          this.ending = { state: 'stopped', reason };
+          this.startQueued = false;
+          for (const timer of ['interval', 'restart', 'whenTimeout'] as const) this.fx.clearTimer(timer);
+          if (this.state === 'stopping') this.transition('stopping', `${reason}: ${this.config.stopSignal} sent`);
+          return;
+        }
+        return this.ignored('stop');
+      case 'draining':
       case 'stopped':
       case 'completed':
       case 'failed':
@@ -510,7 +607,7 @@ export class Job {
         break;
     }
     this.ending ??= { state: 'stopped', reason };
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health'] as const) this.fx.clearTimer(timer);
+    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const) this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();
     this.startQueued = false;
@@ -557,16 +654,12 @@ export class Job {
         this.startsRemain--;
         return this.startRun();
       case 'restart': {
+        const overBudget = this.liveness.spendRestart();
+        if (overBudget !== null) return this.end('failed', overBudget);
         this.restartsRemain--;
         this.policyRestarts++;
         const delay = this.backoff.next(record.durationMs);
-        if (delay <= 0) {
-          this.restarts++;
-          return this.startRun();
-        }
-        this.log.info(`restarting in ${delay}ms`);
-        this.transition('backoff', backoffReason(delay, describeExit(record), this.policyRestarts, this.config.restarts));
-        return this.fx.setTimer('restart', delay);
+        return this.restartAfter(delay, backoffReason(delay, describeExit(record), this.policyRestarts, this.config.restarts));
       }
       case 'wait':
         return this.transition('pending', pendingReason(this.config, true));
@@ -577,16 +670,68 @@ export class Job {
     }
   }
 
+  /** Starts again now, or after `delay` in `backoff` (a restart of either kind: policy or liveness). */
+  private restartAfter(delay: number, reason: string): void {
+    if (delay <= 0) {
+      this.restarts++;
+      return this.startRun();
+    }
+    this.log.info(`restarting in ${delay}ms`);
+    this.transition('backoff', reason);
+    return this.fx.setTimer('restart', delay);
+  }
+
+  /**
+   * A live process judged dead (health check past its threshold, watchdog): stop it with its
+   * stop signal and stopTimeout, then start it again through the backoff, as a restart —
+   * unless the restart budget is spent, which fails the job.
+   */
+  private livenessRestart(reason: string): void {
+    const run = this.run;
+    if (run === null) return;
+    const overBudget = this.liveness.spendRestart();
+    if (overBudget !== null) return this.failAndStop(`${reason}; ${overBudget}`);
+    this.log.warn(`restarting: ${reason}`);
+    this.ending = { state: 'restart', reason };
+    this.fx.clearTimer('health');
+    this.fx.clearTimer('watchdog');
+    this.stopCheck();
+    this.stopSetup();
+    this.transition('stopping', `restarting: ${reason}; ${this.config.stopSignal} sent`);
+    this.fx.stopRun(run, this.config.stopTimeout, reason);
+  }
+
+  private armWatchdog(): void {
+    const ms = this.liveness.watchdogMs;
+    if (ms === undefined) return this.fx.clearTimer('watchdog');
+    this.fx.setTimer('watchdog', ms);
+  }
+
+  private notifyWaitReason(): string {
+    const status = this.liveness.status;
+    return `run ${this.runNumber}: waiting for READY=1${status ? `; ${status}` : ''}`;
+  }
+
   private startRun(): void {
     this.startQueued = false;
     this.setupDone = false;
+    this.liveness.newRun();
     this.transition('starting', this.config.exec ? `starting run ${this.runNumber + 1}` : 'starting');
     if (this.config.exec) {
-      const run = this.fx.spawnMain(++this.runNumber);
+      const triggeredBy = this.triggeredBy;
+      this.triggeredBy = undefined;
+      const run = this.fx.spawnMain(++this.runNumber, { restarts: this.restarts, ...(triggeredBy ? { triggeredBy } : {}) });
       this.run = run;
       this.runStartedAt = Date.now();
       if (run.pid === null) return; // spawn failed: the 'exited' input follows
+      // sd_notify: started only when the process says READY=1 (onNotify).
+      if (this.config.notify) return this.transition('starting', this.notifyWaitReason());
     }
+    this.becameRunning();
+  }
+
+  /** The process is up (spawned, or READY=1 for a notify job): running, with checks and setup. */
+  private becameRunning(): void {
     this.transition(this.maintenance ? 'maintenance' : 'running', this.maintenance ? 'maintenance mode: health checks paused' : this.runningReason());
     if (!this.maintenance) this.startHealthChecks();
     if (!this.config.health) this.becameLive();
@@ -625,7 +770,12 @@ export class Job {
 
   private finishStop(): void {
     const ending = this.ending ?? { state: 'stopped' as const, reason: 'stop' };
-    this.end(ending.state, ending.reason);
+    if (ending.state !== 'restart') return this.end(ending.state, ending.reason);
+    this.ending = null;
+    // A liveness restart: the process has ended; start it again as a restart, not during a shutdown.
+    if (this.shuttingDown) return this.end('stopped', 'shutdown');
+    const delay = this.backoff.next(this.records.at(-1)?.durationMs ?? 0);
+    this.restartAfter(delay, `restarting in ${delay}ms: ${ending.reason}`);
   }
 
   /**
@@ -634,7 +784,7 @@ export class Job {
    */
   private end(state: 'completed' | 'failed' | 'stopped', reason: string): void {
     if (isTerminal(this.state)) return;
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health'] as const) this.fx.clearTimer(timer);
+    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const) this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();
     this.setReady(false);
@@ -684,7 +834,9 @@ export class Job {
 
   /** The reason of a running job, from its data: run number and restarts, health, setup. */
   private runningReason(setup?: string): string {
-    const run = this.config.exec ? runReason(this.runNumber, this.policyRestarts, this.config.restarts) : 'active (no exec)';
+    const base = this.config.exec ? runReason(this.runNumber, this.policyRestarts, this.config.restarts) : 'active (no exec)';
+    // What the process says of itself (sd_notify STATUS=) is part of the reason.
+    const run = this.liveness.status ? `${base}; ${this.liveness.status}` : base;
     if (setup) return `${run}; ${setup}`;
     if (this.health === 'unhealthy') return `${run}; health check failing`;
     if (this.config.health && !this.ready) return `${run}; waiting for a passing health check`;

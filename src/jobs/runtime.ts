@@ -11,11 +11,16 @@ import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
 import type { EventCode } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
+import type { NotifyDir } from '../process/notify.js';
 import { ProcessRun, type RunOptions } from '../process/run.js';
 import type { RunRecord } from '../process/types.js';
+import { resolveUser } from '../process/user.js';
 import { describeExit } from './after-exit.js';
-import type { InputSink, JobEffects, RunHandle, Timer } from './effects.js';
+import type { InputSink, JobEffects, RunContext, RunHandle, Timer } from './effects.js';
 import { type BuiltinCheck, httpCheck, tcpCheck } from './health.js';
+import { runCleanup } from './liveness/cleanup.js';
+import { lifecycleEnv, runEndEnv } from './liveness/env.js';
+import { openRunNotify } from './liveness/notify-run.js';
 
 /** How one health check went. */
 export interface CheckEnd {
@@ -46,6 +51,10 @@ export interface JobHost {
   readyChanged(): void;
   /** Resolves once this job's pre-stop hooks have no run going (or `timeoutMs` passed); null when it has none. */
   waitForPreStopHooks(afterSeq: number, timeoutMs: number): Promise<void> | null;
+  /** Where the sd_notify sockets of `notify: true` jobs are made (created on first use). */
+  notifyDir(): NotifyDir;
+  /** The last run of job `name`, for the environment of a run its end triggered. */
+  lastRunOf(name: string): RunRecord | null;
 }
 
 /**
@@ -125,6 +134,8 @@ export class JobRuntime implements JobEffects {
   private warnedUser = false;
   /** How the last health check ended, in words (with its last output line), computed when asked. */
   private lastCheck: () => string = () => 'no check ran yet';
+  /** PIDPILOT_JOB/RUN/RESTARTS of the current run, for every process of the job (checks, setup, cleanup too). */
+  private lifecycle: Record<string, string>;
 
   constructor(
     private readonly config: JobConfig,
@@ -134,6 +145,7 @@ export class JobRuntime implements JobEffects {
     this.name = config.name;
     this.log = host.log.child({ job: config.name });
     this.checkSource = `check.${config.name}`;
+    this.lifecycle = lifecycleEnv(config.name, 0, 0);
     const { sources, accepts } = jobWants(config);
     this.subscription = host.bus.subscribe(`job:${this.name}`, accepts, { push: (event) => push({ kind: 'event', event }) }, sources);
   }
@@ -142,10 +154,33 @@ export class JobRuntime implements JobEffects {
     this.subscription.close();
   }
 
-  spawnMain(runNumber: number): RunHandle {
-    const run = this.start(this.config.exec!, this.config.timeout, this.config.stopSignal, this.config.logging.raw);
+  spawnMain(runNumber: number, context: RunContext): RunHandle {
+    this.lifecycle = lifecycleEnv(this.name, runNumber, context.restarts);
+    const extra: Record<string, string> = {};
+    const trigger = context.triggeredBy === undefined ? null : this.host.lastRunOf(context.triggeredBy);
+    if (trigger) Object.assign(extra, runEndEnv(context.triggeredBy!, trigger));
+    // sd_notify: a socket of this run's own; its messages come back as `notify` inputs.
+    let handle: RunHandle | null = null;
+    let notify: { env: Record<string, string>; close(): void } | null = null;
+    if (this.config.notify) {
+      try {
+        notify = openRunNotify(
+          this.host.notifyDir(),
+          { ...(this.config.watchdog !== undefined ? { watchdogMs: this.config.watchdog } : {}), ...this.socketOwner(), log: this.log },
+          (msg) => {
+            if (handle) this.push({ kind: 'notify', run: handle, msg });
+          },
+        );
+        Object.assign(extra, notify.env);
+      } catch (err) {
+        this.log.error(`cannot make the sd_notify socket: ${(err as Error).message}; the job cannot report READY=1`);
+      }
+    }
+    const run = this.start(this.config.exec!, this.config.timeout, this.config.stopSignal, this.config.logging.raw, extra);
+    handle = run;
     const output = this.relayOutput(run, this.name);
     void run.result.then(async (result) => {
+      notify?.close();
       await output;
       const record: RunRecord = { run: runNumber, ...result };
       this.logExit(record);
@@ -157,6 +192,33 @@ export class JobRuntime implements JobEffects {
     });
     if (run.pid !== null) this.host.pidChanged(run.pid);
     return run;
+  }
+
+  runCleanup(cleanup: number, record: RunRecord): void {
+    const env = runEndEnv(this.name, record);
+    void runCleanup(
+      this.config.cleanup,
+      (argv) => {
+        const run = this.start(argv, this.config.cleanupTimeout, this.config.stopSignal, this.config.logging.raw, env);
+        const output = this.relayOutput(run, this.name);
+        return run.result.then(async (result) => {
+          await output;
+          return result;
+        });
+      },
+      this.log,
+    ).then(() => this.push({ kind: 'cleanupDone', cleanup }));
+  }
+
+  /** The job's user owns its notify socket, so it (and root) alone can write to it. */
+  private socketOwner(): { owner?: { uid: number; gid: number } } {
+    if (this.config.user === undefined || process.getuid?.() !== 0) return {};
+    try {
+      const ids = resolveUser(this.config.user, this.config.exec ?? []);
+      return { owner: { uid: ids.uid, gid: ids.gid } };
+    } catch {
+      return {}; // an unknown user makes the run itself errored, with the reason
+    }
   }
 
   spawnSetup(index: number): RunHandle {
@@ -261,9 +323,11 @@ export class JobRuntime implements JobEffects {
     this.host.readyChanged();
   }
 
-  private start(argv: readonly string[], timeout: number | undefined, stopSignal: NodeJS.Signals, raw: boolean): ProcessRun {
+  private start(argv: readonly string[], timeout: number | undefined, stopSignal: NodeJS.Signals, raw: boolean, extraEnv?: Record<string, string>): ProcessRun {
+    const opts = this.processOptions(argv);
+    if (extraEnv) opts.env = { ...opts.env, ...extraEnv };
     return ProcessRun.start({
-      ...this.processOptions(argv),
+      ...opts,
       timeout,
       stopSignal,
       stdout: raw ? 'inherit' : 'pipe',
@@ -273,7 +337,7 @@ export class JobRuntime implements JobEffects {
 
   /** What every process of this job shares: environment, working directory, user. */
   private processOptions(argv: readonly string[]): Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> {
-    const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = { argv, env: this.host.childEnv(this.config) };
+    const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = { argv, env: { ...this.host.childEnv(this.config), ...this.lifecycle } };
     if (this.config.workdir !== undefined) opts.cwd = this.config.workdir;
     if (this.config.user !== undefined) {
       // SPEC §2.2: `user` applies when pidpilot is root; otherwise it could only fail with EPERM.

@@ -14,7 +14,7 @@ export const JOB_STATES = [
   'pending',
   /** A start is due (trigger came, first tick) but a `dependsOn` condition is not met yet. */
   'waiting',
-  /** A start was decided: the process is being spawned. */
+  /** A start was decided: the process is being spawned (a `notify` job: until it sends READY=1). */
   'starting',
   /** The process runs (or, for a job without `exec`, the job is active). Health is data, beside it. */
   'running',
@@ -26,6 +26,8 @@ export const JOB_STATES = [
   'draining',
   /** Being stopped: the stop signal was sent (or a hook's run is let finish); waiting for the exit. */
   'stopping',
+  /** The process has ended and the `cleanup` commands run; then what its end led to. */
+  'cleanup',
   /** Stopped by shutdown or a stop request. Terminal. */
   'stopped',
   /** Finished: no more starts, last run succeeded (or never had to run). Terminal. */
@@ -57,6 +59,9 @@ export const JOB_INPUTS = [
   'stop',
   'hooksDone',
   'launch',
+  'notify',
+  'watchdogTimeout',
+  'cleanupDone',
 ] as const;
 
 export type JobInputName = (typeof JOB_INPUTS)[number];

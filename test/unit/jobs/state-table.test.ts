@@ -11,6 +11,7 @@ import type { JobEffects, JobInput, RunHandle, Timer } from '../../../src/jobs/e
 import { Job } from '../../../src/jobs/job.js';
 import type { JobState } from '../../../src/jobs/state.js';
 import { createLogger } from '../../../src/log/logger.js';
+import type { NotifyMessage } from '../../../src/process/notify.js';
 import type { RunRecord } from '../../../src/process/types.js';
 import { HEALTH_DEFAULTS, job, MemorySink } from '../../support/jobs.js';
 
@@ -27,6 +28,9 @@ class Recorder implements JobEffects {
     const handle = { pid: 1000 + run };
     this.runs.push(handle);
     return handle;
+  }
+  runCleanup(cleanup: number, record: RunRecord): void {
+    this.calls.push(`cleanup ${cleanup} after run ${record.run}`);
   }
   spawnSetup(index: number): RunHandle {
     this.calls.push(`setup ${index}`);
@@ -76,6 +80,7 @@ const setupEnd = (fx: Recorder, code: number): JobInput => {
   const record: RunRecord = { run: 1, pid: run.pid, startedAt: 0, endedAt: 1, durationMs: 1, code, signal: null, outcome: code === 0 ? 'succeeded' : 'failed' };
   return { kind: 'setupDone', run, index: fx.setups.length - 1, record };
 };
+const notify = (fx: Recorder, msg: Omit<NotifyMessage, 'other'>): JobInput => ({ kind: 'notify', run: fx.runs.at(-1)!, msg: { other: [], ...msg } });
 const depView = (fields: Partial<DependencyView>): DependencyView => ({ state: 'pending', ready: false, hasSetup: false, lastRunSucceeded: false, ...fields });
 const server = (fields: Partial<JobConfig> = {}): JobConfig => job('svc', { exec: sh('sleep 1000'), ...fields });
 const onEvent = (source: string, mode: 'once' | 'each' = 'once', code: EventCode = 'healthy'): Partial<JobConfig> => ({ when: { kind: 'event', source, code, mode } });
@@ -128,6 +133,26 @@ const rows: Row[] = [
   { name: 'leaving maintenance resumes the checks', config: server({ health }), given: [startup, ev('enterMaintenance')], from: 'maintenance', input: () => ev('exitMaintenance'), to: 'running', effects: ['timer health 50'] },
   { name: 'an interval tick during a run does not start it twice', config: server({ when: { kind: 'interval', interval: 100 }, restarts: 3 }), given: [startup], from: 'running', input: () => ({ kind: 'timer', timer: 'interval' }), to: 'running', effects: ['timer interval 100'] },
   { name: 'launch: a replacement instance starts as at startup, triggered', config: server(onEvent('x', 'once', 'changed')), given: [], from: 'pending', input: () => ({ kind: 'launch', trigger: true, maintenance: false }), to: 'running', effects: ['spawn 1', 'publish ready'] },
+  // Liveness, readiness and teardown (issue 17).
+  { name: 'a failed check below failureThreshold changes nothing', config: server({ health: { ...health, failureThreshold: 2, onUnhealthy: 'restart' } }), given: [startup, ev('exitSuccess', 'check.svc')], from: 'running', input: () => ev('exitFailed', 'check.svc'), to: 'running', reason: 'run 1', effects: [] },
+  { name: 'failureThreshold reached with onUnhealthy restart: the process is stopped to be restarted', config: server({ health: { ...health, failureThreshold: 2, onUnhealthy: 'restart' } }), given: [startup, ev('exitSuccess', 'check.svc'), ev('exitFailed', 'check.svc')], from: 'running', input: () => ev('exitFailed', 'check.svc'), to: 'stopping', reason: 'restarting: health check failed 2 times; SIGTERM sent', effects: ['publish unhealthy', 'stop 1001 10000'] },
+  { name: '… whose exit starts it again, counted as a restart', config: server({ health: { ...health, onUnhealthy: 'restart' } }), given: [startup, ev('exitFailed', 'check.svc')], from: 'stopping', input: (fx) => exit(fx, 143), to: 'running', effects: ['spawn 2', 'timer health 50'] },
+  { name: '… or waits out the backoff', config: server({ health: { ...health, onUnhealthy: 'restart' }, restartBackoff: { initial: 400, max: 1000, factor: 2, resetAfter: 10_000 } }), given: [startup, ev('exitFailed', 'check.svc')], from: 'stopping', input: (fx) => exit(fx, 143), to: 'backoff', reason: 'restarting in 400ms: health check failed 1 time', effects: ['timer restart 400'] },
+  { name: '… but a stop that comes meanwhile wins', config: server({ health: { ...health, onUnhealthy: 'restart' } }), given: [startup, ev('exitFailed', 'check.svc'), { kind: 'stop', reason: 'shutdown' }], from: 'stopping', input: (fx) => exit(fx, 143), to: 'stopped', reason: 'shutdown', effects: ['publish stopping', 'publish stopped'] },
+  { name: 'onUnhealthy stop fails the job through a stop', config: server({ health: { ...health, onUnhealthy: 'stop' } }), given: [startup], from: 'running', input: () => ev('exitFailed', 'check.svc'), to: 'stopping', reason: 'health check failed 1 time: SIGTERM sent', effects: ['publish unhealthy', 'publish stopping', 'stop 1001 10000'] },
+  { name: 'a failed check in the start period is not counted', config: server({ health: { ...health, startPeriod: 60_000, onUnhealthy: 'restart' } }), given: [startup], from: 'running', input: () => ev('exitFailed', 'check.svc'), to: 'running', effects: [] },
+  { name: 'a restart beyond the restart budget fails the job', config: server({ restarts: 5, restartLimit: { burst: 1, interval: 60_000 } }), given: [startup, (fx) => exit(fx, 1)], from: 'running', input: (fx) => exit(fx, 1), to: 'failed', reason: 'restarted too often: more than 1 restart within 60s', effects: ['publish failed', 'publish stopping', 'publish stopped'] },
+  { name: 'notify: spawned, it is starting until READY=1', config: server({ notify: true }), given: [], from: 'pending', input: () => startup, to: 'starting', reason: 'run 1: waiting for READY=1', effects: ['spawn 1'] },
+  { name: 'notify: STATUS= before READY=1 shows in the reason', config: server({ notify: true }), given: [startup], from: 'starting', input: (fx) => notify(fx, { status: 'loading data' }), to: 'starting', reason: 'run 1: waiting for READY=1; loading data', effects: [] },
+  { name: 'notify: READY=1 makes it running (and ready) and arms the watchdog', config: server({ notify: true, watchdog: 1000 }), given: [startup], from: 'starting', input: (fx) => notify(fx, { ready: true, status: 'serving' }), to: 'running', reason: 'run 1; serving', effects: ['timer watchdog 1000', 'publish ready'] },
+  { name: 'notify: WATCHDOG=1 re-arms the watchdog', config: server({ notify: true, watchdog: 1000 }), given: [startup, (fx) => notify(fx, { ready: true })], from: 'running', input: (fx) => notify(fx, { watchdog: 'ping' }), to: 'running', effects: ['timer watchdog 1000'] },
+  { name: 'notify: the watchdog runs out: the process is stopped to be restarted', config: server({ notify: true, watchdog: 1000 }), given: [startup, (fx) => notify(fx, { ready: true })], from: 'running', input: () => ({ kind: 'timer', timer: 'watchdog' }), to: 'stopping', reason: 'restarting: watchdog: no WATCHDOG=1 within 1s; SIGTERM sent', effects: ['stop 1001 10000'] },
+  { name: 'notify: a message of an earlier run is ignored', config: server({ notify: true, restarts: 1 }), given: [startup, (fx) => exit(fx, 1)], from: 'starting', input: (fx) => ({ kind: 'notify', run: fx.runs[0]!, msg: { ready: true, other: [] } }), to: 'starting', effects: [] },
+  { name: 'cleanup: the process ended: its cleanup runs before what the end leads to', config: server({ restarts: 1, cleanup: [sh('true')] }), given: [startup], from: 'running', input: (fx) => exit(fx, 1), to: 'cleanup', reason: 'run 1 ended (exit code 1): cleanup running', effects: ['cleanup 1 after run 1'] },
+  { name: 'cleanup done: the restart goes ahead', config: server({ restarts: 1, cleanup: [sh('true')] }), given: [startup, (fx) => exit(fx, 1)], from: 'cleanup', input: () => ({ kind: 'cleanupDone', cleanup: 1 }), to: 'running', reason: 'run 2 (restart 1 of 1)', effects: ['spawn 2', 'publish ready'] },
+  { name: 'cleanup: a stop during it is kept for its end', config: server({ restarts: 1, cleanup: [sh('true')] }), given: [startup, (fx) => exit(fx, 1)], from: 'cleanup', input: () => ({ kind: 'stop', reason: 'shutdown' }), to: 'cleanup', effects: [] },
+  { name: 'cleanup done after a stop: stopped', config: server({ restarts: 1, cleanup: [sh('true')] }), given: [startup, (fx) => exit(fx, 1), { kind: 'stop', reason: 'shutdown' }], from: 'cleanup', input: () => ({ kind: 'cleanupDone', cleanup: 1 }), to: 'stopped', reason: 'shutdown', effects: ['publish stopping', 'publish stopped'] },
+  { name: 'cleanup after a stop ends it stopped', config: server({ cleanup: [sh('true')] }), given: [startup, { kind: 'stop', reason: 'shutdown' }], from: 'stopping', input: (fx) => exit(fx, 143), to: 'cleanup', effects: ['cleanup 1 after run 1'] },
   { name: 'a trigger after the job ended is ignored', config: job('once', { exec: sh('true'), ...onEvent('x', 'each', 'changed') }), given: [startup, ev('changed', 'x'), { kind: 'stop', reason: 'stop' }, (fx) => exit(fx, 0)], from: 'stopped', input: () => ev('changed', 'x'), to: 'stopped', effects: [] },
 ];
 
