@@ -115,6 +115,11 @@ export class Supervisor implements ControlTarget {
   private discoveryClosed: Promise<void> = Promise.resolve();
   /** A setting that keeps pidpilot from starting at all (a bad `consul`), as a config error would. */
   private startupError: string | null = null;
+  /**
+   * Each job's last finished run, as soon as it is known: before its exitSuccess/exitFailed is
+   * published, so a job that event triggers gets its outcome (the job's own record follows later).
+   */
+  private readonly lastRuns = new Map<string, RunRecord>();
   /** The directory of the sd_notify sockets, made when the first `notify` job starts. */
   private notifySockets: NotifyDir | null = null;
 
@@ -400,7 +405,7 @@ export class Supervisor implements ControlTarget {
         return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
       },
       notifyDir: () => (this.notifySockets ??= new NotifyDir()),
-      lastRunOf: (name) => this.jobs.get(name)?.snapshot().lastRun ?? null,
+      lastRunOf: (name) => this.lastRuns.get(name) ?? null,
     };
     job = new Job(config, (push) => new JobRuntime(config, host, push), carry);
     return job;
@@ -583,6 +588,7 @@ export class Supervisor implements ControlTarget {
   }
 
   private onRunEnded(job: Job, record: RunRecord): void {
+    this.lastRuns.set(job.name, record);
     this.store?.recordRun(job.name, record);
     for (const listener of this.runListeners) listener(job.name, record);
   }
