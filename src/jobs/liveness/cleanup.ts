@@ -8,7 +8,7 @@
  */
 import type { SupervisorLogger as Logger } from '../../log/logger.js';
 import type { RunResult } from '../../process/run.js';
-import { describeExit } from './describe.js';
+import { describeExit } from '../after-exit.js';
 
 export interface CleanupStep {
   /** 0-based position in `cleanup`. */
