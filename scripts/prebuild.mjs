@@ -38,7 +38,7 @@ function glibcCompatHeader(dir, base) {
   return file;
 }
 
-const SOURCES = ['native/spawn.c', 'native/reaper.c'];
+const SOURCES = ['native/spawn.c', 'native/reaper.c', 'native/notify.c'];
 
 /** Flags as binding.gyp's, plus what node-gyp adds for a shared module; stripped: it ships. */
 const CFLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-O2', '-fPIC', '-pthread', '-fvisibility=hidden', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=pidpilot_spawn', '-D_FILE_OFFSET_BITS=64'];
