@@ -1,6 +1,6 @@
 /**
  * Pure formatting helpers shared by the pino renderer (logger.ts) and the job-output fast
- * path (lines.ts): the RFC 3339 timestamp and logfmt quoting.
+ * path (line-format.ts): the RFC 3339 timestamp and logfmt quoting.
  */
 
 function pad2(n: number): string {

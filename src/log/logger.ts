@@ -6,12 +6,12 @@
  * `text`, a tiny in-process destination parses each line back and renders it: pino's own
  * messages are rare (at most a few per event), so one `JSON.parse` each costs nothing
  * measurable, and this keeps pino's full feature set with no worker thread (no transport,
- * no pino-pretty). The hot path, job output, never goes through pino (see lines.ts).
+ * no pino-pretty). The hot path, job output, never goes through pino (see line-format.ts).
  */
 import { pino } from 'pino';
 import type { LogFormat, LogLevel, LoggingConfig } from '../config/types.js';
 import { logfmtValue, quote, rfc3339 } from './format.js';
-import { JobLineWriter } from './lines.js';
+import { JobLineWriter } from './line-format.js';
 import { createSink, type Sink } from './sink.js';
 import type { LineWriter, LogSink, Logger } from './types.js';
 

@@ -3,7 +3,7 @@
  * leave at once.
  */
 import { NativeAddonError, tryLoadNativeAddon } from './native.js';
-import { killAdoptedOrphans } from './reaper.js';
+import { killAdoptedOrphans } from './orphans.js';
 import { killAllGroups } from './spawn.js';
 
 /**

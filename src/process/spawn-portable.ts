@@ -22,7 +22,7 @@ import { accessSync, closeSync, constants as fsConstants, openSync, readSync, st
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { checkRequest, killGroup, planExec, spawnError, type ExecPlan } from './exec-path.js';
-import { claimForLibuv } from './reaper.js';
+import { claimForLibuv } from './orphans.js';
 import { requireVendored } from '../vendored.js';
 import { type ChildHandle, type ExitStatus, type SpawnRequest } from './types.js';
 

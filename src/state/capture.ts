@@ -12,7 +12,7 @@
  * rotation would drop anyway are dropped before being encoded, so capturing costs what
  * the kept output costs, not what the job writes. Capture never pushes back on the child.
  */
-import { joinLines, latin1Lines } from '../log/lines.js';
+import { joinLines, latin1Lines } from '../log/line-format.js';
 import type { LineFormatter, LineWriter, OutputStream } from '../log/types.js';
 import type { StoredLogLine } from './types.js';
 

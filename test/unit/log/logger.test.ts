@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogFormat, LogLevel } from '../../../src/config/types.js';
 import { rfc3339 } from '../../../src/log/format.js';
-import { createLogger, relayLines } from '../../../src/log/index.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { relayLines } from '../../../src/log/relay.js';
 import { MemorySink } from '../../support/jobs.js';
 import { STAMP, tempDir } from './support.js';
 

@@ -5,15 +5,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogFormat } from '../../../src/config/types.js';
-import {
-  createLogger,
-  createSink,
-  relayLines,
-  type LineFormatter,
-  type LineWriter,
-  type LogSink,
-  type Sink,
-} from '../../../src/log/index.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { relayLines } from '../../../src/log/relay.js';
+import { createSink, type Sink } from '../../../src/log/sink.js';
+import type { LineFormatter, LineWriter, LogSink } from '../../../src/log/types.js';
 import { cleanupTempDirs, exited, splitLines, STAMP, testDir } from './support.js';
 
 const MiB = 1024 * 1024;

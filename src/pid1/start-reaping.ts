@@ -6,7 +6,7 @@
  * otherwise (they go to whoever reaps for pidpilot's parent).
  */
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import { startReaper, type ReaperStatus } from '../process/reaper.js';
+import { startReaper, type ReaperStatus } from '../process/orphans.js';
 
 export function startReaping(log: Logger): ReaperStatus | null {
   try {
