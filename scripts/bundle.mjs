@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { writeThirdPartyLicenses } from './third-party-licenses.mjs';
 
 const OUT = 'dist/pidpilot.cjs';
 
@@ -67,9 +68,9 @@ const slimStartUp = {
 };
 
 /** What every output shares: one minified CommonJS file per entry, for Node 20+. */
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minifySyntax: true, minifyWhitespace: true, legalComments: 'none', logLevel: 'warning' };
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minifySyntax: true, minifyWhitespace: true, legalComments: 'none', logLevel: 'warning', metafile: true };
 
-await build({
+const cli = await build({
   ...common,
   entryPoints: ['src/cli/main.ts'],
   outfile: OUT,
@@ -91,12 +92,17 @@ await build({
 // The vendored libraries, one file each: with them, the installed package has no dependency
 // at all (nothing more to fetch, an offline or registry-less `npm install` of the tarball
 // works, and the image copies one folder). A new runtime dependency goes in the bundle or here.
-await build({
+const vendor = await build({
   ...common,
   entryPoints: Object.fromEntries(VENDORED.map((name) => [name, name])),
   outdir: 'dist/vendor',
   outExtension: { '.js': '.cjs' },
 });
+
+// The notices of what was bundled (legalComments is 'none': the minified files carry none).
+// dist/bundled-packages.json lists the packages, for the test that checks each has a notice.
+const bundled = writeThirdPartyLicenses([cli.metafile, vendor.metafile], 'dist/THIRD_PARTY_LICENSES');
+writeFileSync('dist/bundled-packages.json', `${JSON.stringify(bundled)}\n`);
 
 // The dashboard page's files (pidpilot ui) are read at run time from the package.
 cpSync('src/dashboard/assets', 'dist/dashboard-assets', { recursive: true });
