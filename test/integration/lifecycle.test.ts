@@ -100,7 +100,7 @@ it('run with an unknown job is a usage error (exit 2) that suggests the nearest 
   expect(r.stderr).toMatch(/no job named "targte" in .*; did you mean "target"\?/);
   const none = await h().cli(['run', '-config', file]);
   expect(none.code).toBe(2);
-  expect(none.stderr).toMatch(/run needs the name of a job/);
+  expect(none.stderr).toMatch(/run needs JOB: pidpilot run JOB/);
 });
 
 it('diamond teardown on SIGTERM, read from the DEBUG event log: dependents stop first, siblings concurrently', async () => {
