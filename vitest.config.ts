@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Tests spawn real processes; generous bounds keep a loaded CI machine from flaking. The
     // integration waits scale with the load (test/integration/support.ts `budget`, up to 4 x 20 s):
     // a test's own bound must leave room for that.

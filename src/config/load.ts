@@ -7,13 +7,17 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { TemplateError, renderTemplate, setRegexEngineLoader, type Re2js } from '@pidpilot/go-template';
+import { requireVendored } from '../vendored.js';
 import { ConfigError, ConfigErrors, UsageError } from './errors.js';
 import { applyEnvFiles, templateEnv } from './env-files.js';
 import { mergeLayers, validateLayers, type ParsedLayer } from './layers.js';
 import { parseJson5 } from './parse.js';
-import { TemplateError, renderTemplate } from './template.js';
 import type { Config, JobConfig } from './types.js';
 import { validateConfig } from './validate.js';
+
+// re2js is not in the published package's node_modules: it is vendored beside the bundle.
+setRegexEngineLoader(() => requireVendored<Re2js>('re2js'));
 
 export { ConfigErrors, UsageError } from './errors.js';
 

@@ -1,22 +1,21 @@
 /**
- * Config-file templating: the subset of Go's text/template that
- * ContainerPilot configuration files use, rendering byte-for-byte what
- * ContainerPilot (Go's text/template, data = the environment as a
- * map[string]string, missingkey=zero) would render.
+ * @pidpilot/go-template's public entry: the subset of Go's text/template that
+ * ContainerPilot configuration files use, rendering byte-for-byte what Go's
+ * text/template renders (data = a map[string]string, missingkey=zero).
  *
- * Pipeline: lexer (template/lex.ts) → parser (template/parse.ts) →
- * evaluator (template/exec.ts), with Go's fmt and function library
- * reimplemented in template/fmt.ts and template/funcs.ts, and Go's regexp from
- * re2js (template/regexp.ts).
+ * Pipeline: lexer (lex.ts) → parser (parse.ts) → evaluator (exec.ts), with
+ * Go's fmt and function library reimplemented in fmt.ts and funcs.ts, and Go's
+ * regexp from re2js (regexp.ts).
  */
 
-import { TemplateError, TemplateFailure, lineAndColumn } from './template/errors.js';
-import { DEFAULT_LIMITS, execute } from './template/exec.js';
-import { FUNCTIONS } from './template/funcs.js';
-import { parse } from './template/parse.js';
-import { envMap } from './template/values.js';
+import { TemplateError, TemplateFailure, lineAndColumn } from './errors.js';
+import { DEFAULT_LIMITS, execute } from './exec.js';
+import { FUNCTIONS } from './funcs.js';
+import { parse } from './parse.js';
+import { envMap } from './values.js';
 
-export { TemplateError } from './template/errors.js';
+export { TemplateError } from './errors.js';
+export { setRegexEngineLoader, type Re2js } from './regexp.js';
 
 /**
  * Renders `text` with `env` as the data: `{{ .VAR }}` is the variable's value

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { TemplateError, renderTemplate } from '../../../src/config/template.js';
+import { TemplateError, renderTemplate } from '../src/index.js';
 
 const loaded = (): boolean => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/re2js/'));
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { renderTemplate, TemplateError } from '../../../src/config/template.js';
+import { renderTemplate, TemplateError } from '../src/index.js';
 
 /**
  * Expected strings are what Go's text/template prints when run the way

@@ -3,8 +3,9 @@
  * syntax, which matches in time linear in the text whatever the pattern (no backtracking, so
  * `(a|a)*b` or `(x+x+)+y` cannot freeze PID 1 as a JS RegExp would).
  *
- * re2js (~260 KB) is required on first use only, so a configuration without a regex function
- * never loads it; it stays out of the bundle, in dist/vendor/ (see scripts/bundle.mjs).
+ * re2js (~260 KB) is required on first use only, so a template without a regex function never
+ * loads it. By default it is required from node_modules; a host that keeps it elsewhere (pidpilot
+ * vendors it beside its bundle) passes its own loader to `setRegexEngineLoader`.
  * Replacement follows Go's ReplaceAllString: `$1`, `${1}`, `$name`, `$$`, and Go's rules for
  * empty matches.
  *
@@ -15,7 +16,7 @@
  * running for minutes. Real uses (env values, hostnames, versions) stay far below.
  */
 import type { RE2JS as RE2JSClass, Matcher } from 're2js';
-import { requireVendored } from '../../vendored.js';
+import { createRequire } from 'node:module';
 
 export class RegexpError extends Error {}
 
@@ -31,11 +32,18 @@ export interface GoRegexp {
   readonly names: ReadonlyMap<string, number>;
 }
 
-type Re2js = typeof import('re2js');
+export type Re2js = typeof import('re2js');
 let re2js: Re2js | undefined;
+let loadEngine = (): Re2js => createRequire(import.meta.url)('re2js') as Re2js;
+
+/** Replaces how re2js is loaded on first use (it is not loaded before, whatever the loader). */
+export function setRegexEngineLoader(load: () => Re2js): void {
+  loadEngine = load;
+  re2js = undefined;
+}
 
 function engine(): Re2js {
-  re2js ??= requireVendored<Re2js>('re2js');
+  re2js ??= loadEngine();
   return re2js;
 }
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TemplateError, renderTemplate } from '../../../src/config/template.js';
+import { TemplateError, renderTemplate } from '../src/index.js';
 
 const MAX_OUTPUT = 1024 * 1024;
 
