@@ -27,6 +27,10 @@ import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/socket-path.js';
 import { prepareProjectDir } from '../state/dir.js';
+import { attachDiscovery } from '../discovery/attach.js';
+import type { Discovery } from '../discovery/types.js';
+import { attachHistory } from '../state/attach.js';
+import { notifyRefusal } from '../jobs/liveness/notify-run.js';
 import { Supervisor } from '../supervisor.js';
 import { telemetryAddresses } from '../telemetry/address.js';
 import type { Telemetry } from '../telemetry/index.js';
@@ -76,15 +80,34 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
     exitNow(1);
   }
 
+  // The composition root: the supervisor (bus, observers, child environment, job set),
+  // then the parts attached from outside, in this order — discovery and watches (their
+  // registrar observes the bus first), the history, and telemetry below.
   const supervisor: Supervisor = new Supervisor(config, {
     log,
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: outputWriter }),
-    history: true,
     narrow: prepare,
     runMode,
   });
+  let discovery: Discovery;
+  try {
+    discovery = attachDiscovery(supervisor, log, process.env);
+  } catch (err) {
+    // Like a configuration error: nothing starts.
+    log.error(`invalid consul setting: ${err instanceof Error ? err.message : String(err)}`);
+    await sink.drain(LOG_DRAIN_AT_EXIT_MS);
+    exitNow(2);
+  }
+  const notifyProblem = notifyRefusal(config.jobs);
+  if (notifyProblem !== null) {
+    log.error(notifyProblem);
+    await sink.drain(LOG_DRAIN_AT_EXIT_MS);
+    exitNow(2);
+  }
+  const store = attachHistory(supervisor, log);
+  supervisor.history = store;
   // Job output goes to the log and, captured, into the history.
-  const outputWriter: LineWriter = supervisor.captureOutput(lineWriter);
+  const outputWriter: LineWriter = store ? store.captureWriter(lineWriter) : lineWriter;
 
   // Whatever happens, no child outlives pidpilot, and an abrupt exit still writes the log.
   let drained = false;
@@ -139,7 +162,7 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
     const port = config.telemetry.port;
     const { address, host, problem } = telemetryAddresses(config.telemetry, networkInterfaces());
     if (problem) log.warn(`telemetry: not registered in discovery: ${problem}`);
-    startTelemetry(config.telemetry, { log, registry: supervisor.discovery, address, host }).then(
+    startTelemetry(config.telemetry, { log, registry: discovery, address, host }).then(
       (t) => {
         telemetry = t;
         log.info(`telemetry: serving /metrics and /status on port ${t.port}`);

@@ -9,6 +9,7 @@ import type { JobConfig } from '../config/types.js';
 import type { Bus, Subscription } from '../events/bus.js';
 import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
 import type { EventCode } from '../events/event.js';
+import type { CheckEnd } from '../events/observers.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { NotifyDir } from '../process/notify.js';
@@ -22,18 +23,12 @@ import { runCleanup } from './liveness/cleanup.js';
 import { lifecycleEnv, runEndEnv } from './liveness/env.js';
 import { openRunNotify } from './liveness/notify-run.js';
 
-/** How one health check went. */
-export interface CheckEnd {
-  outcome: 'succeeded' | 'failed' | 'errored';
-  durationMs: number;
-}
-
 /** What a job's runtime needs from the supervisor: shared services, and callbacks bound to this job instance. */
 export interface JobHost {
   readonly bus: Bus;
   readonly log: Logger;
-  /** The complete environment for a child of this job. */
-  childEnv(job: JobConfig): Record<string, string>;
+  /** The complete environment for a child of this job, its lifecycle variables (PIDPILOT_*) last. */
+  childEnv(job: JobConfig, lifecycle: Readonly<Record<string, string>>): Record<string, string>;
   /**
    * Relay one output stream of a child (`source` is the job name or `check.<job>`).
    * Resolves once the stream has ended and its lines reached the log. Never rejects.
@@ -337,7 +332,7 @@ export class JobRuntime implements JobEffects {
 
   /** What every process of this job shares: environment, working directory, user. */
   private processOptions(argv: readonly string[]): Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> {
-    const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = { argv, env: { ...this.host.childEnv(this.config), ...this.lifecycle } };
+    const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = { argv, env: this.host.childEnv(this.config, this.lifecycle) };
     if (this.config.workdir !== undefined) opts.cwd = this.config.workdir;
     if (this.config.user !== undefined) {
       // SPEC §2.2: `user` applies when pidpilot is root; otherwise it could only fail with EPERM.

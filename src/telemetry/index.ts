@@ -7,9 +7,11 @@ import type { TelemetryConfig } from '../config/types.js';
 import type { ServiceRegistry } from '../discovery/types.js';
 import type { BusEvent } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import type { CheckEnd } from '../jobs/runtime.js';
+import type { CheckEnd } from '../events/observers.js';
 import type { RunRecord } from '../process/types.js';
-import type { Supervisor } from '../supervisor.js';
+import type { MetricRecorder, StatusSnapshot } from '../control/target.js';
+import type { Bus } from '../events/bus.js';
+import type { Observers } from '../events/observers.js';
 import { VERSION } from '../version.js';
 import { loadMetrics, type Metrics } from './metrics.js';
 import { TelemetryServer } from './server.js';
@@ -28,7 +30,17 @@ export interface Telemetry {
  * Starts counting events at once (cheap) and returns a function that loads the rest;
  * so `startup` is counted even though prom-client loads after the first job started.
  */
-export function beginTelemetry(supervisor: Supervisor): (config: TelemetryConfig, opts: TelemetryOptions) => Promise<Telemetry> {
+/** What telemetry reads from the supervisor it is attached to. */
+export interface TelemetrySource {
+  readonly bus: Pick<Bus, 'observe'>;
+  readonly observers: Observers;
+  status(): StatusSnapshot;
+  readonly history: { readonly droppedRecords?: number } | null;
+  /** Set once the metrics are loaded: `/v3/metric` and `-putmetric` record into them. */
+  metrics: MetricRecorder | null;
+}
+
+export function beginTelemetry(supervisor: TelemetrySource): (config: TelemetryConfig, opts: TelemetryOptions) => Promise<Telemetry> {
   let early: BusEvent[] | null = [];
   let earlyRuns: Array<[string, RunRecord]> | null = [];
   let earlyChecks: Array<[string, CheckEnd]> | null = [];
@@ -37,11 +49,11 @@ export function beginTelemetry(supervisor: Supervisor): (config: TelemetryConfig
     if (metrics) metrics.onEvent(event);
     else if (early && early.length < EARLY_EVENTS_MAX) early.push(event);
   });
-  supervisor.observeRuns((job, record) => {
+  supervisor.observers.on('run', (job, record) => {
     if (metrics) metrics.onRun(job, record);
     else if (earlyRuns && earlyRuns.length < EARLY_EVENTS_MAX) earlyRuns.push([job, record]);
   });
-  supervisor.observeChecks((job, check) => {
+  supervisor.observers.on('check', (job, check) => {
     if (metrics) metrics.onCheck(job, check);
     else if (earlyChecks && earlyChecks.length < EARLY_EVENTS_MAX) earlyChecks.push([job, check]);
   });

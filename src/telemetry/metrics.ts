@@ -5,7 +5,7 @@
  * when telemetry is configured: a supervisor without telemetry never pays for it.
  */
 import type { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
-import type { CheckEnd } from '../jobs/runtime.js';
+import type { CheckEnd } from '../events/observers.js';
 import type { MetricConfig, MetricType, TelemetryConfig } from '../config/types.js';
 import { metricFullName } from '../config/validate/sections.js';
 import type { MetricRecorder } from '../control/target.js';

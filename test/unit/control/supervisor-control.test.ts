@@ -29,9 +29,10 @@ function start(cfg: ReturnType<typeof config>, registry?: MemoryRegistry, narrow
   const supervisor = new Supervisor(cfg, {
     log: logger,
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: lineWriter }),
-    registry: registry ?? null,
     ...(narrow ? { narrow } : {}),
   });
+  // Discovery attaches from outside; here only its maintenance hook, on a registry in memory.
+  if (registry) supervisor.attach({ maintenance: (on) => registry.setMaintenance(on) });
   const events: string[] = [];
   supervisor.bus.observe((e) => events.push(`${e.code}:${e.source}`));
   const done = supervisor.run();

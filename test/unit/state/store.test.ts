@@ -10,6 +10,7 @@ import { MAX_READ_BYTES } from '../../../src/state/history-files.js';
 import { openHistory } from '../../../src/state/offline.js';
 import { HistoryStore, type HistoryStoreOptions } from '../../../src/state/store.js';
 import type { StoredEvent, StoredLogLine } from '../../../src/state/types.js';
+import { attachHistory } from '../../../src/state/attach.js';
 import { Supervisor } from '../../../src/supervisor.js';
 import { config, job, MemorySink } from '../../support/jobs.js';
 
@@ -209,9 +210,11 @@ describe('Supervisor with history', () => {
     const supervisor: Supervisor = new Supervisor(cfg, {
       log: logger,
       relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer }),
-      history: true,
     });
-    const writer = supervisor.captureOutput(lineWriter);
+    // Attached as the composition root (cli/run-supervisor.ts) does.
+    const store = attachHistory(supervisor, logger)!;
+    supervisor.history = store;
+    const writer = store.captureWriter(lineWriter);
     expect(await supervisor.run()).toBe(0);
 
     const h = openHistory(dir);

@@ -1,0 +1,59 @@
+/**
+ * The environment every child of a job gets (SPEC §2.2, §9): pidpilot's own environment as
+ * changed by `putenv`, the job's `env` over it, then what pidpilot itself sets —
+ * `CONTAINERPILOT_PID`, `CONTAINERPILOT_{JOB}_PID` of every running job, and
+ * `CONTAINERPILOT_{JOB}_IP` of every job registered in discovery — and last the job's
+ * lifecycle variables (`PIDPILOT_JOB`, `PIDPILOT_RUN`, `PIDPILOT_RESTARTS`: jobs/liveness/env.ts),
+ * which its runtime keeps per run.
+ */
+import type { JobConfig } from '../config/types.js';
+import { applyEnvChanges } from '../control/env-limits.js';
+import type { EnvChanges } from '../control/target.js';
+import { pidEnvName } from './naming.js';
+
+export class ChildEnv {
+  /** pidpilot's environment as changed by putenv (and discovery's `_IP` names); reload renders against it. */
+  private readonly baseEnv: Record<string, string> = {};
+  /** CONTAINERPILOT_{JOB}_PID of every job whose process is running. */
+  private readonly pidEnv = new Map<string, string>();
+  /** The names each `setGroup` owner set, replaced as a whole (discovery's `_IP` names on reload). */
+  private readonly groups = new Map<string, string[]>();
+
+  constructor(env: Readonly<Record<string, string | undefined>>) {
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) this.baseEnv[k] = v;
+    this.baseEnv.CONTAINERPILOT_PID = String(process.pid);
+  }
+
+  /** The base environment (what a reload renders the configuration against). */
+  get base(): Readonly<Record<string, string>> {
+    return this.baseEnv;
+  }
+
+  /** `putenv`: throws (422) past the bounds of control/env-limits.ts, changing nothing. */
+  put(changes: EnvChanges): void {
+    applyEnvChanges(this.baseEnv, changes);
+  }
+
+  /** Replaces the variables `owner` set before by `values` (e.g. discovery's `CONTAINERPILOT_{JOB}_IP`). */
+  setGroup(owner: string, values: ReadonlyMap<string, string>): void {
+    for (const name of this.groups.get(owner) ?? []) delete this.baseEnv[name];
+    for (const [name, value] of values) this.baseEnv[name] = value;
+    this.groups.set(owner, [...values.keys()]);
+  }
+
+  /** The job's main process started (pid) or ended (null). */
+  pidChanged(job: string, pid: number | null): void {
+    const key = pidEnvName(job);
+    if (pid === null) this.pidEnv.delete(key);
+    else this.pidEnv.set(key, String(pid));
+  }
+
+  /** The complete environment for a child of `job` in its current run (`lifecycle`: PIDPILOT_JOB/RUN/RESTARTS). */
+  forJob(job: JobConfig, lifecycle: Readonly<Record<string, string>> = {}): Record<string, string> {
+    // The job's own `env` wins over pidpilot's environment, not over the variables pidpilot sets.
+    // (CONTAINERPILOT_PID is always pidpilot's own, whatever a putenv did to the base environment.)
+    const env: Record<string, string> = { ...this.baseEnv, ...job.env, CONTAINERPILOT_PID: String(process.pid) };
+    for (const [k, v] of this.pidEnv) env[k] = v;
+    return Object.assign(env, lifecycle);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The jobs' side of ending (SPEC §5): stopping every job in teardown order, and noticing
+ * when nothing is left to run, so pidpilot can end by itself.
+ */
+import type { JobConfig } from '../config/types.js';
+import { GLOBAL_SOURCE, SIGNAL_SOURCES } from '../events/event.js';
+import type { Job } from './job.js';
+import type { JobSet } from './job-set.js';
+import { isAwaiting, isTerminal } from './state.js';
+
+/**
+ * Stops every job in reverse dependency order: a job gets its `stop` once `after` has
+ * resolved and every job that must stop before it (graph.ts) has ended; unrelated jobs stop
+ * concurrently. Resolves when every job's loop has ended.
+ */
+export function stopInOrder(jobs: JobSet, reason: string, after: Promise<unknown>): Promise<void> {
+  jobs.closing = true;
+  const loops: Array<Promise<void> | undefined> = [];
+  for (const [name, job] of jobs.current) {
+    const before = jobs.graph.stopAfter(name).map((n) => jobs.loopOf(n));
+    void Promise.all([...before, after]).then(() => job.requestStop(reason));
+    loops.push(jobs.loopOf(name));
+  }
+  return Promise.all(loops).then(() => undefined);
+}
+
+/** A source other parts publish for as long as pidpilot runs (a watch): never dead. */
+export type LiveSource = (source: string) => boolean;
+
+/** True when `source` is the global source, a signal, or one of `live`'s. */
+function alwaysLive(source: string, live: LiveSource): boolean {
+  return source === GLOBAL_SOURCE || (SIGNAL_SOURCES as readonly string[]).includes(source) || live(source);
+}
+
+/** The job a `when.source` names (`check.<job>` is its job's). */
+function sourceJob(source: string): string {
+  return source.startsWith('check.') ? source.slice('check.'.length) : source;
+}
+
+/**
+ * True when no job can run any more: every job has ended, or waits for a trigger or a
+ * dependency that can no longer come — its source is a job that has ended or is itself
+ * stuck in that way (computed as a fixpoint, so a chain behind a failed job is seen through).
+ */
+export function nothingLeftToRun(jobs: ReadonlyMap<string, Job>, live: LiveSource): boolean {
+  const dead = new Set<string>();
+  for (const [name, job] of jobs) if (isTerminal(job.currentState)) dead.add(name);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const [name, job] of jobs) {
+      if (dead.has(name) || !waitsOnlyOn(job, jobs, dead, live)) continue;
+      dead.add(name);
+      changed = true;
+    }
+  }
+  return dead.size === jobs.size;
+}
+
+/**
+ * Awaiting, idle, and what it waits for can only come from jobs in `dead` (or from
+ * nowhere): a dependency that is dead and not met, or a trigger whose source is dead.
+ */
+function waitsOnlyOn(job: Job, jobs: ReadonlyMap<string, Job>, dead: ReadonlySet<string>, live: LiveSource): boolean {
+  if (!isAwaiting(job.currentState) || !job.idle) return false;
+  if (job.unmetDependencies().some((d) => dead.has(d))) return true;
+  const when = job.config.when;
+  if (when.kind !== 'event') return false;
+  if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire
+  if (alwaysLive(when.source, live)) return false;
+  const source = sourceJob(when.source);
+  return !jobs.has(source) || dead.has(source);
+}
+
+/** The jobs whose `when.source` nothing can ever publish (almost always a typo), with that source. */
+export function unknownSources(jobs: readonly JobConfig[], live: LiveSource): Array<{ job: JobConfig; source: string }> {
+  const names = new Set(jobs.map((j) => j.name));
+  const unknown: Array<{ job: JobConfig; source: string }> = [];
+  for (const job of jobs) {
+    if (job.when.kind !== 'event') continue;
+    const source = job.when.source;
+    if (!alwaysLive(source, live) && !names.has(sourceJob(source))) unknown.push({ job, source });
+  }
+  return unknown;
+}

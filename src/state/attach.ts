@@ -1,0 +1,28 @@
+/**
+ * The history (SPEC §7) attached to a supervisor: every bus event (a job's lifecycle
+ * events with the reason of its state) and every run record go to a HistoryStore in the
+ * state dir. History is auxiliary: a state dir that cannot be used is reported, and
+ * pidpilot runs without it.
+ */
+import type { EventCode } from '../events/event.js';
+import type { SupervisorLogger as Logger } from '../log/logger.js';
+import type { PartHost } from '../parts.js';
+import { resolveStateDir } from './dir.js';
+import { HistoryStore } from './store.js';
+
+/** Events recorded with the reason of the job's state (`failed`: `restarts exhausted after exit code 1`). */
+const REASONED_EVENTS: ReadonlySet<EventCode> = new Set<EventCode>(['stopping', 'stopped', 'failed', 'timerExpired']);
+
+export function attachHistory(host: PartHost, log: Logger): HistoryStore | null {
+  let store: HistoryStore;
+  try {
+    store = new HistoryStore({ dir: resolveStateDir(host.config), ...host.config.state, warn: (m) => log.warn(m), info: (m) => log.info(m) });
+  } catch (err) {
+    log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
+  host.bus.observe((e) => store.recordEvent(e, REASONED_EVENTS.has(e.code) ? host.reasonOf(e.source) : undefined));
+  host.observers.on('run', (job, record) => store.recordRun(job, record));
+  host.attach({ close: () => store.close() });
+  return store;
+}
