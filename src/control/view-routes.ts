@@ -51,7 +51,9 @@ export function allLogsSource(history: HistoryReader, target: ControlTarget, url
     },
     follow: (fn) => {
       const offs = jobs.map((job) => history.followLogs(job, (l) => fresh(l) && fn(l)));
-      return () => offs.forEach((off) => off());
+      return () => {
+        for (const off of offs) off();
+      };
     },
     key: (l) => `${l.time}:${l.job}:${l.stream}:${l.line}`,
   };

@@ -37,7 +37,7 @@ export function ipBytes(ip: string): Uint8Array | undefined {
   if (isIPv4(ip)) {
     out[10] = 0xff;
     out[11] = 0xff;
-    ip.split('.').forEach((part, i) => (out[12 + i] = Number(part)));
+    for (const [i, part] of ip.split('.').entries()) out[12 + i] = Number(part);
     return out;
   }
   if (!isIPv6(ip)) return undefined;

@@ -17,7 +17,7 @@
 import type { WatchConfig } from '../config/types.js';
 import type { EventCode } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import type { ServiceCatalog, ServiceInstance } from '../discovery/types.js';
+import type { CatalogResult, ServiceCatalog, ServiceInstance } from '../discovery/types.js';
 import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
 
 /** How long one blocking query may be held (Consul's default wait is 5 minutes, its maximum 10). */
@@ -89,7 +89,7 @@ export class Watch {
 
   /** One query and what it publishes. Never throws. */
   private async pollOnce(): Promise<void> {
-    let answer;
+    let answer: CatalogResult;
     try {
       answer = await this.catalog.healthyInstances(this.config.name, {
         tag: this.config.tag,

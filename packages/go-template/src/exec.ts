@@ -387,7 +387,7 @@ class State {
         return this.validateType(node, dot, type);
       case 'nil':
         if (type === 'any') return null;
-        this.fail(node, `cannot assign nil to ${paramTypeName(type)}`);
+        return this.fail(node, `cannot assign nil to ${paramTypeName(type)}`);
       case 'field':
         return this.validateType(node, this.evalFieldChain(dot, node, node.idents, [node], MISSING), type);
       case 'variable':

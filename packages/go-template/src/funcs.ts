@@ -238,7 +238,7 @@ function slice(args: readonly GoArg[]): GoValue {
     throw new FuncError(`can't slice item of type ${typeName(item)}`);
   }
   const bounds = [0, len, len];
-  idx.forEach((i, n) => (bounds[n] = indexArg(i, len, true)));
+  for (const [n, i] of idx.entries()) bounds[n] = indexArg(i, len, true);
   if (bounds[0] > bounds[1]) throw new FuncError(`invalid slice index: ${bounds[0]} > ${bounds[1]}`);
   if (idx.length === 3 && bounds[1] > bounds[2]) throw new FuncError(`invalid slice index: ${bounds[1]} > ${bounds[2]}`);
   if (typeof item === 'string') {

@@ -173,7 +173,7 @@ class Parser {
       case 'define':
       case 'template':
       case 'block':
-        this.fail(`{{${token.type}}} is not supported`, token.pos);
+        return this.fail(`{{${token.type}}} is not supported`, token.pos);
       default:
         break;
     }
@@ -336,7 +336,7 @@ class Parser {
       case 'number':
       case 'nil':
       case 'dot':
-        this.fail(`unexpected . after term`, node.end);
+        return this.fail(`unexpected . after term`, node.end);
       default:
         return { kind: 'chain', node, fields, pos: node.pos, end } satisfies ChainNode;
     }

@@ -109,6 +109,9 @@ export class ConsulHttp {
 
   /** Close kept-alive connections so nothing holds the process open. */
   async destroy(): Promise<void> {
-    if (this.agent) (await this.agent).agent.destroy();
+    if (this.agent !== null) {
+      const { agent } = await this.agent;
+      agent.destroy();
+    }
   }
 }

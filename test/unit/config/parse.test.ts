@@ -184,7 +184,7 @@ const document = fc.tuple(ws, json5Text, ws).map(([a, v, b]) => a + v + b);
 /** Every path of a parsed value, as the validator names them. */
 function pathsOf(v: unknown, path = '', out = new Set<string>()): Set<string> {
   out.add(path);
-  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, childPath(path, i), out));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) pathsOf(x, childPath(path, i), out);
   else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) pathsOf(x, childPath(path, k), out);
   return out;
 }

@@ -115,7 +115,7 @@ describe('relayLines: line shapes', () => {
     const contents = defaultContents(await relayThroughCat(nasty, 'default'));
     const expected = expectedLines(nasty);
     expect(contents.length).toBe(expected.length);
-    contents.forEach((c, i) => expect(c.equals(expected[i]), `line ${i}`).toBe(true));
+    for (const [i, c] of contents.entries()) expect(c.equals(expected[i]), `line ${i}`).toBe(true);
   });
 
   it('text format: the bytes are kept, only " and \\ are escaped', async () => {
