@@ -16,7 +16,7 @@ export interface SupervisorPart {
   publishes?(source: string): boolean;
   /** `startup` was published. */
   started?(): void;
-  /** Maintenance mode changed (SPEC §9). */
+  /** Maintenance mode changed (docs/control-api.md). */
   maintenance?(on: boolean): void;
   /** A reload's changed and removed jobs have stopped; the new ones have not started yet. */
   reloaded?(config: Config): void;

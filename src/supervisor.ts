@@ -2,7 +2,7 @@
  * The supervisor coordinates: it builds the bus, the observer emitter, the child
  * environment and the job set from a validated Config, publishes `startup`, turns signals
  * into events, notices when there is nothing left to run, runs the ordered shutdown of
- * SPEC §5, and is the control plane's target (SPEC §9). Discovery, watches, history and
+ * docs/lifecycle.md, and is the control plane's target (docs/control-api.md). Discovery, watches, history and
  * telemetry attach from outside (parts.ts), at the composition root, cli/run-supervisor.ts.
  *
  * It owns no job state: it talks to jobs only through the job set and reads snapshots.
@@ -71,7 +71,7 @@ export class Supervisor implements ControlTarget, PartHost {
   private quiescenceCheck: NodeJS.Immediate | null = null;
   private deadline: LongTimer | null = null;
 
-  // Control plane (SPEC §9) state.
+  // Control plane (docs/control-api.md) state.
   private readonly startedAt = Date.now();
   private maintenance = false;
   /** Set by telemetry once its metrics are loaded. */
@@ -121,14 +121,14 @@ export class Supervisor implements ControlTarget, PartHost {
     this.bus.publish('signal', signal);
   }
 
-  /** A signal pidpilot does not act on itself (SPEC §4.1): passed on to every running process group. */
+  /** A signal pidpilot does not act on itself (docs/pid1.md): passed on to every running process group. */
   forwardSignal(signal: NodeJS.Signals): void {
     const groups = killAllGroups(signal);
     this.log.debug(`forwarded ${signal} to ${groups} process group${groups === 1 ? '' : 's'}`);
   }
 
   /**
-   * The graceful shutdown of SPEC §5. Calling it again while it runs escalates:
+   * The graceful shutdown of docs/lifecycle.md. Calling it again while it runs escalates:
    * every process group is killed at once.
    */
   shutdown(reason: string, cause: ShutdownCause = { kind: 'requested' }): Promise<number> {
@@ -165,7 +165,7 @@ export class Supervisor implements ControlTarget, PartHost {
   }
 
   // ---------------------------------------------------------------------------
-  // Control plane (SPEC §9): what the control socket and telemetry call.
+  // Control plane (docs/control-api.md): what the control socket and telemetry call.
 
   putEnv(changes: EnvChanges): void {
     this.env.put(changes); // throws (422) past the bounds, changing nothing
@@ -219,7 +219,7 @@ export class Supervisor implements ControlTarget, PartHost {
     });
   }
 
-  /** Re-reads the file, or every layer (SPEC §9): unchanged jobs keep running, changed ones restart, removed ones stop, new ones start. */
+  /** Re-reads the file, or every layer (docs/control-api.md): unchanged jobs keep running, changed ones restart, removed ones stop, new ones start. */
   reload(): Promise<ReloadResult> {
     return this.serialized(async (): Promise<ReloadResult> => {
       const file = this.config.file;

@@ -1,5 +1,5 @@
 /**
- * The client side of the control socket (SPEC §9, §11), shared by every command that
+ * The client side of the control socket (docs/control-api.md, README.md), shared by every command that
  * talks to a running supervisor. The socket is `--socket`, else the one the
  * configuration gives (`control.socket`, `$PIDPILOT_CONTROL_SOCKET`, or the project's own
  * place derived from the config path, or ContainerPilot's when the supervisor is this
@@ -12,6 +12,7 @@ import { configPath, reportConfigErrors } from './config-file.js';
 import { resolve } from 'node:path';
 import { ConfigErrors, UsageError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
+import type { ControlResponse as Response } from '../control/response.js';
 import { clientSocketPath, CONTROL_SOCKET_ENV } from '../control/socket-path.js';
 
 /** Bound on one request; a reload may wait for jobs to stop. */
@@ -30,12 +31,7 @@ export class ClientExit extends Error {
   }
 }
 
-export interface Response {
-  status: number;
-  body: string;
-  /** The body parsed as JSON, or undefined when it is not JSON. */
-  json: unknown;
-}
+export type { ControlResponse as Response } from '../control/response.js';
 
 export function fail(message: string, status = 1): never {
   throw new ClientExit(status, message);

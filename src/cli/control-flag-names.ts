@@ -1,4 +1,4 @@
-/** ContainerPilot's flags that talk to a running supervisor instead of starting one (SPEC §11). */
+/** ContainerPilot's flags that talk to a running supervisor instead of starting one (README.md). */
 import type { ParsedArgs } from './args.js';
 
 export const CONTROL_FLAG_NAMES = ['putenv', 'putmetric', 'maintenance', 'reload', 'ping'] as const;

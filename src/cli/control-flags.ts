@@ -1,5 +1,5 @@
 /**
- * ContainerPilot's client flags (SPEC §11): `-putenv K=V` (repeatable; `-putenv K`
+ * ContainerPilot's client flags (README.md): `-putenv K=V` (repeatable; `-putenv K`
  * unsets), `-putmetric K=V` (repeatable), `-maintenance enable|disable`, `-reload`,
  * `-ping`. Several may be given at once; they run in that order and the first
  * failure stops the rest.

@@ -1,5 +1,5 @@
 /**
- * `pidpilot events [-n N] [-f]`: the event history a running supervisor keeps (SPEC §7),
+ * `pidpilot events [-n N] [-f]`: the event history a running supervisor keeps (docs/history.md),
  * and with `-f` what happens from now on. `--json` prints the records as the server sends
  * them (NDJSON). (`logs` is in logs.ts.)
  */

@@ -1,5 +1,5 @@
 /**
- * `pidpilot graph [-config FILE] [-format mermaid|dot]` (SPEC §11): the jobs, their
+ * `pidpilot graph [-config FILE] [-format mermaid|dot]` (README.md): the jobs, their
  * dependencies (solid edges, labelled with the condition, from dependency to dependent),
  * their `when` triggers (dashed edges from the source: a job, its health check, a watch,
  * a signal or `global`) and the watches, as a Mermaid flowchart or a Graphviz digraph.

@@ -3,7 +3,7 @@
  * duties (reaping orphans, signals, internal errors: src/pid1/), start the supervisor,
  * and exit with its status.
  *
- * Exit status (SPEC §4.1): a bad configuration starts nothing and exits 2; an internal
+ * Exit status (docs/pid1.md): a bad configuration starts nothing and exits 2; an internal
  * error is logged with its stack, every job is stopped in order, and pidpilot exits 1;
  * otherwise the supervisor's status (pid1/exit-status.ts: 0, or the `main` job's).
  */

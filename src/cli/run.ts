@@ -1,5 +1,5 @@
 /**
- * `pidpilot run JOB [-config FILE]` (SPEC §11), Batect's `batect TASK` for processes:
+ * `pidpilot run JOB [-config FILE]` (README.md), Batect's `batect TASK` for processes:
  * start JOB and exactly the jobs it needs (transitively through `dependsOn` and `when`
  * sources), wait for JOB to finish, tear the rest down in order, and exit with JOB's
  * status — 128+signal if it was killed, non-zero if it could not run (a dependency failed),

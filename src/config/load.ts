@@ -1,5 +1,5 @@
 /**
- * Finding and loading the configuration file (SPEC §1.1): read → render the
+ * Finding and loading the configuration file (docs/configuration.md): read → render the
  * template against the environment → parse JSON5 → validate. Every failure of
  * the file itself (unreadable, template error, syntax error, invalid field)
  * comes out as `ConfigErrors`; not being told which file to use is a

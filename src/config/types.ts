@@ -102,12 +102,12 @@ export interface RestartBackoff {
   resetAfter: Duration;
 }
 
-/** What a dependency must reach before its dependent starts (SPEC §2.2). */
+/** What a dependency must reach before its dependent starts (docs/configuration.md). */
 export type DependencyCondition = 'healthy' | 'succeeded' | 'started';
 
 export interface DependencyConfig {
   job: string;
-  /** Resolved: the default of SPEC §2.2 is filled in by the validator. */
+  /** Resolved: the default of docs/configuration.md is filled in by the validator. */
   condition: DependencyCondition;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Bodies larger than this are refused (SPEC §9). */
+/** Bodies larger than this are refused (docs/control-api.md). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A client error: its HTTP status and the sentence for the JSON body. */

@@ -1,5 +1,5 @@
 /**
- * What a reload (SPEC §9) does, decided from the old and the new configuration alone:
+ * What a reload (docs/control-api.md) does, decided from the old and the new configuration alone:
  * jobs whose definition is the same (by `configFingerprint`, whatever the key order)
  * stay untouched, changed ones restart, removed ones stop, new ones start. Top-level
  * sections that are bound at start (logging, control socket, telemetry, dashboard,

@@ -1,5 +1,5 @@
 /**
- * The control API (SPEC §9): ContainerPilot's endpoints with its paths, methods and
+ * The control API (docs/control-api.md): ContainerPilot's endpoints with its paths, methods and
  * answers, then pidpilot's own. `handle()` maps one request to a route; every client
  * mistake becomes a 4xx with a JSON `{"error": …}` body and changes nothing.
  */
@@ -31,7 +31,7 @@ export class ControlRoutes {
       sendOk(res);
     };
     this.routes = new Map<string, Partial<Record<Method, Handler>>>([
-      // ContainerPilot's own client posts to /v3/environ; the SPEC names it /v3/env. Both work.
+      // ContainerPilot's own client posts to /v3/environ; docs/control-api.md names it /v3/env. Both work.
       ['/v3/env', { POST: putEnv }],
       ['/v3/environ', { POST: putEnv }],
       [

@@ -1,5 +1,5 @@
 /**
- * The control socket (SPEC §9): HTTP/1.1 over a unix socket, created with mode 0600.
+ * The control socket (docs/control-api.md): HTTP/1.1 over a unix socket, created with mode 0600.
  * A socket file left by a dead pidpilot is replaced; one that still answers belongs
  * to a live supervisor and is an error (two supervisors must not share one socket).
  *

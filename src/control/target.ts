@@ -1,5 +1,5 @@
 /**
- * What the control server (SPEC §9) needs from the supervisor. The server only
+ * What the control server (docs/control-api.md) needs from the supervisor. The server only
  * parses, validates and answers; every change of state goes through this interface,
  * so the routes are tested against a small in-memory target and the supervisor
  * implements it for real.
@@ -64,6 +64,6 @@ export interface ControlTarget {
   jobGraph(): JobGraph;
   /** Null when telemetry is not configured: no metric is known then. */
   readonly metrics: MetricRecorder | null;
-  /** Null until the persisted history (SPEC §7) is wired in: events/runs/logs then answer 503. */
+  /** Null until the persisted history (docs/history.md) is wired in: events/runs/logs then answer 503. */
   readonly history: HistoryReader | null;
 }

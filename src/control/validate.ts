@@ -15,7 +15,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `{"K": "v"}` sets, `{"K": ""}` or `{"K": null}` unsets (SPEC §9). */
+/** `{"K": "v"}` sets, `{"K": ""}` or `{"K": null}` unsets (docs/control-api.md). */
 export function envChanges(body: unknown): EnvChanges {
   if (!isPlainObject(body)) throw new HttpError(422, 'expected a JSON object of environment variables, like {"KEY": "value"}');
   // No prototype: a key like "__proto__" must be data, never a prototype change.

@@ -7,7 +7,7 @@
  * This is the one seam between the views and the supervisor: a typed observer of state
  * changes inside the supervisor could replace the polling here without touching a view.
  */
-import type { Response } from '../cli/client.js';
+import type { ControlResponse as Response } from '../control/response.js';
 import type { StatusSnapshot } from '../control/target.js';
 import type { StoredEvent } from '../state/types.js';
 

@@ -1,5 +1,5 @@
 /**
- * The address a job advertises (SPEC §6.1): the first address, over a job's interface
+ * The address a job advertises (docs/discovery.md): the first address, over a job's interface
  * specs in order, that a spec matches — ContainerPilot's rules and ordering:
  *
  * - every interface address is listed as (interface name, ip), sorted by interface name,

@@ -1,5 +1,5 @@
 /**
- * Service discovery attached to a supervisor (SPEC §6): the backend (Consul, or the
+ * Service discovery attached to a supervisor (docs/discovery.md): the backend (Consul, or the
  * embedded local catalog), the registration of jobs with a `port` driven by bus events,
  * `CONTAINERPILOT_{JOB}_IP` for children, and the watches publishing `watch.<name>`.
  */

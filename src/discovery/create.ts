@@ -1,6 +1,6 @@
 /**
  * The discovery backend for a configuration: Consul when `consul` is configured, else the
- * embedded local catalog (SPEC §6.3). A bad Consul setting (address, boolean env var,
+ * embedded local catalog (docs/discovery.md). A bad Consul setting (address, boolean env var,
  * unreadable certificate) throws an Error whose message says what is wrong.
  */
 import type { Config } from '../config/types.js';

@@ -1,5 +1,5 @@
 /**
- * Registration of jobs (SPEC §6.1), driven only by the bus: jobs know nothing of discovery.
+ * Registration of jobs (docs/discovery.md), driven only by the bus: jobs know nothing of discovery.
  *
  * - A job with `port` is *advertised*: its service definition (ID `<name>-<hostname>`, the
  *   address its `interfaces` select, port, tags, meta, TTL = `health.ttl`, Consul extras)

@@ -1,5 +1,5 @@
 /**
- * Leaving discovery at shutdown, before any job is stopped (SPEC §5): traffic is routed
+ * Leaving discovery at shutdown, before any job is stopped (docs/lifecycle.md): traffic is routed
  * away from an instance before it goes, as Consul's guidance for a graceful stop says
  * (deregister, or enter maintenance, then stop the process) and as ContainerPilot's README
  * promised. The wait is bounded, so an agent that is slow or down cannot eat the jobs' own

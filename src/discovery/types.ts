@@ -1,10 +1,10 @@
 /**
- * The contract of service discovery (SPEC §6): one interface, two backends (Consul over
+ * The contract of service discovery (docs/discovery.md): one interface, two backends (Consul over
  * HTTP, and the embedded local catalog). Written first so the control plane, telemetry
  * and the supervisor can be built against it while the backends are; change it only together.
  */
 
-/** A service registration, as SPEC §6.1 defines it. */
+/** A service registration, as docs/discovery.md defines it. */
 export interface ServiceDefinition {
   /** `<name>-<hostname>` */
   id: string;
@@ -44,7 +44,7 @@ export interface ServiceRegistry {
   heartbeat(serviceId: string, status: CheckStatus, output?: string): void;
   deregister(serviceId: string): void;
   /**
-   * Maintenance (SPEC §9): `true` deregisters every service and stops heartbeats from
+   * Maintenance (docs/control-api.md): `true` deregisters every service and stops heartbeats from
    * re-registering them; `false` lets the next passing check register them again.
    * Returns whether the mode changed.
    */
@@ -53,7 +53,7 @@ export interface ServiceRegistry {
   close(timeoutMs: number): Promise<void>;
 }
 
-/** What a watch asks (SPEC §6.4): the healthy instances of a service, optionally by tag and datacenter. */
+/** What a watch asks (docs/discovery.md): the healthy instances of a service, optionally by tag and datacenter. */
 export interface CatalogQueryOptions {
   tag?: string;
   dc?: string;

@@ -1,5 +1,5 @@
 /**
- * Restart backoff (SPEC §2.2 `restartBackoff`): the first restart waits `initial`
+ * Restart backoff (docs/configuration.md `restartBackoff`): the first restart waits `initial`
  * (0 by default, so it is immediate); each further restart after a quick exit waits
  * `factor` times longer, starting from 100 ms when `initial` is 0, capped at `max`.
  * A run that lived at least `resetAfter` proves the job healthy again and resets it.

@@ -1,5 +1,5 @@
 /**
- * The environment every child of a job gets (SPEC §2.2, §9): pidpilot's own environment as
+ * The environment every child of a job gets (docs/configuration.md, docs/control-api.md): pidpilot's own environment as
  * changed by `putenv`, the job's `env` over it, then what pidpilot itself sets —
  * `CONTAINERPILOT_PID`, `CONTAINERPILOT_{JOB}_PID` of every running job, and
  * `CONTAINERPILOT_{JOB}_IP` of every job registered in discovery — and last the job's

@@ -1,5 +1,5 @@
 /**
- * `dependsOn` (SPEC §2.2): whether a dependency, seen in one of its snapshots, meets the
+ * `dependsOn` (docs/configuration.md): whether a dependency, seen in one of its snapshots, meets the
  * condition its dependent waits for. The supervisor hands each dependent a snapshot of
  * the dependency at every change of its state or readiness, in order, so a condition
  * met only briefly (a one-shot that is `started` for a moment) is never missed.

@@ -1,5 +1,5 @@
 /**
- * The picture of a configuration (SPEC §11): jobs, their dependencies (from dependency to
+ * The picture of a configuration (README.md): jobs, their dependencies (from dependency to
  * dependent, labelled with the condition), their `when` triggers (from the source: a job,
  * its health check, a watch, a signal or `global`) and the watches. `pidpilot graph` prints
  * it as Mermaid or Graphviz; the control socket answers it at `/v3/graph` for the dashboard.

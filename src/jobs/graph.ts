@@ -1,5 +1,5 @@
 /**
- * Relations between jobs that order their teardown (SPEC §5).
+ * Relations between jobs that order their teardown (docs/lifecycle.md).
  *
  * `stopAfter(job)` lists the jobs that must have stopped before `job` is stopped:
  * - a pre-stop/post-stop hook (a job whose `when` waits for another job's
@@ -84,7 +84,7 @@ export function sourceJob(source: string, names: ReadonlySet<string>): string | 
 }
 
 /**
- * Run mode (SPEC §11): `target` and exactly the jobs it needs, transitively through
+ * Run mode (README.md): `target` and exactly the jobs it needs, transitively through
  * `dependsOn` and `when` sources, in the order of the file.
  */
 export function jobsNeededBy(jobs: readonly JobConfig[], target: string): JobConfig[] {

@@ -1,5 +1,5 @@
 /**
- * The built-in health checks of SPEC §2.2, `health.http` and `health.tcp`, so an image
+ * The built-in health checks of docs/configuration.md, `health.http` and `health.tcp`, so an image
  * needs no curl. Each check is one attempt bounded by `health.timeout`; the job turns
  * its result into the same `exitSuccess`/`exitFailed` events of `check.<job>` that an
  * `exec` check publishes.

@@ -9,7 +9,7 @@
  * data beside the state, and so are the budgets the restart policy spends; what an exit
  * leads to is decided by the pure `afterExit`.
  *
- * Semantics follow ContainerPilot's jobs (SPEC §2.1, §3.3): `when` once/each/interval/
+ * Semantics follow ContainerPilot's jobs (docs/configuration.md, docs/events.md): `when` once/each/interval/
  * timeout, `restarts`, health checks publishing `healthy`/`unhealthy`, stop hooks; plus
  * pidpilot's restart backoff, run records, dependencies and setup.
  */

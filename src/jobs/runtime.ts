@@ -335,7 +335,7 @@ export class JobRuntime implements JobEffects {
     const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = { argv, env: this.host.childEnv(this.config, this.lifecycle) };
     if (this.config.workdir !== undefined) opts.cwd = this.config.workdir;
     if (this.config.user !== undefined) {
-      // SPEC §2.2: `user` applies when pidpilot is root; otherwise it could only fail with EPERM.
+      // docs/configuration.md: `user` applies when pidpilot is root; otherwise it could only fail with EPERM.
       if (process.getuid?.() === 0) opts.user = this.config.user;
       else if (!this.warnedUser) {
         this.warnedUser = true;

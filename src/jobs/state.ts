@@ -1,5 +1,5 @@
 /**
- * Job states and inputs (SPEC §2.3), and the snapshot of a job that status/telemetry read.
+ * Job states and inputs (docs/lifecycle.md), and the snapshot of a job that status/telemetry read.
  *
  * `JOB_STATES` and `JOB_INPUTS` are the rows and columns of the state table in
  * docs/architecture.md; a unit test fails when one exists here but not there. Adding a

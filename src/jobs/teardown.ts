@@ -1,5 +1,5 @@
 /**
- * The jobs' side of ending (SPEC §5): stopping every job in teardown order, and noticing
+ * The jobs' side of ending (docs/lifecycle.md): stopping every job in teardown order, and noticing
  * when nothing is left to run, so pidpilot can end by itself.
  */
 import type { JobConfig } from '../config/types.js';

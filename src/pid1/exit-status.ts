@@ -1,5 +1,5 @@
 /**
- * pidpilot's own exit status (SPEC §4.1), decided in one place from what started the
+ * pidpilot's own exit status (docs/pid1.md), decided in one place from what started the
  * shutdown and how the `main` job (or run mode's target) ended. Pure: the supervisor
  * gathers the facts when everything has stopped and asks here.
  *

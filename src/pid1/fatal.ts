@@ -2,7 +2,7 @@
  * An internal error — an exception nothing caught, a promise rejection nothing handled,
  * anywhere in pidpilot — must neither crash it (its children would be orphaned, or
  * killed without their stop signal) nor be ignored (pidpilot would go on in an unknown
- * state). So (SPEC §4.1): it is logged with its stack, the graceful shutdown stops every
+ * state). So (docs/pid1.md): it is logged with its stack, the graceful shutdown stops every
  * job in order, and pidpilot exits 1.
  *
  * The shutdown is bounded by stopTimeout already; in case the fault broke the shutdown

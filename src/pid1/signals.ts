@@ -1,5 +1,5 @@
 /**
- * What each signal does to pidpilot (SPEC §4.1):
+ * What each signal does to pidpilot (docs/pid1.md):
  *   SIGTERM, SIGINT    start the graceful shutdown; a second one kills every group at once
  *                      (Supervisor.shutdown escalates when called again);
  *   SIGHUP, SIGUSR2    become `signal` events that jobs can be triggered by;

@@ -1,5 +1,5 @@
 /**
- * Starts reaping orphans (SPEC §4.1) and says how it went: as PID 1 every orphan of the
+ * Starts reaping orphans (docs/pid1.md) and says how it went: as PID 1 every orphan of the
  * container comes to pidpilot; otherwise pidpilot makes itself a child subreaper so that
  * the orphans of its jobs come to it. Without the native addon nothing can reap them:
  * that is logged as an error when pidpilot is PID 1 (zombies will pile up), as a warning

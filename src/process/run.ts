@@ -1,6 +1,6 @@
 /**
  * ProcessRun: one execution with a lifecycle (timeout, stop, kill) and its record, as
- * SPEC §2.3 and §4 define them. Jobs, health checks and setup commands all use it.
+ * docs/lifecycle.md, docs/processes.md define them. Jobs, health checks and setup commands all use it.
  *
  * Outcome:
  *   - could not start (SpawnError) → errored, reason 'ENOENT: exec "x": not found in PATH (…)'

@@ -79,7 +79,7 @@ export class SpawnError extends Error {
 
 export type RunOutcome = 'succeeded' | 'failed' | 'errored' | 'aborted';
 
-/** The record of one execution, as SPEC §2.3 defines it. */
+/** The record of one execution, as docs/lifecycle.md defines it. */
 export interface RunRecord {
   /** Number of this run within its owner (job), starting at 1. Filled by the owner. */
   run: number;

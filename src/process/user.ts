@@ -1,5 +1,5 @@
 /**
- * A job's `user` (SPEC §2.2) as the ids a child is started with: a name is looked up in
+ * A job's `user` (docs/configuration.md) as the ids a child is started with: a name is looked up in
  * /etc/passwd (its primary group, and its supplementary groups from /etc/group), as
  * Docker's `--user` does. A bare uid without a passwd entry runs with gid 0 (Docker's
  * rule too). Read at each start, so a user created after pidpilot started is found.

@@ -1,5 +1,5 @@
 /**
- * The history (SPEC §7) attached to a supervisor: every bus event (a job's lifecycle
+ * The history (docs/history.md) attached to a supervisor: every bus event (a job's lifecycle
  * events with the reason of its state) and every run record go to a HistoryStore in the
  * state dir. History is auxiliary: a state dir that cannot be used is reported, and
  * pidpilot runs without it.

@@ -1,5 +1,5 @@
 /**
- * Where pidpilot keeps its state (SPEC §7) and its control socket (SPEC §9).
+ * Where pidpilot keeps its state (docs/history.md) and its control socket (docs/control-api.md).
  *
  * As PID 1 (a container) with a writable `/var/run`, ContainerPilot's places:
  * `/var/run/containerpilot.socket` and `/var/run/pidpilot`. Anywhere else (a laptop, CI,

@@ -1,5 +1,5 @@
 /**
- * The files of a state dir (SPEC §7). One writer (the supervisor holding the lock),
+ * The files of a state dir (docs/history.md). One writer (the supervisor holding the lock),
  * any number of readers (the same supervisor's control plane, or a CLI run while no
  * supervisor is running).
  *

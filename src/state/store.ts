@@ -1,5 +1,5 @@
 /**
- * The history of a running supervisor (SPEC §7): it records every bus event, every run
+ * The history of a running supervisor (docs/history.md): it records every bus event, every run
  * record and every job's captured output into the state dir, and is the live
  * HistoryReader of the control plane (reads come from the files, follows from the
  * in-process stream).

@@ -1,5 +1,5 @@
 /**
- * The contract between the persisted history (SPEC §7, built with the task lifecycle)
+ * The contract between the persisted history (docs/history.md, built with the task lifecycle)
  * and its readers (the control socket's status/events/logs endpoints and the CLI).
  * Written first so both sides can be built at the same time; change it only together.
  */

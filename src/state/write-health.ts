@@ -1,5 +1,5 @@
 /**
- * Whether the history can be written (SPEC §7), said once per outage: a full disk makes
+ * Whether the history can be written (docs/history.md), said once per outage: a full disk makes
  * every batch fail (several a second, for as long as it lasts), and a log line per failure
  * would fill what is left of the log. The first failure is a warning, the records dropped
  * meanwhile are counted (`pidpilot_history_dropped_records_total`), and the first write that

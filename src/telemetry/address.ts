@@ -1,5 +1,5 @@
 /**
- * Where the telemetry server is advertised and where it listens (SPEC §10). Like
+ * Where the telemetry server is advertised and where it listens (docs/telemetry.md). Like
  * ContainerPilot, it listens on the address `telemetry.interfaces` picks when the file
  * names interfaces (so metrics are not served on a public interface by accident); with the
  * default interfaces it listens on every interface, so a local scrape works too. Either way

@@ -1,5 +1,5 @@
 /**
- * Telemetry for a running supervisor (SPEC §10): loads prom-client, counts the bus's
+ * Telemetry for a running supervisor (docs/telemetry.md): loads prom-client, counts the bus's
  * events (including those published before it was loaded), serves `/metrics` and
  * `/status`, and registers the endpoint in discovery when a registry is given.
  */

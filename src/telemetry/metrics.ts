@@ -1,5 +1,5 @@
 /**
- * The Prometheus metrics of SPEC §10, through prom-client: the user's metrics from
+ * The Prometheus metrics of docs/telemetry.md, through prom-client: the user's metrics from
  * `telemetry.metrics` (fed by `/v3/metric` and `-putmetric`), pidpilot's internal ones,
  * and Node's process metrics. prom-client is loaded only here, and this module only
  * when telemetry is configured: a supervisor without telemetry never pays for it.

@@ -1,5 +1,5 @@
 /**
- * The telemetry HTTP server (SPEC §10): `GET /metrics` in Prometheus' text format and
+ * The telemetry HTTP server (docs/telemetry.md): `GET /metrics` in Prometheus' text format and
  * `GET /status` as JSON, on `telemetry.port`. Read-only; anything else is 404/405.
  */
 import { createServer, type Server } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * A watch (SPEC §6.4): follows the healthy instances of one service (by `tag`, in `dc`) and
+ * A watch (docs/discovery.md): follows the healthy instances of one service (by `tag`, in `dc`) and
  * publishes, from source `watch.<name>`:
  * - `changed` when the set of instances (ID, address, port) differs from the last answer;
  * - then `healthy` if it went from none (or not known yet) to some, `unhealthy` if from some

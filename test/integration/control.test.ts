@@ -1,5 +1,5 @@
 /**
- * The control socket of the built binary (SPEC §9, §11), driven by real clients: curl
+ * The control socket of the built binary (docs/control-api.md, README.md), driven by real clients: curl
  * over the unix socket, and pidpilot's own CLI. ContainerPilot's endpoints, reload,
  * maintenance, job actions, bad input that must change nothing, and the socket's life.
  */

@@ -1,5 +1,5 @@
 /**
- * Service discovery end to end (SPEC §6): the built binary against the Consul test agent
+ * Service discovery end to end (docs/discovery.md): the built binary against the Consul test agent
  * (test/support/consul-agent), or a real `consul agent -dev` when CONSUL_BIN is set.
  */
 import { rmSync, writeFileSync } from 'node:fs';

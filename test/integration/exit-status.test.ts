@@ -1,5 +1,5 @@
 /**
- * pidpilot's own exit status (SPEC §1.3 `main`, §4.1): the main job's status, 128+signal
+ * pidpilot's own exit status (docs/configuration.md `main`, §4.1): the main job's status, 128+signal
  * when it was killed, and 0 when every job has completed.
  */
 import { writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * History (SPEC §7) through the built binary: events, run records and captured output
+ * History (docs/history.md) through the built binary: events, run records and captured output
  * survive pidpilot — even a SIGKILL in the middle of a job flooding its output — and the
  * next pidpilot on the same state dir reads them back and carries on appending.
  */

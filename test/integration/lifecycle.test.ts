@@ -1,5 +1,5 @@
 /**
- * The task lifecycle through the built binary: `pidpilot run JOB` (SPEC §11) on the
+ * The task lifecycle through the built binary: `pidpilot run JOB` (README.md) on the
  * dev-stack example and on small configs, ordered teardown of a diamond read from the
  * DEBUG event log, and `pidpilot graph`.
  */

@@ -1,5 +1,5 @@
 /**
- * Job output and log formats (SPEC §4 Output, §8): long lines, missing final newline,
+ * Job output and log formats (docs/processes.md Output, §8): long lines, missing final newline,
  * invalid UTF-8, raw pass-through, the three formats, log to a file, and a fast writer
  * losing nothing.
  */

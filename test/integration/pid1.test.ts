@@ -1,5 +1,5 @@
 /**
- * pidpilot as a real PID 1 (SPEC §4.1): each test starts it with `unshare --pid --fork
+ * pidpilot as a real PID 1 (docs/pid1.md): each test starts it with `unshare --pid --fork
  * --mount-proc`, so it is PID 1 of a new PID namespace, as in a container (no Docker
  * needed). That takes root: without it these tests fail, saying so; they never skip.
  *

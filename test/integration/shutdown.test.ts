@@ -1,5 +1,5 @@
 /**
- * Ordered graceful shutdown (SPEC §5, §4): SIGTERM/SIGINT, process groups, pre-stop
+ * Ordered graceful shutdown (docs/lifecycle.md, docs/processes.md): SIGTERM/SIGINT, process groups, pre-stop
  * hooks, per-job and global stop timeouts, escalation on a second signal, and the
  * cleaning up of a group whose leader exited.
  */

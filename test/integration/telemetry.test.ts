@@ -1,5 +1,5 @@
 /**
- * Telemetry of the built binary (SPEC §10), checked by Prometheus' own tools: the
+ * Telemetry of the built binary (docs/telemetry.md), checked by Prometheus' own tools: the
  * `/metrics` text passes `promtool check metrics`, and a real Prometheus server scrapes
  * pidpilot and returns a user metric (set with `-putmetric`) through its query API.
  * Both come from the Debian package `prometheus` (installed by .ci/run).

@@ -1,5 +1,5 @@
 /**
- * Cross-job rules of `dependsOn` (SPEC §2.2), checked once every job has been read:
+ * Cross-job rules of `dependsOn` (docs/configuration.md), checked once every job has been read:
  * a dependency names another job, the graph has no cycle (the error names it), and
  * each dependency gets its condition — as written, or the default: a service (a job with
  * `setup`, `port`, `health`, `restarts` other than never/0, or `when.interval`) is waited

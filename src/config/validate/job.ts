@@ -1,5 +1,5 @@
 /**
- * A job definition (SPEC §2.1 and the §2.2 extensions implemented so far): its field table and
+ * A job definition (docs/configuration.md and the §2.2 extensions implemented so far): its field table and
  * the rules across fields. The structured fields are read in job-fields.ts, `when` in when.ts.
  * Rules follow ContainerPilot's jobs/config.go; where pidpilot is stricter or
  * more lenient the reason is noted at the rule.

@@ -1,5 +1,5 @@
 /**
- * Readers for pidpilot's job extensions of SPEC §2.2 that ContainerPilot has no
+ * Readers for pidpilot's job extensions of docs/configuration.md that ContainerPilot has no
  * equivalent of: `dependsOn`, `setup`, `env`, `user` and the built-in health checks
  * `health.http` / `health.tcp`. Cross-job rules (a dependency names a job, no cycles,
  * the default condition) need every job and live in `dependencies.ts`.

@@ -1,5 +1,5 @@
 /**
- * The Consul backend of ServiceRegistry (SPEC §6.1, §6.2).
+ * The Consul backend of ServiceRegistry (docs/discovery.md).
  *
  * Callers record intent synchronously (register, heartbeat, deregister, maintenance); one
  * worker sends it to the agent, one request at a time, so the order of a service's calls is

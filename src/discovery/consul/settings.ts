@@ -1,6 +1,6 @@
 /**
  * Where and how to reach the Consul agent: the file's `consul` field, with Consul's usual
- * environment variables filling what it leaves out (SPEC §1.3), the way Consul's own
+ * environment variables filling what it leaves out (docs/configuration.md), the way Consul's own
  * clients read them:
  *
  * | variable | fills |

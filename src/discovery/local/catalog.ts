@@ -1,5 +1,5 @@
 /**
- * The embedded local catalog (SPEC §6.3): the default when no `consul` is configured.
+ * The embedded local catalog (docs/discovery.md): the default when no `consul` is configured.
  * Services of this supervisor register here with Consul's semantics — one TTL check per
  * service that turns critical when no update comes within the TTL, removal of a service
  * whose check stayed critical for `deregisterCriticalServiceAfter`, health queries that

@@ -1,4 +1,4 @@
-/** pidpilot's lifecycle fields of SPEC §2.2: dependsOn, setup, setupTimeout, workdir, env, user. */
+/** pidpilot's lifecycle fields of docs/configuration.md: dependsOn, setup, setupTimeout, workdir, env, user. */
 import { describe, expect, it } from 'vitest';
 import { dependencyWarnings } from '../../../src/config/validate/dependencies.js';
 import { check, errorOf, expectError, job, oneJob } from './helpers.js';
@@ -6,7 +6,7 @@ import { check, errorOf, expectError, job, oneJob } from './helpers.js';
 const jobs = (...bodies: string[]): string => `{ jobs: [\n${bodies.map((b) => `  { ${b} },`).join('\n')}\n] }`;
 
 describe('dependsOn', () => {
-  it('fills in the default condition from the dependency (SPEC §2.2)', () => {
+  it('fills in the default condition from the dependency (docs/configuration.md)', () => {
     const cfg = check(
       jobs(
         'name: "db", exec: "db", health: { exec: "ping", interval: 1, ttl: 5 }',

@@ -1,4 +1,4 @@
-/** judgeDependency: each condition of SPEC §2.2 against the states a dependency goes through. */
+/** judgeDependency: each condition of docs/configuration.md against the states a dependency goes through. */
 import { describe, expect, it } from 'vitest';
 import { judgeDependency, type DependencyView } from '../../../src/jobs/dependencies.js';
 

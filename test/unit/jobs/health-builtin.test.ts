@@ -1,5 +1,5 @@
 /**
- * health.http and health.tcp (SPEC §2.2) against real local servers: the same
+ * health.http and health.tcp (docs/configuration.md) against real local servers: the same
  * `check.<job>` exitSuccess/exitFailed events and healthy/unhealthy as an exec check.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * The task lifecycle of SPEC §2.2/§2.3/§5 with real processes: dependsOn gating,
+ * The task lifecycle of docs/configuration.md/§2.3/§5 with real processes: dependsOn gating,
  * setup before readiness, failure propagation, ordered teardown and the main job.
  * Assertions are on the bus's event order and on job snapshots, never on timing.
  */

@@ -1,4 +1,4 @@
-/** Which signal does what (SPEC §4.1), on a stand-in for `process`. */
+/** Which signal does what (docs/pid1.md), on a stand-in for `process`. */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { FORWARDED_SIGNALS, handleSignals, logIsFile, type SignalTarget } from '../../../src/pid1/signals.js';

@@ -1,5 +1,5 @@
 /**
- * ProcessRun: outcomes, timeout, stop and kill (SPEC §2.3, §4), against both spawn
+ * ProcessRun: outcomes, timeout, stop and kill (docs/lifecycle.md, docs/processes.md), against both spawn
  * implementations.
  */
 import { describe, expect, it } from 'vitest';

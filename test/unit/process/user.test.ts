@@ -1,5 +1,5 @@
 /**
- * A job's `user` (SPEC §2.2): names resolved through passwd/group files, and the child
+ * A job's `user` (docs/configuration.md): names resolved through passwd/group files, and the child
  * really running as those ids (when the tests run as root), with both spawners.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
