@@ -25,7 +25,13 @@ const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-const short = (url) => (url ? url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, 'node_modules/').replace(/^.*\/(dist|bin)\//, '$1/') : '(native/V8)');
+const short = (url) =>
+  url
+    ? url
+        .replace(/^file:\/\//, '')
+        .replace(/^.*node_modules\//, 'node_modules/')
+        .replace(/^.*\/(dist|bin)\//, '$1/')
+    : '(native/V8)';
 const onStack = (id, name) => {
   for (let x = id; x !== undefined; x = parent.get(x)) if (byId.get(x).callFrame.functionName === name) return true;
   return false;
@@ -61,5 +67,12 @@ for (let i = 0; i < end; i++) {
   }
 }
 const ms = (us) => (us / 1000).toFixed(1).padStart(7);
-const list = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `${ms(v)} ms  ${k}`).join('\n');
-console.log(`${ms(total)} ms sampled${until ? ` before the first ${until}` : ''}\n\nself time by file:\n${list(selfFile)}\n\nself time by function:\n${list(selfFn)}\n\ntotal time (self + callees) by function:\n${list(totalFn)}`);
+const list = (m) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, v]) => `${ms(v)} ms  ${k}`)
+    .join('\n');
+console.log(
+  `${ms(total)} ms sampled${until ? ` before the first ${until}` : ''}\n\nself time by file:\n${list(selfFile)}\n\nself time by function:\n${list(selfFn)}\n\ntotal time (self + callees) by function:\n${list(totalFn)}`,
+);

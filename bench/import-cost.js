@@ -7,11 +7,11 @@
 // Columns: import ms (median), VmRSS, RssAnon (heap, compiled code), RssFile (node binary and
 // libraries paged in), V8 heap used after a full GC — all after the import has finished.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleDir, bundleModule } from '../scripts/bundle-module.mjs';
-import { BENCH_ENV, ROOT, median, table } from './lib.js';
+import { BENCH_ENV, median, ROOT, table } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 5);
 // Each module with everything it imports from src/, bundled alone (libraries stay apart).
@@ -55,14 +55,25 @@ let bare;
 for (const [name, spec] of targets) {
   const r = [];
   for (let i = 0; i < runs; i++) {
-    const out = spawnSync(process.execPath, ['--expose-gc', '-e', probe(spec)], { cwd: ROOT, encoding: 'utf8', env: BENCH_ENV });
+    const out = spawnSync(process.execPath, ['--expose-gc', '-e', probe(spec)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: BENCH_ENV,
+    });
     if (out.status !== 0) throw new Error(`${name}: ${out.stderr}`);
     r.push(JSON.parse(out.stdout));
   }
   const m = Object.fromEntries(['ms', 'rss', 'anon', 'file', 'heap'].map((k) => [k, median(r.map((x) => x[k]))]));
   bare ??= m;
   const d = (k) => (spec ? ` (+${(m[k] - bare[k]).toFixed(1)})` : '');
-  rows.push([name, spec ? m.ms.toFixed(1) : '—', `${m.rss.toFixed(1)}${d('rss')}`, `${m.anon.toFixed(1)}${d('anon')}`, `${m.file.toFixed(1)}${d('file')}`, `${m.heap.toFixed(1)}${d('heap')}`]);
+  rows.push([
+    name,
+    spec ? m.ms.toFixed(1) : '—',
+    `${m.rss.toFixed(1)}${d('rss')}`,
+    `${m.anon.toFixed(1)}${d('anon')}`,
+    `${m.file.toFixed(1)}${d('file')}`,
+    `${m.heap.toFixed(1)}${d('heap')}`,
+  ]);
 }
 console.log(`node ${process.version}, median of ${runs} fresh processes each; MB unless noted`);
 console.log(table(['import', 'ms', 'VmRSS', 'RssAnon', 'RssFile', 'heapUsed'], rows));

@@ -6,14 +6,15 @@
 // through /proc/<pid>/task/*/children, since the node:child_process backend gives jobs no
 // parent-death signal) — and removes the temp dir.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // For A/B comparisons: PIDPILOT_BENCH_BIN=/other/checkout/bin/pidpilot.js runs another build,
 // PIDPILOT_BENCH_NODE_FLAGS="--max-semi-space-size=1" passes flags to node for pidpilot only.
-export const BIN = process.env.PIDPILOT_BENCH_BIN || join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pidpilot.js');
+export const BIN =
+  process.env.PIDPILOT_BENCH_BIN || join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pidpilot.js');
 export const ROOT = join(dirname(BIN), '..');
 export const NODE_FLAGS = (process.env.PIDPILOT_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
@@ -21,7 +22,9 @@ export const NODE_FLAGS = (process.env.PIDPILOT_BENCH_NODE_FLAGS ?? '').split(' 
 // reads and parses that CA bundle at start-up, which costs every node process ~150 ms of CPU
 // (measured: `node -e 0` 0.03 s → 0.20 s) and would swamp the start-up figures of pidpilot
 // and of the node baselines alike. PIDPILOT_BENCH_KEEP_ENV=1 keeps it.
-export const STRIPPED_ENV = process.env.PIDPILOT_BENCH_KEEP_ENV ? [] : ['NODE_EXTRA_CA_CERTS'].filter((k) => k in process.env);
+export const STRIPPED_ENV = process.env.PIDPILOT_BENCH_KEEP_ENV
+  ? []
+  : ['NODE_EXTRA_CA_CERTS'].filter((k) => k in process.env);
 export const BENCH_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !STRIPPED_ENV.includes(k)));
 
 let tmp = null;
@@ -51,7 +54,8 @@ export function childrenOf(pid) {
   }
   for (const t of tasks) {
     try {
-      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c));
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' '))
+        if (c.trim()) out.push(Number(c));
     } catch {
       // thread gone
     }
@@ -119,7 +123,8 @@ export const msSince = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 /** Resolves with {code, signal} at the child's 'exit' (reaped). */
 export function exited(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -166,7 +171,9 @@ export function startPidpilot(configFile, { stdout = 'ignore', stderr = 'pipe', 
 /** Runs pidpilot to its own exit; returns wall ms (spawn → reaped). Throws unless it exits 0. */
 export async function runPidpilot(configFile, opts = {}) {
   const { child, t0, stderrText } = startPidpilot(configFile, opts);
-  const { code, signal } = await withTimeout(exited(child), opts.timeoutMs ?? 60_000, `pidpilot ${configFile}`, () => killTree(child.pid));
+  const { code, signal } = await withTimeout(exited(child), opts.timeoutMs ?? 60_000, `pidpilot ${configFile}`, () =>
+    killTree(child.pid),
+  );
   const ms = msSince(t0);
   if (code !== 0) throw new Error(`pidpilot -config ${configFile} exited ${code ?? signal}:\n${stderrText()}`);
   return ms;
@@ -225,6 +232,10 @@ export function stats(xs) {
 /** Prints rows (arrays of strings) under `header` as a plain-text table. */
 export function table(header, rows) {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
-  const line = (r) => r.map((c, i) => String(c ?? '').padEnd(w[i])).join(' | ').trimEnd();
+  const line = (r) =>
+    r
+      .map((c, i) => String(c ?? '').padEnd(w[i]))
+      .join(' | ')
+      .trimEnd();
   return [line(header), w.map((n) => '-'.repeat(n)).join('-|-'), ...rows.map(line)].join('\n');
 }

@@ -36,7 +36,8 @@ async function loadLog() {
     let js = ts.transpileModule(readFileSync(join(root, 'src/log', f), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;
-    for (const [name, path] of Object.entries(bare)) js = js.replaceAll(`from '${name}'`, `from '${pathToFileURL(path)}'`);
+    for (const [name, path] of Object.entries(bare))
+      js = js.replaceAll(`from '${name}'`, `from '${pathToFileURL(path)}'`);
     writeFileSync(join(dir, f.replace(/\.ts$/, '.js')), js);
   }
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -37,13 +37,13 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleModule } from '../scripts/bundle-module.mjs';
-import { BIN, NODE_FLAGS, ROOT, STRIPPED_ENV, cleanup, stats, table } from './lib.js';
+import { BIN, cleanup, NODE_FLAGS, ROOT, STRIPPED_ENV, stats, table } from './lib.js';
 import { chainHop } from './workloads/chain.js';
 import { dependencyGraph } from './workloads/graph.js';
 import { idleRss, sigterm } from './workloads/idle.js';
+import { ORPHANS, reap } from './workloads/reap.js';
 import { LINES, logRelay } from './workloads/relay.js';
 import { startup } from './workloads/startup.js';
-import { ORPHANS, reap } from './workloads/reap.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -77,15 +77,23 @@ try {
   const { spawnBackend } = await import(pathToFileURL(bundled).href);
   rmSync(dirname(bundled), { recursive: true, force: true });
   const b = spawnBackend();
-  backend = b.kind === 'native' ? 'native addon (build/Release/pidpilot_spawn.node)' : `node:child_process${b.warning ? ` — ${b.warning}` : ' (PIDPILOT_SPAWN=node)'}`;
+  backend =
+    b.kind === 'native'
+      ? 'native addon (build/Release/pidpilot_spawn.node)'
+      : `node:child_process${b.warning ? ` — ${b.warning}` : ' (PIDPILOT_SPAWN=node)'}`;
 } catch (err) {
   backend = `unavailable: ${err.message}`;
 }
 const cpu = cpus();
 console.log(`pidpilot benchmarks — ${new Date().toISOString()}`);
-console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}`);
+console.log(
+  `machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}`,
+);
 console.log(`pidpilot: node ${[...NODE_FLAGS, BIN].join(' ')}`);
-if (STRIPPED_ENV.length) console.log(`removed from the environment of everything started (PIDPILOT_BENCH_KEEP_ENV=1 keeps it): ${STRIPPED_ENV.join(' ')} — it adds ~150 ms to every node start-up`);
+if (STRIPPED_ENV.length)
+  console.log(
+    `removed from the environment of everything started (PIDPILOT_BENCH_KEEP_ENV=1 keeps it): ${STRIPPED_ENV.join(' ')} — it adds ~150 ms to every node start-up`,
+  );
 console.log(`node ${process.version}; spawn backend: ${backend}; runs per figure: ${RUNS} (+1 warm-up where noted)`);
 const loadNote = () => {
   const l = loadavg();
@@ -164,14 +172,19 @@ await section('chain', async () => {
   row('  cross-check: DEBUG log timeline', r.debugLog, ms3, r.baseline, null, { baseLabel: '(sh loop)' });
   row('  same, PIDPILOT_SPAWN=node backend', r.nodeBackend, ms3, r.baseline, null, { baseLabel: '(sh loop)' });
   row('  info: bare node:child_process spawn chain', r.bareSpawn, ms3, r.baseline, null, { baseLabel: '(sh loop)' });
-  notes.push(`chain: the 1-job chain takes ${f(r.oneMs.median, 1)} ms wall (spawn → reaped); the sh loop is (T(200 × /bin/true) − T(1)) / 199.`);
+  notes.push(
+    `chain: the 1-job chain takes ${f(r.oneMs.median, 1)} ms wall (spawn → reaped); the sh loop is (T(200 × /bin/true) − T(1)) / 199.`,
+  );
 });
 
 await section('relay', async () => {
   const r = await logRelay({ runs: RUNS });
   // Issue 16: ≥ 2.8× ContainerPilot 3.8's 121k lines/s measured on the same machine.
   const target = { value: 340_000, label: '≥ 340k/s' };
-  row('log relay, lines/s (format default)', r.default, kps, r.cat, target, { higher: true, baseLabel: '(cat >/dev/null)' });
+  row('log relay, lines/s (format default)', r.default, kps, r.cat, target, {
+    higher: true,
+    baseLabel: '(cat >/dev/null)',
+  });
   row('log relay, lines/s (format json)', r.json, kps, r.cat, null, { higher: true, baseLabel: '(cat >/dev/null)' });
   row('  info: cat | cat > /dev/null', r.catPipe, kps, r.cat, null, { higher: true, baseLabel: '(cat >/dev/null)' });
   for (const fmt of ['default', 'json']) {
@@ -194,13 +207,27 @@ await section('rss', async () => {
   // The k-th lowest of 500 jobs minus the k-th lowest of 100: the median is that of the medians.
   const perJob = stats(r.jobs500.rssRuns.map((x, i) => ((x - r.jobs100.rssRuns[i]) * 1024 * 1024) / 400));
   row('  per extra idle job ((500 − 100 jobs) / 400)', perJob, kb, null, null);
-  row('  SIGTERM → exit, 100 jobs', r.jobs100.term, ms, r.jobs100.shTerm, { value: 100, label: '≤ 100 ms' }, { baseLabel: '(sh: kill, wait)' });
+  row(
+    '  SIGTERM → exit, 100 jobs',
+    r.jobs100.term,
+    ms,
+    r.jobs100.shTerm,
+    { value: 100, label: '≤ 100 ms' },
+    { baseLabel: '(sh: kill, wait)' },
+  );
   row('  SIGTERM → exit, 500 jobs', r.jobs500.term, ms, r.jobs500.shTerm, null, { baseLabel: '(sh: kill, wait)' });
 });
 
 await section('startup', async () => {
   const r = await startup({ runs: Math.max(RUNS, 8), vsBin: VS_BIN });
-  row('startup: exec → first job running', r.pidpilot, ms, r.baseline, { ratio: 1.3, label: '≤ 1.3× node -e 0' }, { baseLabel: '(node -e 0)' });
+  row(
+    'startup: exec → first job running',
+    r.pidpilot,
+    ms,
+    r.baseline,
+    { ratio: 1.3, label: '≤ 1.3× node -e 0' },
+    { baseLabel: '(node -e 0)' },
+  );
   row('  same, run by run: pidpilot / node -e 0', r.pairRatio, (x) => `${f(x)}×`, null, null);
   row('  main-thread CPU: to the first job / node -e', r.cpu, ms, r.baselineCpu, null, { baseLabel: '(node -e)' });
   if (r.vs) {
@@ -217,17 +244,28 @@ await section('startup', async () => {
   } else {
     budget = `start-up budget: ok — ${f(ratio)}× node -e 0, within 10% of the ${f(recorded)}× recorded in bench/README.md (limit ${f(recorded * 1.1)}×)`;
   }
-  notes.push(`startup: up to the first job running, pidpilot's main thread was on a CPU ${f(r.cpu.median, 1)} ms [min ${f(r.cpu.min, 1)}] and waited for one ${f(r.wait.median, 1)} ms (run queue; > 0 means the machine is busy).`);
+  notes.push(
+    `startup: up to the first job running, pidpilot's main thread was on a CPU ${f(r.cpu.median, 1)} ms [min ${f(r.cpu.min, 1)}] and waited for one ${f(r.wait.median, 1)} ms (run queue; > 0 means the machine is busy).`,
+  );
 });
 
 await section('sigterm', async () => {
   const r = await sigterm({ runs: RUNS });
-  row('SIGTERM → exit, 10 jobs', r.pidpilot, ms, r.sh, { value: 100, label: '≤ 100 ms' }, { baseLabel: '(sh: kill, wait)' });
+  row(
+    'SIGTERM → exit, 10 jobs',
+    r.pidpilot,
+    ms,
+    r.sh,
+    { value: 100, label: '≤ 100 ms' },
+    { baseLabel: '(sh: kill, wait)' },
+  );
 });
 
 await section('graph', async () => {
   const r = await dependencyGraph({ runs: RUNS });
-  row(`run → target running, ${r.jobs}-job dependsOn graph`, r.graph, ms, r.sum, null, { baseLabel: "(sum of the jobs' own times)" });
+  row(`run → target running, ${r.jobs}-job dependsOn graph`, r.graph, ms, r.sum, null, {
+    baseLabel: "(sum of the jobs' own times)",
+  });
   row('  critical path: 5 jobs one after the other', r.critical, ms, null, null);
   row('  control: run → target, no dependencies', r.control, ms, null, null);
   notes.push(
@@ -240,7 +278,9 @@ await section('reap', async () => {
   // Each run forks 10,000 processes per reaper: fewer runs than the other figures.
   const r = await reap({ runs: Math.min(RUNS, 3) });
   const label = `reap ${ORPHANS.toLocaleString('en-US')} orphaned zombies`;
-  row(label, r.pidpilot, ms, r.tini, r.tini ? { ratio: 1.1, label: '≤ 1.1× tini' } : null, { baseLabel: r.tini ? '(tini -s)' : '(tini not installed: apt-get install -y tini)' });
+  row(label, r.pidpilot, ms, r.tini, r.tini ? { ratio: 1.1, label: '≤ 1.1× tini' } : null, {
+    baseLabel: r.tini ? '(tini -s)' : '(tini not installed: apt-get install -y tini)',
+  });
   notes.push(
     `reap: pidpilot ${f(r.pidpilot.median, 1)} ms [best ${f(r.pidpilot.min, 1)}], ` +
       (r.tini ? `tini ${f(r.tini.median, 1)} ms [best ${f(r.tini.min, 1)}]` : 'tini not installed') +

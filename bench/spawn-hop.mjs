@@ -7,17 +7,19 @@
 // --heap-mb grows pidpilot's heap first (fork copies page tables: its cost grows with
 // the heap; the addon's clone(CLONE_VM|CLONE_VFORK) does not).
 import { spawn as cpSpawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
-
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { ROOT, bundleDir, bundleModule } from '../scripts/bundle-module.mjs';
+import { bundleDir, bundleModule, ROOT } from '../scripts/bundle-module.mjs';
 
 // One bundle for both, so they share the spawner's state (live groups, the addon).
 const dir = bundleDir('pidpilot-bench-');
 const entry = join(dir, 'entry.ts');
-writeFileSync(entry, ['spawn', 'run'].map((m) => `export * from ${JSON.stringify(join(ROOT, 'src/process', `${m}.ts`))};`).join('\n'));
+writeFileSync(
+  entry,
+  ['spawn', 'run'].map((m) => `export * from ${JSON.stringify(join(ROOT, 'src/process', `${m}.ts`))};`).join('\n'),
+);
 const { spawnerFor, ProcessRun } = await import(pathToFileURL(await bundleModule(entry, dir)).href);
 rmSync(dirname(entry), { recursive: true, force: true });
 
@@ -32,21 +34,36 @@ const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 const request = (stdio) => ({ argv: ['/bin/true'], env, stdout: stdio, stderr: stdio });
 
 function drained(child) {
-  return Promise.all([child.stdout, child.stderr].map((s) => (s ? new Promise((r) => s.on('close', r).resume()) : null)));
+  return Promise.all(
+    [child.stdout, child.stderr].map((s) => (s ? new Promise((r) => s.on('close', r).resume()) : null)),
+  );
 }
 
 const variants = {
-  'native (ignore)': async () => { await spawnerFor('native')(request('ignore')).exited; },
-  'native (pipe)': async () => { const c = spawnerFor('native')(request('pipe')); await Promise.all([c.exited, drained(c)]); },
+  'native (ignore)': async () => {
+    await spawnerFor('native')(request('ignore')).exited;
+  },
+  'native (pipe)': async () => {
+    const c = spawnerFor('native')(request('pipe'));
+    await Promise.all([c.exited, drained(c)]);
+  },
   'native ProcessRun (pipe)': async () => {
     const r = ProcessRun.start({ ...request('pipe'), stopSignal: 'SIGTERM', spawn: spawnerFor('native') });
-    r.child.stdout.resume(); r.child.stderr.resume();
+    r.child.stdout.resume();
+    r.child.stderr.resume();
     await r.result;
   },
-  'node fallback (ignore)': async () => { await spawnerFor('node')(request('ignore')).exited; },
-  'node fallback (pipe)': async () => { const c = spawnerFor('node')(request('pipe')); await Promise.all([c.exited, drained(c)]); },
+  'node fallback (ignore)': async () => {
+    await spawnerFor('node')(request('ignore')).exited;
+  },
+  'node fallback (pipe)': async () => {
+    const c = spawnerFor('node')(request('pipe'));
+    await Promise.all([c.exited, drained(c)]);
+  },
   'bare child_process.spawn (ignore)': () =>
-    new Promise((resolve, reject) => cpSpawn('/bin/true', [], { stdio: 'ignore' }).on('exit', resolve).on('error', reject)),
+    new Promise((resolve, reject) =>
+      cpSpawn('/bin/true', [], { stdio: 'ignore' }).on('exit', resolve).on('error', reject),
+    ),
 };
 
 const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
@@ -67,6 +84,8 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const [name, ms] of Object.entries(samples)) {
   ms.sort((a, b) => a - b);
   const median = ms[Math.floor(ms.length / 2)];
-  console.log(`${name.padEnd(36)} ${median.toFixed(3)} ms/hop  (rounds: ${ms[0].toFixed(3)} … ${ms[ms.length - 1].toFixed(3)})`);
+  console.log(
+    `${name.padEnd(36)} ${median.toFixed(3)} ms/hop  (rounds: ${ms[0].toFixed(3)} … ${ms[ms.length - 1].toFixed(3)})`,
+  );
 }
 void ballast.length;

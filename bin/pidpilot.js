@@ -46,10 +46,13 @@ function loadBundle() {
   }
   // The same wrapper as Node's CommonJS loader, and a `require` that resolves from dist/
   // (the bundle requires ./vendor/*.cjs).
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, {
-    filename: file,
-    cachedData,
-  });
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`,
+    {
+      filename: file,
+      cachedData,
+    },
+  );
   // Build only (scripts/bundle.mjs): write the cache when this run leaves, with every
   // function it compiled (exitNow calls this hook; an ordinary exit fires 'exit').
   const out = process.env.PIDPILOT_WRITE_CODE_CACHE;

@@ -44,9 +44,10 @@ function vendored(names) {
 //     own SonicBoom; pidpilot runs on the main thread;
 //   - assert in sonic-boom: one argument check, kept as a plain throw.
 const STUBS = {
-  'pino-transport': "module.exports = function transport() { throw new Error('pino transports are not part of the pidpilot bundle'); };",
+  'pino-transport':
+    "module.exports = function transport() { throw new Error('pino transports are not part of the pidpilot bundle'); };",
   'main-thread': 'exports.isMainThread = true;',
-  assert: "module.exports = function assert(ok, message) { if (!ok) throw new Error(message); };",
+  assert: 'module.exports = function assert(ok, message) { if (!ok) throw new Error(message); };',
 };
 const stubFor = (request, importer) => {
   if (/[\\/]node_modules[\\/]pino[\\/]/.test(importer)) {
@@ -68,7 +69,17 @@ const slimStartUp = {
 };
 
 /** What every output shares: one minified CommonJS file per entry, for Node 20+. */
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minifySyntax: true, minifyWhitespace: true, legalComments: 'none', logLevel: 'warning', metafile: true };
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+};
 
 const cli = await build({
   ...common,
@@ -126,8 +137,15 @@ try {
   );
   const env = { ...process.env, PIDPILOT_WRITE_CODE_CACHE: cache };
   delete env.PIDPILOT_CPU_PROF;
-  const r = spawnSync(process.execPath, ['bin/pidpilot.js', '-config', config], { env, encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) process.stderr.write(`bundle: no code cache (the warm-up run exited ${r.status ?? r.signal ?? r.error}): start-up compiles from source\n${r.stderr ?? ''}`);
+  const r = spawnSync(process.execPath, ['bin/pidpilot.js', '-config', config], {
+    env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (r.status !== 0)
+    process.stderr.write(
+      `bundle: no code cache (the warm-up run exited ${r.status ?? r.signal ?? r.error}): start-up compiles from source\n${r.stderr ?? ''}`,
+    );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

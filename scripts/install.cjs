@@ -63,7 +63,9 @@ const fromSource = process.env.npm_config_build_from_source === 'true';
 if (fromSource || !addonLoads()) {
   const failed = compile();
   if (failed !== null) {
-    const why = fromSource ? '--build-from-source was asked for' : `no prebuilt one loads on ${process.platform}-${process.arch}`;
+    const why = fromSource
+      ? '--build-from-source was asked for'
+      : `no prebuilt one loads on ${process.platform}-${process.arch}`;
     const meanwhile = addonLoads()
       ? 'pidpilot uses the prebuilt one'
       : 'pidpilot works without it, through its fallback spawner (node:child_process), and warns when it starts';

@@ -10,7 +10,16 @@
 // Cross compilers (Debian): gcc-aarch64-linux-gnu, musl-tools.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +31,13 @@ const require = createRequire(import.meta.url);
 /** What is built: the file name carries node-gyp-build's tags (napi; libc for Linux). */
 export const TARGETS = [
   { dir: 'linux-x64', file: 'node.napi.glibc.node', cc: 'gcc', apt: 'gcc', glibcBase: 'GLIBC_2.2.5' },
-  { dir: 'linux-arm64', file: 'node.napi.glibc.node', cc: 'aarch64-linux-gnu-gcc', apt: 'gcc-aarch64-linux-gnu', glibcBase: 'GLIBC_2.17' },
+  {
+    dir: 'linux-arm64',
+    file: 'node.napi.glibc.node',
+    cc: 'aarch64-linux-gnu-gcc',
+    apt: 'gcc-aarch64-linux-gnu',
+    glibcBase: 'GLIBC_2.17',
+  },
   { dir: 'linux-x64', file: 'node.napi.musl.node', cc: 'musl-gcc', apt: 'musl-tools' },
 ];
 
@@ -41,14 +56,30 @@ function glibcCompatHeader(dir, base) {
 const SOURCES = ['native/spawn.c', 'native/reaper.c', 'native/notify.c'];
 
 /** Flags as binding.gyp's, plus what node-gyp adds for a shared module; stripped: it ships. */
-const CFLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-O2', '-fPIC', '-pthread', '-fvisibility=hidden', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=pidpilot_spawn', '-D_FILE_OFFSET_BITS=64'];
+const CFLAGS = [
+  '-std=gnu11',
+  '-Wall',
+  '-Wextra',
+  '-O2',
+  '-fPIC',
+  '-pthread',
+  '-fvisibility=hidden',
+  '-DNAPI_VERSION=8',
+  '-DNODE_GYP_MODULE_NAME=pidpilot_spawn',
+  '-D_FILE_OFFSET_BITS=64',
+];
 const LDFLAGS = ['-shared', '-s', '-Wl,-z,noexecstack'];
 
 /** sha256 of every file in native/: prebuilds/SOURCES.sha256 records what they were built from. */
 export function sourceDigests(dir = root) {
   return readdirSync(join(dir, 'native'))
     .sort()
-    .map((name) => `${createHash('sha256').update(readFileSync(join(dir, 'native', name))).digest('hex')}  native/${name}\n`)
+    .map(
+      (name) =>
+        `${createHash('sha256')
+          .update(readFileSync(join(dir, 'native', name)))
+          .digest('hex')}  native/${name}\n`,
+    )
     .join('');
 }
 
@@ -61,7 +92,9 @@ function fail(message) {
 function uvIncludeDir() {
   const nodeInclude = join(dirname(process.execPath), '..', 'include', 'node');
   if (!existsSync(join(nodeInclude, 'uv.h'))) {
-    fail(`libuv's headers are not at ${nodeInclude}/uv.h (Node's own include dir, shipped with Node's binary builds and Debian's nodejs)`);
+    fail(
+      `libuv's headers are not at ${nodeInclude}/uv.h (Node's own include dir, shipped with Node's binary builds and Debian's nodejs)`,
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'pidpilot-uv-'));
   symlinkSync(join(nodeInclude, 'uv.h'), join(dir, 'uv.h'));
@@ -79,7 +112,16 @@ function main() {
       const out = join(root, 'prebuilds', t.dir, t.file);
       mkdirSync(dirname(out), { recursive: true });
       const compat = t.glibcBase ? ['-include', glibcCompatHeader(uvDir, t.glibcBase)] : [];
-      const args = [...CFLAGS, ...compat, `-I${napiInclude}`, `-I${uvDir}`, ...SOURCES.map((s) => join(root, s)), ...LDFLAGS, '-o', out];
+      const args = [
+        ...CFLAGS,
+        ...compat,
+        `-I${napiInclude}`,
+        `-I${uvDir}`,
+        ...SOURCES.map((s) => join(root, s)),
+        ...LDFLAGS,
+        '-o',
+        out,
+      ];
       const r = spawnSync(t.cc, args, { stdio: 'inherit' });
       if (r.status !== 0) fail(`${t.cc} failed building ${t.dir}/${t.file}`);
       process.stdout.write(`prebuilds/${t.dir}/${t.file}\n`);

@@ -24,11 +24,16 @@ export function writeThirdPartyLicenses(metafiles, outfile) {
   const names = [];
   for (const dir of bundledPackageDirs(metafiles)) {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const files = readdirSync(dir).filter((f) => /^(licen[cs]e|copying|notice)(\.|$|-)/i.test(f)).sort();
-    if (files.length === 0) throw new Error(`${pkg.name}: no license file in ${dir}; add its notice by hand here before bundling it`);
+    const files = readdirSync(dir)
+      .filter((f) => /^(licen[cs]e|copying|notice)(\.|$|-)/i.test(f))
+      .sort();
+    if (files.length === 0)
+      throw new Error(`${pkg.name}: no license file in ${dir}; add its notice by hand here before bundling it`);
     const text = files.map((f) => readFileSync(join(dir, f), 'utf8').trim()).join('\n\n');
     names.push(pkg.name);
-    sections.push(`${'='.repeat(78)}\n${pkg.name}@${pkg.version} (${pkg.license ?? 'see below'})\n${'='.repeat(78)}\n\n${text}\n`);
+    sections.push(
+      `${'='.repeat(78)}\n${pkg.name}@${pkg.version} (${pkg.license ?? 'see below'})\n${'='.repeat(78)}\n\n${text}\n`,
+    );
   }
   const head = 'pidpilot bundles code of the following packages; their license notices follow.\n\n';
   writeFileSync(outfile, head + [...new Set(sections)].join('\n'));

@@ -13,7 +13,15 @@ import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { dependencyWarnings } from './config/validate/dependencies.js';
 import { planReload } from './control/reload-plan.js';
-import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from './control/target.js';
+import type {
+  ControlTarget,
+  EnvChanges,
+  JobAction,
+  JobActionResult,
+  MetricRecorder,
+  ReloadResult,
+  StatusSnapshot,
+} from './control/target.js';
 import { Bus } from './events/bus.js';
 import { GLOBAL_SOURCE } from './events/event.js';
 import { type LongTimer, setLongTimeout } from './events/long-timer.js';
@@ -93,7 +101,13 @@ export class Supervisor implements ControlTarget, PartHost {
     if (this.log.isLevelEnabled('debug')) {
       this.bus.observe((e) => this.log.debug({ seq: e.seq }, `event ${e.code} ${e.source}`));
     }
-    this.jobs = new JobSet(config.jobs, { bus: this.bus, log: this.log, observers: this.observers, env: this.env, relay: options.relay });
+    this.jobs = new JobSet(config.jobs, {
+      bus: this.bus,
+      log: this.log,
+      observers: this.observers,
+      env: this.env,
+      relay: options.relay,
+    });
     this.observers.on('state', (name, state) => this.onStateChanged(name, state));
     for (const warning of dependencyWarnings(config.jobs)) this.log.warn(warning);
   }
@@ -209,7 +223,11 @@ export class Supervisor implements ControlTarget, PartHost {
       if (this.shuttingDown) return { ok: false, status: 409, error: 'pidpilot is shutting down' };
       const state = job.currentState;
       if (action === 'start' && !isTerminal(state)) {
-        return { ok: false, status: 409, error: `job ${name} is ${state}: only a stopped, completed or failed job can be started` };
+        return {
+          ok: false,
+          status: 409,
+          error: `job ${name} is ${state}: only a stopped, completed or failed job can be started`,
+        };
       }
       this.log.info({ job: name }, `${action} requested through the control socket`);
       if (action === 'stop') await this.jobs.stop(job, 'stop', opts.timeoutMs);
@@ -241,7 +259,8 @@ export class Supervisor implements ControlTarget, PartHost {
       this.log.info(
         `reloading ${file}: ${plan.changed.length} changed, ${plan.added.length} new, ${plan.removed.length} removed, ${plan.unchanged.length} unchanged`,
       );
-      if (plan.notApplied.length > 0) this.log.warn(`reload: changes to ${plan.notApplied.join(', ')} take effect when pidpilot restarts`);
+      if (plan.notApplied.length > 0)
+        this.log.warn(`reload: changes to ${plan.notApplied.join(', ')} take effect when pidpilot restarts`);
       this.config = next;
       await this.jobs.reload(next, plan, () => {
         for (const part of this.parts) part.reloaded?.(next);
@@ -274,7 +293,8 @@ export class Supervisor implements ControlTarget, PartHost {
       return;
     }
     // Cheap on the hot path: while any job is starting, running or stopping, nothing is quiet.
-    if ((isTerminal(state) || state === 'pending' || state === 'waiting') && this.jobs.activeCount === 0) this.scheduleQuiescenceCheck();
+    if ((isTerminal(state) || state === 'pending' || state === 'waiting') && this.jobs.activeCount === 0)
+      this.scheduleQuiescenceCheck();
   }
 
   /** Sources some part publishes for as long as pidpilot runs (watches). */
@@ -301,7 +321,10 @@ export class Supervisor implements ControlTarget, PartHost {
   private warnUnknownSources(): void {
     for (const { job, source } of unknownSources(this.config.jobs, this.livesOn)) {
       const code = job.when.kind === 'event' ? job.when.code : '';
-      this.log.warn({ job: job.name }, `job ${job.name} waits for "${code}" from "${source}", which no job, health check, watch or signal publishes: it will never start`);
+      this.log.warn(
+        { job: job.name },
+        `job ${job.name} waits for "${code}" from "${source}", which no job, health check, watch or signal publishes: it will never start`,
+      );
     }
   }
 

@@ -48,14 +48,19 @@ function hopFromLog(file) {
   const first = stamp.j0;
   const last = stamp[`j${N - 1}`];
   if (first === undefined || last === undefined) {
-    throw new Error(`debug log ${file} lacks "event exitSuccess j0" or "event exitSuccess j${N - 1}" (${Object.keys(stamp).length} exitSuccess events found)`);
+    throw new Error(
+      `debug log ${file} lacks "event exitSuccess j0" or "event exitSuccess j${N - 1}" (${Object.keys(stamp).length} exitSuccess events found)`,
+    );
   }
   return (last - first) / (N - 1);
 }
 
 async function debugLogHops(runs, env = {}) {
   const log = join(tmpDir(), 'chain-debug.log');
-  const cfg = writeConfig('chain-debug.json5', { logging: { level: 'DEBUG', format: 'json', output: log }, jobs: chainJobs(N) });
+  const cfg = writeConfig('chain-debug.json5', {
+    logging: { level: 'DEBUG', format: 'json', output: log },
+    jobs: chainJobs(N),
+  });
   const out = [];
   for (let i = 0; i <= runs; i++) {
     rmSync(log, { force: true });
@@ -75,7 +80,12 @@ async function wallDiffHops(runs) {
   const one = writeConfig('chain-one.json5', { logging, jobs: chainJobs(1) });
   const t = { chain: [], one: [], loop: [], loop1: [] };
   for (let i = 0; i <= runs; i++) {
-    const r = { chain: await runPidpilot(chain), one: await runPidpilot(one), loop: await shLoop(N), loop1: await shLoop(1) };
+    const r = {
+      chain: await runPidpilot(chain),
+      one: await runPidpilot(one),
+      loop: await shLoop(N),
+      loop1: await shLoop(1),
+    };
     if (i > 0) for (const k of Object.keys(t)) t[k].push(r[k]);
   }
   const one1 = median(t.one);
@@ -90,7 +100,11 @@ async function wallDiffHops(runs) {
 async function bareNode(runs) {
   const out = [];
   for (let i = 0; i <= runs; i++) {
-    const { out: text } = await runCommand([process.execPath, fileURLToPath(new URL('./spawn-chain.js', import.meta.url)), String(N)]);
+    const { out: text } = await runCommand([
+      process.execPath,
+      fileURLToPath(new URL('./spawn-chain.js', import.meta.url)),
+      String(N),
+    ]);
     if (i > 0) out.push(JSON.parse(text).msPerSpawn);
   }
   return out;

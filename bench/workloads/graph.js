@@ -15,7 +15,21 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BENCH_ENV, BIN, NODE_FLAGS, exited, killTree, msSince, nowNs, runCommand, stats, tmpDir, track, withTimeout, writeConfig } from '../lib.js';
+import {
+  BENCH_ENV,
+  BIN,
+  exited,
+  killTree,
+  msSince,
+  NODE_FLAGS,
+  nowNs,
+  runCommand,
+  stats,
+  tmpDir,
+  track,
+  withTimeout,
+  writeConfig,
+} from '../lib.js';
 
 const LAYERS = [1, 4, 6, 4, 4];
 const JOB = ['sh', '-c', 'sleep 0.02'];
@@ -25,10 +39,15 @@ function graphConfig(fifo) {
   let previous = [];
   LAYERS.forEach((size, l) => {
     const layer = Array.from({ length: size }, (_, i) => `l${l}j${i}`);
-    for (const name of layer) jobs.push({ name, exec: JOB, dependsOn: previous.map((job) => ({ job, condition: 'succeeded' })) });
+    for (const name of layer)
+      jobs.push({ name, exec: JOB, dependsOn: previous.map((job) => ({ job, condition: 'succeeded' })) });
     previous = layer;
   });
-  jobs.push({ name: 'target', exec: ['tee', fifo], dependsOn: previous.map((job) => ({ job, condition: 'succeeded' })) });
+  jobs.push({
+    name: 'target',
+    exec: ['tee', fifo],
+    dependsOn: previous.map((job) => ({ job, condition: 'succeeded' })),
+  });
   return { logging: { level: 'INFO', format: 'default', output: '/dev/null' }, jobs };
 }
 
@@ -36,7 +55,13 @@ function graphConfig(fifo) {
 async function runToTarget(cfg, fifo) {
   const reader = open(fifo, 'r');
   const t0 = nowNs();
-  const child = track(spawn(process.execPath, [...NODE_FLAGS, BIN, 'run', 'target', '-config', cfg], { cwd: tmpDir(), stdio: ['ignore', 'ignore', 'pipe'], env: BENCH_ENV }));
+  const child = track(
+    spawn(process.execPath, [...NODE_FLAGS, BIN, 'run', 'target', '-config', cfg], {
+      cwd: tmpDir(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: BENCH_ENV,
+    }),
+  );
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
   const fh = await withTimeout(reader, 20_000, 'target opening the FIFO', () => {
@@ -67,7 +92,10 @@ export async function dependencyGraph({ runs }) {
   const r = spawnSync('mkfifo', [fifo]);
   if (r.status !== 0) throw new Error(`mkfifo failed: ${r.stderr}`);
   const graph = writeConfig('graph.json5', graphConfig(fifo));
-  const control = writeConfig('graph-control.json5', { logging: { level: 'INFO', format: 'default', output: '/dev/null' }, jobs: [{ name: 'target', exec: ['tee', fifo] }] });
+  const control = writeConfig('graph-control.json5', {
+    logging: { level: 'INFO', format: 'default', output: '/dev/null' },
+    jobs: [{ name: 'target', exec: ['tee', fifo] }],
+  });
   const nodeStart = (await runCommand([process.execPath, '-e', '0'])).ms; // warm-up
   void nodeStart;
   const out = { graph: [], control: [], sum: [], critical: [] };
@@ -85,5 +113,11 @@ export async function dependencyGraph({ runs }) {
     out.sum.push(sum);
     out.critical.push(critical);
   }
-  return { jobs: jobs + 1, graph: stats(out.graph), control: stats(out.control), sum: stats(out.sum), critical: stats(out.critical) };
+  return {
+    jobs: jobs + 1,
+    graph: stats(out.graph),
+    control: stats(out.control),
+    sum: stats(out.sum),
+    critical: stats(out.critical),
+  };
 }

@@ -11,8 +11,23 @@
 // The 100-job RSS runs are ended the same way and that time is reported too. Baseline, in
 // the same rotation: an `sh` with the same sleeps as background jobs, whose TERM trap kills
 // them, waits for them and exits — the kernel's and the sleeps' part of the same work.
-import { BENCH_ENV, exited, killTree, procStatus, sleep, startPidpilot, stats, track, waitForChildren, withTimeout, writeConfig, msSince, nowNs } from '../lib.js';
+
 import { spawn } from 'node:child_process';
+import {
+  BENCH_ENV,
+  exited,
+  killTree,
+  msSince,
+  nowNs,
+  procStatus,
+  sleep,
+  startPidpilot,
+  stats,
+  track,
+  waitForChildren,
+  withTimeout,
+  writeConfig,
+} from '../lib.js';
 
 function sleepers(n) {
   return Array.from({ length: n }, (_, i) => ({ name: `idle${i}`, exec: ['sleep', '3600'] }));
@@ -22,7 +37,10 @@ function sleepers(n) {
 async function startIdle(n, name) {
   // 500 jobs take a while to start on a busy machine.
   const timeoutMs = 10_000 + 40 * n;
-  const cfg = writeConfig(name, { logging: { level: 'INFO', format: 'default', output: '/dev/null' }, jobs: sleepers(n) });
+  const cfg = writeConfig(name, {
+    logging: { level: 'INFO', format: 'default', output: '/dev/null' },
+    jobs: sleepers(n),
+  });
   const h = startPidpilot(cfg);
   try {
     await waitForChildren(h.child.pid, n, timeoutMs);
@@ -44,11 +62,14 @@ async function terminate(h) {
   return ms;
 }
 
-const SH_STOPPER = 'trap \'kill $pids; wait; exit 0\' TERM; pids=; i=0; while [ "$i" -lt "$1" ]; do sleep 3600 & pids="$pids $!"; i=$((i+1)); done; echo up; wait';
+const SH_STOPPER =
+  'trap \'kill $pids; wait; exit 0\' TERM; pids=; i=0; while [ "$i" -lt "$1" ]; do sleep 3600 & pids="$pids $!"; i=$((i+1)); done; echo up; wait';
 
 /** The sh baseline with n sleeps: SIGTERM → reaped, in ms. */
 async function shTerminate(n) {
-  const c = track(spawn('sh', ['-c', SH_STOPPER, 'sh', String(n)], { stdio: ['ignore', 'pipe', 'ignore'], env: BENCH_ENV }));
+  const c = track(
+    spawn('sh', ['-c', SH_STOPPER, 'sh', String(n)], { stdio: ['ignore', 'pipe', 'ignore'], env: BENCH_ENV }),
+  );
   await withTimeout(new Promise((r) => c.stdout.once('data', r)), 30_000, 'sh with sleeps', () => killTree(c.pid));
   await sleep(100);
   return terminate({ child: c, stderrText: () => '' });
@@ -68,7 +89,13 @@ async function rssOf(n, runs) {
     term.push(await terminate(h));
     shTerm.push(await shTerminate(n));
   }
-  return { hwm: stats(hwm), rss: stats(rss), rssRuns: [...rss].sort((a, b) => a - b), term: stats(term), shTerm: stats(shTerm) };
+  return {
+    hwm: stats(hwm),
+    rss: stats(rss),
+    rssRuns: [...rss].sort((a, b) => a - b),
+    term: stats(term),
+    shTerm: stats(shTerm),
+  };
 }
 
 async function bareNodeRss(runs) {
@@ -76,7 +103,12 @@ async function bareNodeRss(runs) {
   const rss = [];
   for (let i = 0; i < runs; i++) {
     // It says when it is up (fs.writeSync touches no stream machinery), then idles.
-    const c = track(spawn(process.execPath, ['-e', "setTimeout(()=>{},1e6);require('fs').writeSync(1,'r')"], { stdio: ['ignore', 'pipe', 'ignore'], env: BENCH_ENV }));
+    const c = track(
+      spawn(process.execPath, ['-e', "setTimeout(()=>{},1e6);require('fs').writeSync(1,'r')"], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: BENCH_ENV,
+      }),
+    );
     await withTimeout(new Promise((r) => c.stdout.once('data', r)), 30_000, 'node -e baseline');
     await sleep(500);
     const st = procStatus(c.pid);

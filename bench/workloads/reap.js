@@ -13,7 +13,21 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_ENV, childrenOf, exited, killTree, msSince, nowNs, sleep, startPidpilot, stats, tmpDir, track, withTimeout, writeConfig } from '../lib.js';
+import {
+  BENCH_ENV,
+  childrenOf,
+  exited,
+  killTree,
+  msSince,
+  nowNs,
+  sleep,
+  startPidpilot,
+  stats,
+  tmpDir,
+  track,
+  withTimeout,
+  writeConfig,
+} from '../lib.js';
 
 export const ORPHANS = 10_000;
 const BURST = fileURLToPath(new URL('./orphan-burst.py', import.meta.url));
@@ -46,7 +60,12 @@ async function burst(reaperPid, fifo) {
   process.kill(reaperPid, 'SIGSTOP');
   try {
     closeSync(openSync(fifo, 'w')); // the job makes its orphans (blocks until it waits on the FIFO)
-    await until('the orphans to be zombies of the reaper', () => zombies(childrenOf(reaperPid)) >= ORPHANS, 300_000, 50);
+    await until(
+      'the orphans to be zombies of the reaper',
+      () => zombies(childrenOf(reaperPid)) >= ORPHANS,
+      300_000,
+      50,
+    );
   } catch (err) {
     process.kill(reaperPid, 'SIGCONT');
     throw err;
@@ -66,7 +85,10 @@ function mkfifo(name) {
 
 async function underPidpilot(i) {
   const fifo = mkfifo(`reap-pidpilot-${i}.fifo`);
-  const cfg = writeConfig(`reap-${i}.json5`, { logging: { level: 'INFO', output: '/dev/null' }, jobs: [{ name: 'burst', exec: ['python3', BURST, String(ORPHANS), fifo] }] });
+  const cfg = writeConfig(`reap-${i}.json5`, {
+    logging: { level: 'INFO', output: '/dev/null' },
+    jobs: [{ name: 'burst', exec: ['python3', BURST, String(ORPHANS), fifo] }],
+  });
   const h = startPidpilot(cfg);
   try {
     return await burst(h.child.pid, fifo);
@@ -78,7 +100,9 @@ async function underPidpilot(i) {
 
 async function underTini(i) {
   const fifo = mkfifo(`reap-tini-${i}.fifo`);
-  const child = track(spawn('tini', ['-s', '--', 'python3', BURST, String(ORPHANS), fifo], { stdio: 'ignore', env: BENCH_ENV }));
+  const child = track(
+    spawn('tini', ['-s', '--', 'python3', BURST, String(ORPHANS), fifo], { stdio: 'ignore', env: BENCH_ENV }),
+  );
   try {
     return await burst(child.pid, fifo);
   } finally {

@@ -38,7 +38,10 @@ function generate() {
 }
 
 function relayConfig(name, format, data, output = '/dev/null') {
-  return writeConfig(name, { logging: { level: 'INFO', format, output }, jobs: [{ name: 'relay', exec: ['cat', data] }] });
+  return writeConfig(name, {
+    logging: { level: 'INFO', format, output },
+    jobs: [{ name: 'relay', exec: ['cat', data] }],
+  });
 }
 
 async function pidpilotRate(format, data, runs) {

@@ -16,10 +16,21 @@
 // (measured alternately with pidpilot's runs). With `vsBin` (bench/run.js --vs-bin), a
 // second build is measured in the same rotation: pidpilot, the other build, node -e 0.
 import { spawnSync } from 'node:child_process';
-import { constants, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exited, killTree, msSince, nowNs, runCommand, startPidpilot, stats, tmpDir, withTimeout, writeConfig } from '../lib.js';
+import {
+  exited,
+  killTree,
+  msSince,
+  nowNs,
+  runCommand,
+  startPidpilot,
+  stats,
+  tmpDir,
+  withTimeout,
+  writeConfig,
+} from '../lib.js';
 
 async function once(cfg, fifo, bin) {
   const reader = open(fifo, 'r'); // blocks a libuv worker until a writer opens the FIFO
@@ -44,7 +55,9 @@ async function once(cfg, fifo, bin) {
   let cpu = NaN;
   let wait = NaN;
   try {
-    [cpu, wait] = readFileSync(`/proc/${h.child.pid}/schedstat`, 'utf8').split(' ').map((x) => Number(x) / 1e6);
+    [cpu, wait] = readFileSync(`/proc/${h.child.pid}/schedstat`, 'utf8')
+      .split(' ')
+      .map((x) => Number(x) / 1e6);
   } catch {
     // gone already
   }
@@ -58,7 +71,10 @@ export async function startup({ runs, vsBin }) {
   const fifo = join(tmpDir(), 'started.fifo');
   const r = spawnSync('mkfifo', [fifo]);
   if (r.status !== 0) throw new Error(`mkfifo failed: ${r.stderr}`);
-  const cfg = writeConfig('startup.json5', { logging: { level: 'INFO', format: 'default', output: '/dev/null' }, jobs: [{ name: 'first', exec: ['tee', fifo] }] });
+  const cfg = writeConfig('startup.json5', {
+    logging: { level: 'INFO', format: 'default', output: '/dev/null' },
+    jobs: [{ name: 'first', exec: ['tee', fifo] }],
+  });
   // Alternate with the baseline, so that both see the same machine (its speed drifts).
   const pid = [];
   const vs = [];
@@ -69,7 +85,11 @@ export async function startup({ runs, vsBin }) {
     const r = await once(cfg, fifo);
     const v = vsBin ? await once(cfg, fifo, vsBin) : null;
     const { ms } = await runCommand([process.execPath, '-e', '0']);
-    const { out } = await runCommand([process.execPath, '-e', "require('fs').writeSync(1, require('fs').readFileSync('/proc/self/schedstat', 'utf8'))"]);
+    const { out } = await runCommand([
+      process.execPath,
+      '-e',
+      "require('fs').writeSync(1, require('fs').readFileSync('/proc/self/schedstat', 'utf8'))",
+    ]);
     if (i > 0) {
       pid.push(r);
       if (v) {

@@ -52,7 +52,8 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
     }
     let value = inline;
     if (value === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`flag -${name} needs a value${flag.value ? ` (${flag.value})` : ''}`);
+      if (i + 1 >= argv.length)
+        throw new UsageError(`flag -${name} needs a value${flag.value ? ` (${flag.value})` : ''}`);
       value = argv[++i]!;
     }
     if (flag.kind === 'strings') {

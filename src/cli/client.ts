@@ -6,14 +6,14 @@
  * container's PID 1), found the same way the supervisor finds it. A supervisor that is
  * not running is a clear error.
  */
-import { request, type IncomingMessage } from 'node:http';
-import type { ParsedArgs } from './args.js';
-import { configPath, reportConfigErrors } from './config-file.js';
+import { type IncomingMessage, request } from 'node:http';
 import { resolve } from 'node:path';
 import { ConfigErrors, UsageError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { ControlResponse as Response } from '../control/response.js';
-import { clientSocketPath, CONTROL_SOCKET_ENV } from '../control/socket-path.js';
+import { CONTROL_SOCKET_ENV, clientSocketPath } from '../control/socket-path.js';
+import type { ParsedArgs } from './args.js';
+import { configPath, reportConfigErrors } from './config-file.js';
 
 /** Bound on one request; a reload may wait for jobs to stop. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -111,7 +111,10 @@ export class ControlClient {
           socketPath: this.socketPath,
           path,
           method,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers:
+            payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         },
         resolve,
       );
@@ -120,7 +123,12 @@ export class ControlClient {
         if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
           reject(new ClientExit(1, notRunning(this.socketPath)));
         } else if (err.code === 'EACCES') {
-          reject(new ClientExit(1, `permission denied on the control socket ${this.socketPath} (it is readable by its owner only)`));
+          reject(
+            new ClientExit(
+              1,
+              `permission denied on the control socket ${this.socketPath} (it is readable by its owner only)`,
+            ),
+          );
         } else {
           reject(new ClientExit(1, `control socket ${this.socketPath}: ${err.message}`));
         }

@@ -7,7 +7,17 @@
 export type Paint = (text: string, ...styles: Style[]) => string;
 export type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'inverse';
 
-const CODES: Readonly<Record<Style, number>> = { bold: 1, dim: 2, inverse: 7, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36 };
+const CODES: Readonly<Record<Style, number>> = {
+  bold: 1,
+  dim: 2,
+  inverse: 7,
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+};
 
 export function colourWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -17,7 +27,8 @@ export function colourWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 
 export function painter(on: boolean): Paint {
   if (!on) return (text) => text;
-  return (text, ...styles) => (styles.length === 0 ? text : `\x1b[${styles.map((s) => CODES[s]).join(';')}m${text}\x1b[0m`);
+  return (text, ...styles) =>
+    styles.length === 0 ? text : `\x1b[${styles.map((s) => CODES[s]).join(';')}m${text}\x1b[0m`;
 }
 
 /** The colour a job state is shown in: green when well, red when not, yellow in between. */

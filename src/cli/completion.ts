@@ -4,10 +4,11 @@
  * Job names come, at completion time, from `pidpilot completion jobs` (not listed in the
  * help): the jobs of the configuration the flags or the environment point at, one a line.
  */
-import { UsageError } from './args.js';
-import { configPath } from './config-file.js';
-import { COMMANDS, FLAGS } from './commands.js';
+
 import { loadConfig } from '../config/load.js';
+import { UsageError } from './args.js';
+import { COMMANDS, FLAGS } from './commands.js';
+import { configPath } from './config-file.js';
 
 const SIGNALS = 'HUP INT QUIT USR1 USR2 TERM KILL CONT STOP WINCH';
 
@@ -34,7 +35,11 @@ _pidpilot() {
     ${valued.map((f) => `-${f}|--${f}`).join('|')}) COMPREPLY=(); return ;;
   esac
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W ${quote(Object.keys(FLAGS).map((f) => `-${f}`).join(' '))} -- "$cur"))
+    COMPREPLY=($(compgen -W ${quote(
+      Object.keys(FLAGS)
+        .map((f) => `-${f}`)
+        .join(' '),
+    )} -- "$cur"))
   elif [[ -z $cmd ]]; then
     COMPREPLY=($(compgen -W ${quote(visible.join(' '))} -- "$cur"))
   else
@@ -60,7 +65,9 @@ _pidpilot() {
   commands=(
     ${described}
   )
-  flags=(${Object.keys(FLAGS).map((f) => `-${f}`).join(' ')})
+  flags=(${Object.keys(FLAGS)
+    .map((f) => `-${f}`)
+    .join(' ')})
   if [[ $PREFIX == -* ]]; then
     compadd -- $flags
   elif (( CURRENT == 2 )); then
@@ -81,12 +88,17 @@ compdef _pidpilot pidpilot
 
 function fish(): string {
   const lines = ['# pidpilot completion for fish: pidpilot completion fish | source', 'complete -c pidpilot -f'];
-  for (const c of visible) lines.push(`complete -c pidpilot -n __fish_use_subcommand -a ${c} -d ${quote(COMMANDS[c]!.summary)}`);
+  for (const c of visible)
+    lines.push(`complete -c pidpilot -n __fish_use_subcommand -a ${c} -d ${quote(COMMANDS[c]!.summary)}`);
   for (const [name, f] of Object.entries(FLAGS)) {
     const opt = name.length === 1 ? `-s ${name}` : `-o ${name} -l ${name}`;
-    lines.push(`complete -c pidpilot ${opt}${f.kind === 'boolean' ? '' : ' -r'}${name === 'config' || name === 'out' || name === 'socket' ? ' -F' : ''} -d ${quote(f.help)}`);
+    lines.push(
+      `complete -c pidpilot ${opt}${f.kind === 'boolean' ? '' : ' -r'}${name === 'config' || name === 'out' || name === 'socket' ? ' -F' : ''} -d ${quote(f.help)}`,
+    );
   }
-  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from ${jobCommands.join(' ')}' -a '(pidpilot completion jobs 2>/dev/null)'`);
+  lines.push(
+    `complete -c pidpilot -n '__fish_seen_subcommand_from ${jobCommands.join(' ')}' -a '(pidpilot completion jobs 2>/dev/null)'`,
+  );
   lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from signal' -a ${quote(SIGNALS)}`);
   lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'`);
   lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from help' -a ${quote(visible.join(' '))}`);

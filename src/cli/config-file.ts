@@ -3,9 +3,9 @@
  * print config errors the same way everywhere (exit status 2).
  */
 import { resolve } from 'node:path';
-import type { ParsedArgs } from './args.js';
-import { ConfigErrors } from '../config/errors.js';
+import type { ConfigErrors } from '../config/errors.js';
 import { findConfigPath } from '../config/load.js';
+import type { ParsedArgs } from './args.js';
 
 /**
  * The configuration file(s) the command names: every `-config`, in order (layers, see

@@ -8,7 +8,6 @@ import type { ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
 import { ControlClient, errorOf, fail, failWith, runClient } from './client.js';
 
-
 function pairs(values: readonly string[], flag: string, allowBare: boolean): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   for (const item of values) {
@@ -57,8 +56,15 @@ export function controlFlags(args: ParsedArgs): Promise<number> {
     if (flags.reload) {
       const res = await client.call('POST', '/v3/reload');
       if (res.status === 422) {
-        const errors = ((res.json as { errors?: Array<{ file: string; line?: number; column?: number; path: string; message: string }> }).errors ?? []);
-        process.stderr.write(`pidpilot: reload refused, nothing was changed; ${errors.length} configuration error${errors.length === 1 ? '' : 's'}:\n`);
+        const errors =
+          (
+            res.json as {
+              errors?: Array<{ file: string; line?: number; column?: number; path: string; message: string }>;
+            }
+          ).errors ?? [];
+        process.stderr.write(
+          `pidpilot: reload refused, nothing was changed; ${errors.length} configuration error${errors.length === 1 ? '' : 's'}:\n`,
+        );
         for (const e of errors) {
           const where = [e.file, e.line, e.column].filter((x) => x !== undefined).join(':');
           process.stderr.write(`  ${where}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
@@ -66,12 +72,19 @@ export function controlFlags(args: ParsedArgs): Promise<number> {
         return 2;
       }
       if (res.status !== 200) failWith(res);
-      const r = res.json as { restarted: string[]; started: string[]; stopped: string[]; unchanged: string[]; notApplied: string[] };
+      const r = res.json as {
+        restarted: string[];
+        started: string[];
+        stopped: string[];
+        unchanged: string[];
+        notApplied: string[];
+      };
       const list = (names: string[]): string => (names.length > 0 ? names.join(', ') : '-');
       process.stdout.write(
         `reloaded: restarted ${list(r.restarted)}; started ${list(r.started)}; stopped ${list(r.stopped)}; unchanged ${list(r.unchanged)}\n`,
       );
-      if (r.notApplied.length > 0) process.stdout.write(`not applied until pidpilot restarts: ${r.notApplied.join(', ')}\n`);
+      if (r.notApplied.length > 0)
+        process.stdout.write(`not applied until pidpilot restarts: ${r.notApplied.join(', ')}\n`);
     }
     if (flags.ping) {
       const res = await client.call('GET', '/v3/ping');

@@ -3,10 +3,11 @@
  * and with `-f` what happens from now on. `--json` prints the records as the server sends
  * them (NDJSON). (`logs` is in logs.ts.)
  */
+
+import type { StoredEvent } from '../state/types.js';
 import type { ParsedArgs } from './args.js';
 import { ControlClient, runClient } from './client.js';
 import { historyQuery } from './logs.js';
-import type { StoredEvent } from '../state/types.js';
 
 export function events(args: ParsedArgs): Promise<number> {
   return runClient(async () => {

@@ -4,13 +4,14 @@
  * their `when` triggers (dashed edges from the source: a job, its health check, a watch,
  * a signal or `global`) and the watches, as a Mermaid flowchart or a Graphviz digraph.
  */
-import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
-import { configPath, reportConfigErrors } from './config-file.js';
+
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { graphOf, type NodeKind } from '../jobs/graph-model.js';
+import type { ParsedArgs } from './args.js';
+import { UsageError } from './args.js';
+import { configPath, reportConfigErrors } from './config-file.js';
 
 export { graphOf };
 
@@ -23,7 +24,8 @@ export function toMermaid(config: Config): string {
     const label = mermaidText(n.label);
     lines.push(`  ${n.id}${n.kind === 'job' ? `[${label}]` : n.kind === 'watch' ? `[(${label})]` : `{{${label}}}`}`);
   }
-  for (const e of edges) lines.push(`  ${e.from} ${e.kind === 'dependency' ? '-->' : '-.->'}|${mermaidText(e.label)}| ${e.to}`);
+  for (const e of edges)
+    lines.push(`  ${e.from} ${e.kind === 'dependency' ? '-->' : '-.->'}|${mermaidText(e.label)}| ${e.to}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -33,14 +35,16 @@ export function toDot(config: Config): string {
   const shape: Record<NodeKind, string> = { job: 'box', watch: 'cylinder', other: 'hexagon' };
   const lines = ['digraph pidpilot {', '  rankdir=LR;'];
   for (const n of nodes) lines.push(`  ${n.id} [label=${q(n.label)}, shape=${shape[n.kind]}];`);
-  for (const e of edges) lines.push(`  ${e.from} -> ${e.to} [label=${q(e.label)}${e.kind === 'trigger' ? ', style=dashed' : ''}];`);
+  for (const e of edges)
+    lines.push(`  ${e.from} -> ${e.to} [label=${q(e.label)}${e.kind === 'trigger' ? ', style=dashed' : ''}];`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
 
 export function graph(args: ParsedArgs): number {
   const format = args.flags.format ?? 'mermaid';
-  if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`-format must be "mermaid" or "dot", got "${String(format)}"`);
+  if (format !== 'mermaid' && format !== 'dot')
+    throw new UsageError(`-format must be "mermaid" or "dot", got "${String(format)}"`);
   let config: Config;
   try {
     config = loadConfig(configPath(args), process.env);

@@ -9,11 +9,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { ConfigErrors } from '../config/errors.js';
+import { DEFAULT_CONFIG_FILE, loadConfigText } from '../config/load.js';
 import type { ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
 import { reportConfigErrors } from './config-file.js';
-import { ConfigErrors } from '../config/errors.js';
-import { DEFAULT_CONFIG_FILE, loadConfigText } from '../config/load.js';
 
 /** foreman's defaults: the first process type gets 5000, each next one 100 more. */
 const BASE_PORT = 5000;
@@ -73,7 +73,9 @@ export function fromProcfile(text: string, source: string, opts: { envFile?: str
     const port = BASE_PORT + PORT_STEP * jobs.length;
     // The file is a template: a literal "{{" in a command is written as a template that prints it.
     const exec = JSON.stringify(command.trim()).replaceAll('{{', '{{`{{`}}');
-    jobs.push(`    {\n      name: ${JSON.stringify(name)},\n      exec: ["sh", "-c", ${exec}],\n      env: { PORT: "${port}" },\n    },`);
+    jobs.push(
+      `    {\n      name: ${JSON.stringify(name)},\n      exec: ["sh", "-c", ${exec}],\n      env: { PORT: "${port}" },\n    },`,
+    );
   });
   if (problems.length > 0) throw new UsageError(`cannot convert ${source}:\n  ${problems.join('\n  ')}`);
   if (jobs.length === 0) throw new UsageError(`${source} has no process types ("name: command" lines)`);
@@ -99,7 +101,9 @@ export function init(args: ParsedArgs): number {
     try {
       content = readFileSync(procfile, 'utf8');
     } catch (err) {
-      throw new UsageError(`cannot read ${from}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      throw new UsageError(
+        `cannot read ${from}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      );
     }
     const dotenv = join(dirname(procfile), '.env');
     const envFile = existsSync(dotenv) ? relative(dirname(out), dotenv) || '.env' : undefined;
@@ -115,6 +119,8 @@ export function init(args: ParsedArgs): number {
   }
   writeFileSync(out, text, { flag: 'wx' });
   const shown = relative(process.cwd(), out) || out;
-  process.stdout.write(`wrote ${shown} (${jobs} jobs${typeof from === 'string' ? ` from ${from}` : ''}); run it with: pidpilot${out === resolve(DEFAULT_CONFIG_FILE) ? '' : ` -config ${shown}`}\n`);
+  process.stdout.write(
+    `wrote ${shown} (${jobs} jobs${typeof from === 'string' ? ` from ${from}` : ''}); run it with: pidpilot${out === resolve(DEFAULT_CONFIG_FILE) ? '' : ` -config ${shown}`}\n`,
+  );
   return 0;
 }

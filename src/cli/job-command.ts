@@ -3,9 +3,10 @@
  * supervisor. `stop` and `restart` take a timeout after which what is left of the
  * job's process group is killed.
  */
+
+import type { JobAction } from '../control/target.js';
 import type { ParsedArgs } from './args.js';
 import { ControlClient, failWith, runClient } from './client.js';
-import type { JobAction } from '../control/target.js';
 
 export function jobCommand(args: ParsedArgs, action: JobAction, job: string): Promise<number> {
   return runClient(async () => {
@@ -22,7 +23,9 @@ export function jobCommand(args: ParsedArgs, action: JobAction, job: string): Pr
 /** `pidpilot signal JOB SIGNAL`: sends SIGNAL (HUP, SIGHUP, …) to the job's process group. */
 export function signalCommand(args: ParsedArgs, job: string, signal: string): Promise<number> {
   return runClient(async () => {
-    const res = await ControlClient.fromArgs(args).call('POST', `/v3/jobs/${encodeURIComponent(job)}/signal`, { signal });
+    const res = await ControlClient.fromArgs(args).call('POST', `/v3/jobs/${encodeURIComponent(job)}/signal`, {
+      signal,
+    });
     if (res.status !== 200) failWith(res);
     const sent = res.json as { signal: string; pid: number };
     process.stdout.write(`${job}: sent ${sent.signal} to process group ${sent.pid}\n`);

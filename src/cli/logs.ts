@@ -4,19 +4,21 @@
  * printed as the job wrote them; with several each line starts with its job's name, as
  * `docker compose logs` does (coloured on a terminal). `--json` prints the records (NDJSON).
  */
+
+import { parseGoDuration } from '../config/duration.js';
+import type { StatusSnapshot } from '../control/target.js';
+import type { StoredLogLine } from '../state/types.js';
 import type { ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
 import { ControlClient, failWith, runClient } from './client.js';
 import { colourWanted, nameStyle, painter } from './colour.js';
-import { parseGoDuration } from '../config/duration.js';
-import type { StatusSnapshot } from '../control/target.js';
-import type { StoredLogLine } from '../state/types.js';
 
 /** `-n N` as a limit for the server; undefined when not given. */
 export function countFlag(args: ParsedArgs): number | undefined {
   const raw = args.flags.n;
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !/^[0-9]{1,9}$/.test(raw)) throw new UsageError(`-n takes a number of lines, got "${String(raw)}"`);
+  if (typeof raw !== 'string' || !/^[0-9]{1,9}$/.test(raw))
+    throw new UsageError(`-n takes a number of lines, got "${String(raw)}"`);
   return Number(raw);
 }
 
@@ -28,7 +30,8 @@ export function sinceFlag(args: ParsedArgs, now = Date.now()): number | undefine
   const duration = parseGoDuration(text);
   if (duration.ok) return Math.floor(now - duration.ms);
   const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(time)) throw new UsageError(`-since takes a duration (10m, 1h30m) or a time (2026-01-02T15:04:05Z), got "${text}"`);
+  if (Number.isNaN(time))
+    throw new UsageError(`-since takes a duration (10m, 1h30m) or a time (2026-01-02T15:04:05Z), got "${text}"`);
   return time;
 }
 
@@ -48,7 +51,10 @@ export function historyQuery(args: ParsedArgs, params: Record<string, string> = 
 
 export function logsQuery(args: ParsedArgs, jobs: readonly string[]): string {
   const since = sinceFlag(args);
-  return historyQuery(args, { ...(jobs.length > 0 ? { job: jobs.join(',') } : {}), ...(since !== undefined ? { since: String(since) } : {}) });
+  return historyQuery(args, {
+    ...(jobs.length > 0 ? { job: jobs.join(',') } : {}),
+    ...(since !== undefined ? { since: String(since) } : {}),
+  });
 }
 
 export function logs(args: ParsedArgs, jobs: readonly string[]): Promise<number> {
@@ -58,7 +64,10 @@ export function logs(args: ParsedArgs, jobs: readonly string[]): Promise<number>
     const client = ControlClient.fromArgs(args);
     // Every job's name, so the name column is as wide as the longest from the first line.
     const named = jobs.length > 0 || json ? jobs : await jobNames(client);
-    const format = lineFormatter(named.length === 1 && jobs.length === 0 ? [...named, ''] : named, colourWanted(process.stdout));
+    const format = lineFormatter(
+      named.length === 1 && jobs.length === 0 ? [...named, ''] : named,
+      colourWanted(process.stdout),
+    );
     await client.stream(`/v3/logs${query}`, (line) => {
       process.stdout.write(json ? `${line}\n` : format(JSON.parse(line) as StoredLogLine));
     });

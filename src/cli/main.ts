@@ -3,12 +3,13 @@
  * Each subcommand lives in its own file and is imported only when used, so
  * `pidpilot validate` never loads the process machinery and start-up stays fast.
  */
-import { parseArgs, UsageError } from './args.js';
-import type { ParsedArgs } from './args.js';
-import { COMMANDS, commandUsage, FLAGS, usage } from './commands.js';
+
 import { nearest } from '../config/errors.js';
-import { CONTROL_FLAG_NAMES, hasControlFlag } from './control-flag-names.js';
 import { VERSION } from '../version.js';
+import type { ParsedArgs } from './args.js';
+import { parseArgs, UsageError } from './args.js';
+import { COMMANDS, commandUsage, FLAGS, usage } from './commands.js';
+import { CONTROL_FLAG_NAMES, hasControlFlag } from './control-flag-names.js';
 
 /** Runs the CLI and resolves with the process exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +28,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (flags.version) return printVersion();
   if (hasControlFlag(args)) {
     try {
-      if (positionals.length > 0) throw new UsageError(`-${CONTROL_FLAG_NAMES.find((n) => flags[n] !== undefined)} takes no command; got "${positionals[0]}"`);
+      if (positionals.length > 0)
+        throw new UsageError(
+          `-${CONTROL_FLAG_NAMES.find((n) => flags[n] !== undefined)} takes no command; got "${positionals[0]}"`,
+        );
       return await (await import('./control-flags.js')).controlFlags(args);
     } catch (err) {
       if (err instanceof UsageError) return usageFailure(err);
@@ -43,7 +47,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const spec = COMMANDS[command]!;
     const words = positionals.slice(1);
-    if (words.length < spec.min) throw new UsageError(`${command} needs ${spec.args}: pidpilot ${command} ${spec.args}`);
+    if (words.length < spec.min)
+      throw new UsageError(`${command} needs ${spec.args}: pidpilot ${command} ${spec.args}`);
     if (words.length > spec.max) throw new UsageError(`unexpected argument "${words[spec.max]}"`);
     const job = words[0]!;
     switch (command) {

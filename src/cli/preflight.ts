@@ -8,7 +8,7 @@
  */
 import { ConfigError, ConfigErrors } from '../config/errors.js';
 import type { Config } from '../config/types.js';
-import { resolveConsulSettings, type Env } from '../discovery/consul/settings.js';
+import { type Env, resolveConsulSettings } from '../discovery/consul/settings.js';
 
 export function startupProblems(config: Config, env: Env): ConfigError[] {
   const file = config.file;
@@ -17,13 +17,21 @@ export function startupProblems(config: Config, env: Env): ConfigError[] {
     try {
       resolveConsulSettings(config.consul, env);
     } catch (err) {
-      problems.push(new ConfigError({ file, path: 'consul', message: `invalid consul setting: ${(err as Error).message}` }));
+      problems.push(
+        new ConfigError({ file, path: 'consul', message: `invalid consul setting: ${(err as Error).message}` }),
+      );
     }
   }
   config.jobs.forEach((job, i) => {
     for (const [name, value] of Object.entries(job.env)) {
       if (value.includes('\0')) {
-        problems.push(new ConfigError({ file, path: `jobs[${i}].env.${name}`, message: 'an environment value cannot contain a NUL byte (from an envFile)' }));
+        problems.push(
+          new ConfigError({
+            file,
+            path: `jobs[${i}].env.${name}`,
+            message: 'an environment value cannot contain a NUL byte (from an envFile)',
+          }),
+        );
       }
     }
   });

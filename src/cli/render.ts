@@ -3,10 +3,10 @@
  * after template rendering, exactly as it will be parsed.
  */
 import { writeFileSync } from 'node:fs';
-import type { ParsedArgs } from './args.js';
-import { configPath, reportConfigErrors } from './config-file.js';
 import { ConfigErrors } from '../config/errors.js';
 import { renderConfigFile } from '../config/load.js';
+import type { ParsedArgs } from './args.js';
+import { configPath, reportConfigErrors } from './config-file.js';
 
 export function render(args: ParsedArgs): number {
   const path = configPath(args);

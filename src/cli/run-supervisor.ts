@@ -8,33 +8,33 @@
  * otherwise the supervisor's status (pid1/exit-status.ts: 0, or the `main` job's).
  */
 import { networkInterfaces } from 'node:os';
-import type { ParsedArgs } from './args.js';
-import { configPath, reportConfigErrors } from './config-file.js';
-import { checkStartup } from './preflight.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config, DashboardConfig } from '../config/types.js';
-import { createLogger } from '../log/logger.js';
+import { ControlServer } from '../control/server.js';
+import { controlSocketPath } from '../control/socket-path.js';
+import { attachDiscovery } from '../discovery/attach.js';
+import type { Discovery } from '../discovery/types.js';
+import { notifyRefusal } from '../jobs/liveness/notify-run.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
-import { handleInternalErrors } from '../pid1/fatal.js';
-import { startReaping } from '../pid1/start-reaping.js';
-import { handleSignals, logIsFile } from '../pid1/signals.js';
 import type { LineWriter } from '../log/types.js';
+import { handleInternalErrors } from '../pid1/fatal.js';
+import { handleSignals, logIsFile } from '../pid1/signals.js';
+import { startReaping } from '../pid1/start-reaping.js';
 import { exitNow } from '../process/exit.js';
 import { killAdoptedOrphans } from '../process/orphans.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
-import { ControlServer } from '../control/server.js';
-import { controlSocketPath } from '../control/socket-path.js';
-import { prepareProjectDir } from '../state/dir.js';
-import { attachDiscovery } from '../discovery/attach.js';
-import type { Discovery } from '../discovery/types.js';
 import { attachHistory } from '../state/attach.js';
-import { notifyRefusal } from '../jobs/liveness/notify-run.js';
+import { prepareProjectDir } from '../state/dir.js';
 import { Supervisor } from '../supervisor.js';
 import { telemetryAddresses } from '../telemetry/address.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { VERSION } from '../version.js';
+import type { ParsedArgs } from './args.js';
+import { configPath, reportConfigErrors } from './config-file.js';
+import { checkStartup } from './preflight.js';
 
 /** How long pidpilot waits at exit for its log output to be taken. */
 const LOG_DRAIN_AT_EXIT_MS = 2000;
@@ -54,7 +54,10 @@ export interface RunOptions {
   runMode?: boolean;
 }
 
-export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, controlOptional = false, runMode = false }: RunOptions = {}): Promise<number> {
+export async function runSupervisor(
+  args: ParsedArgs,
+  { prepare = (c) => c, controlOptional = false, runMode = false }: RunOptions = {},
+): Promise<number> {
   const path = configPath(args);
   let config: Config;
   try {
@@ -152,10 +155,13 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
     }
   }
   // The dashboard, when configured, is a client of the control socket like `pidpilot ui`.
-  const dashboard = config.dashboard && controlled ? await startDashboard(config.dashboard, control.socketPath, log) : null;
+  const dashboard =
+    config.dashboard && controlled ? await startDashboard(config.dashboard, control.socketPath, log) : null;
   const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
 
-  log.info(`pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${(config.files ?? [config.file]).join(' + ')}; control socket ${controlled ? control.socketPath : 'none'}`);
+  log.info(
+    `pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${(config.files ?? [config.file]).join(' + ')}; control socket ${controlled ? control.socketPath : 'none'}`,
+  );
   const running = supervisor.run();
   // prom-client loads after the first jobs have started, so telemetry never delays them.
   if (startTelemetry && config.telemetry) {
@@ -167,7 +173,8 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
         telemetry = t;
         log.info(`telemetry: serving /metrics and /status on port ${t.port}`);
       },
-      (err: unknown) => log.error(`telemetry: cannot serve on port ${port}: ${(err as Error).message}; running without it`),
+      (err: unknown) =>
+        log.error(`telemetry: cannot serve on port ${port}: ${(err as Error).message}; running without it`),
     );
   }
   const status = await running;
@@ -176,22 +183,34 @@ export async function runSupervisor(args: ParsedArgs, { prepare = (c) => c, cont
   log.info(`pidpilot exiting with status ${exitStatus}`);
   // Let writes in flight finish, in order. A log reader that takes nothing for this long
   // is stuck: its last lines are dropped rather than keeping a PID 1 from exiting.
-  if (!(await sink.drain(LOG_DRAIN_AT_EXIT_MS))) process.stderr.write('pidpilot: log output is not being read; its last lines are dropped\n');
+  if (!(await sink.drain(LOG_DRAIN_AT_EXIT_MS)))
+    process.stderr.write('pidpilot: log output is not being read; its last lines are dropped\n');
   drained = true;
   // Exit now rather than wait for stray handles: every job has ended, the log is written.
   exitNow(exitStatus);
 }
 
 /** Serves the dashboard (config section `dashboard`); a port that cannot be had is logged, not fatal. */
-async function startDashboard(settings: DashboardConfig, socketPath: string, log: Logger): Promise<{ close: () => Promise<void> } | null> {
-  const [{ DashboardServer }, { ControlClient }] = await Promise.all([import('../dashboard/server.js'), import('./client.js')]);
+async function startDashboard(
+  settings: DashboardConfig,
+  socketPath: string,
+  log: Logger,
+): Promise<{ close: () => Promise<void> } | null> {
+  const [{ DashboardServer }, { ControlClient }] = await Promise.all([
+    import('../dashboard/server.js'),
+    import('./client.js'),
+  ]);
   const server = new DashboardServer(new ControlClient(socketPath), settings);
   try {
     const url = await server.listen();
-    log.info(`dashboard: serving on ${url}; actions ${server.actions === 'off' ? 'off (not on loopback: set dashboard.allowActions or dashboard.token)' : server.actions === 'token' ? 'need the token' : 'on'}`);
+    log.info(
+      `dashboard: serving on ${url}; actions ${server.actions === 'off' ? 'off (not on loopback: set dashboard.allowActions or dashboard.token)' : server.actions === 'token' ? 'need the token' : 'on'}`,
+    );
     return server;
   } catch (err) {
-    log.error(`dashboard: cannot serve on ${settings.listen}:${settings.port}: ${(err as Error).message}; running without it`);
+    log.error(
+      `dashboard: cannot serve on ${settings.listen}:${settings.port}: ${(err as Error).message}; running without it`,
+    );
     await server.close().catch(() => {});
     return null;
   }

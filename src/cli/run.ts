@@ -7,12 +7,13 @@
  *
  * It is the supervisor with the configuration narrowed to those jobs and JOB as `main`.
  */
-import type { ParsedArgs } from './args.js';
-import { UsageError } from './args.js';
-import { runSupervisor } from './run-supervisor.js';
+
 import { nearest } from '../config/errors.js';
 import type { Config } from '../config/types.js';
 import { jobsNeededBy } from '../jobs/graph.js';
+import type { ParsedArgs } from './args.js';
+import { UsageError } from './args.js';
+import { runSupervisor } from './run-supervisor.js';
 
 /** The configuration that runs `target` and what it needs, with `target` as the main job. */
 export function runModeConfig(config: Config, target: string): Config {
@@ -27,5 +28,9 @@ export function runModeConfig(config: Config, target: string): Config {
 export function run(args: ParsedArgs): Promise<number> {
   const target = args.positionals[1];
   if (target === undefined) throw new UsageError('run needs the name of a job: pidpilot run JOB [-config FILE]');
-  return runSupervisor(args, { prepare: (config) => runModeConfig(config, target), controlOptional: true, runMode: true });
+  return runSupervisor(args, {
+    prepare: (config) => runModeConfig(config, target),
+    controlOptional: true,
+    runMode: true,
+  });
 }

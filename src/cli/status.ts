@@ -4,12 +4,13 @@
  * the raw JSON of `/v3/status`. `-w` redraws the table every second until interrupted:
  * in place on a terminal, one table after another otherwise.
  */
+
+import type { StatusSnapshot } from '../control/target.js';
+import type { JobSnapshot } from '../jobs/state.js';
 import type { ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
 import { ControlClient, failWith, runClient } from './client.js';
-import { colourWanted, painter, stateStyle, visibleLength, type Paint } from './colour.js';
-import type { StatusSnapshot } from '../control/target.js';
-import type { JobSnapshot } from '../jobs/state.js';
+import { colourWanted, type Paint, painter, stateStyle, visibleLength } from './colour.js';
 
 const WATCH_INTERVAL_MS = 1000;
 
@@ -44,7 +45,17 @@ export function formatTable(header: readonly string[], rows: readonly string[][]
   return `${paint(line(header).trimEnd(), 'bold')}\n${rows.map(line).join('')}`;
 }
 
-export const STATUS_HEADER = ['JOB', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'HEALTH', 'READY', 'REASON'] as const;
+export const STATUS_HEADER = [
+  'JOB',
+  'STATE',
+  'PID',
+  'UPTIME',
+  'RESTARTS',
+  'LAST EXIT',
+  'HEALTH',
+  'READY',
+  'REASON',
+] as const;
 
 /** One job as the cells of STATUS_HEADER. */
 export function statusRow(j: JobSnapshot, now: number, paint: Paint = (t) => t): string[] {
@@ -67,7 +78,11 @@ export function statusHeadline(s: StatusSnapshot, now: number): string {
 }
 
 export function formatStatus(s: StatusSnapshot, now: number, paint: Paint = (t) => t): string {
-  return `${statusHeadline(s, now)}\n\n${formatTable(STATUS_HEADER, s.jobs.map((j) => statusRow(j, now, paint)), paint)}`;
+  return `${statusHeadline(s, now)}\n\n${formatTable(
+    STATUS_HEADER,
+    s.jobs.map((j) => statusRow(j, now, paint)),
+    paint,
+  )}`;
 }
 
 export function lastExit(j: JobSnapshot): string {

@@ -2,11 +2,12 @@
  * `pidpilot validate [-config FILE]... [--json]`: check without running anything. With
  * several layers each error names the file (layer) and line its value came from.
  */
-import type { ParsedArgs } from './args.js';
-import { configPath, reportConfigErrors } from './config-file.js';
+
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { dependencyWarnings } from '../config/validate/dependencies.js';
+import type { ParsedArgs } from './args.js';
+import { configPath, reportConfigErrors } from './config-file.js';
 import { checkStartup } from './preflight.js';
 
 export function validate(args: ParsedArgs): number {
@@ -22,7 +23,9 @@ export function validate(args: ParsedArgs): number {
       return 0;
     }
     for (const warning of warnings) process.stderr.write(`${config.file}: warning: ${warning}\n`);
-    process.stdout.write(`${paths.length > 1 ? paths.join(' + ') : config.file}: OK (${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'}, ${config.watches.length} watch${config.watches.length === 1 ? '' : 'es'})\n`);
+    process.stdout.write(
+      `${paths.length > 1 ? paths.join(' + ') : config.file}: OK (${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'}, ${config.watches.length} watch${config.watches.length === 1 ? '' : 'es'})\n`,
+    );
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigErrors)) throw err;

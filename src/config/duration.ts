@@ -14,8 +14,8 @@ const NS_PER_MS = 1_000_000;
 const UNITS: Readonly<Record<string, number>> = {
   ns: 1,
   us: 1_000,
-  'µs': 1_000, // U+00B5 MICRO SIGN
-  'μs': 1_000, // U+03BC GREEK SMALL LETTER MU
+  µs: 1_000, // U+00B5 MICRO SIGN
+  μs: 1_000, // U+03BC GREEK SMALL LETTER MU
   ms: 1_000_000,
   s: 1_000_000_000,
   m: 60_000_000_000,

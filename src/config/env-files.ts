@@ -37,11 +37,20 @@ export function readEnvFile(path: string): Record<string, string> {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message);
+    throw new Error(
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (err as Error).message,
+    );
   }
   // Own properties only, whatever names the file uses (`__proto__` included).
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parse(text))) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(parse(text)))
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -62,7 +71,13 @@ export function templateEnv(configFile: string, env: Env, opts: { pid1?: boolean
     vars = readEnvFile(path);
   } catch (err) {
     if (!named && (err as Error).message === 'no such file') return env;
-    throw new ConfigErrors([new ConfigError({ file: path, path: '', message: `cannot read the env file (${named ? `$${DOTENV_VAR}` : '.env next to the configuration'}): ${(err as Error).message}` })]);
+    throw new ConfigErrors([
+      new ConfigError({
+        file: path,
+        path: '',
+        message: `cannot read the env file (${named ? `$${DOTENV_VAR}` : '.env next to the configuration'}): ${(err as Error).message}`,
+      }),
+    ]);
   }
   const out: Record<string, string | undefined> = { ...vars };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
@@ -84,7 +99,13 @@ export function applyEnvFiles(config: Config, shownFile: string): Config {
         try {
           vars = readEnvFile(abs);
         } catch (err) {
-          errors.push(new ConfigError({ file: shownFile, path, message: `cannot read the env file ${JSON.stringify(f)}: ${(err as Error).message}` }));
+          errors.push(
+            new ConfigError({
+              file: shownFile,
+              path,
+              message: `cannot read the env file ${JSON.stringify(f)}: ${(err as Error).message}`,
+            }),
+          );
           continue;
         }
         cache.set(abs, vars);

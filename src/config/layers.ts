@@ -17,9 +17,9 @@ import { ConfigError, ConfigErrors } from './errors.js';
 import type { NodePos, Positions } from './parse.js';
 import { childPath } from './paths.js';
 import type { Config } from './types.js';
-import { validateConfig } from './validate.js';
 import { isPlainObject } from './validate/core.js';
 import { LAYER_OVERRIDES } from './validate/scalars.js';
+import { validateConfig } from './validate.js';
 
 export interface ParsedLayer {
   /** The name shown in errors. */
@@ -63,7 +63,14 @@ class Merger {
   }
 
   /** Merges `src` (layer `layer`, at `srcPath` there) into `dst` at `dstPath`, key by key; `deep` says which keys merge further. */
-  mergeObject(dst: Obj, src: Obj, layer: number, dstPath: string, srcPath: string, deep: (key: string) => boolean): void {
+  mergeObject(
+    dst: Obj,
+    src: Obj,
+    layer: number,
+    dstPath: string,
+    srcPath: string,
+    deep: (key: string) => boolean,
+  ): void {
     for (const [key, v] of Object.entries(src)) {
       const d = childPath(dstPath, key);
       const s = childPath(srcPath, key);
@@ -95,10 +102,21 @@ class Merger {
     src.forEach((item, i) => {
       const srcPath = `${key}[${i}]`;
       const name = isPlainObject(item) && typeof item.name === 'string' ? item.name : undefined;
-      const override = isPlainObject(item) && typeof item.override === 'string' && OVERRIDES.has(item.override) ? item.override : 'merge';
-      const targets = name === undefined ? [] : list.flatMap((e, j) => (!removed.has(j) && isPlainObject(e) && e.name === name ? [j] : []));
+      const override =
+        isPlainObject(item) && typeof item.override === 'string' && OVERRIDES.has(item.override)
+          ? item.override
+          : 'merge';
+      const targets =
+        name === undefined
+          ? []
+          : list.flatMap((e, j) => (!removed.has(j) && isPlainObject(e) && e.name === name ? [j] : []));
       if (override === 'remove') {
-        if (targets.length === 0) this.error(layer, `${srcPath}.override`, `override "remove": no earlier layer has a ${key === 'jobs' ? 'job' : 'watch'} named ${JSON.stringify(name)}`);
+        if (targets.length === 0)
+          this.error(
+            layer,
+            `${srcPath}.override`,
+            `override "remove": no earlier layer has a ${key === 'jobs' ? 'job' : 'watch'} named ${JSON.stringify(name)}`,
+          );
         for (const j of targets) removed.add(j);
         return;
       }
@@ -147,7 +165,15 @@ class Merger {
   private error(layer: number, path: string, message: string): void {
     const l = this.layers[layer]!;
     const pos: NodePos | undefined = l.positions().get(path);
-    this.errors.push(new ConfigError({ file: l.file, path, message, ...(pos ? { line: pos.line, column: pos.column } : {}), ...(l.rendered ? { rendered: true } : {}) }));
+    this.errors.push(
+      new ConfigError({
+        file: l.file,
+        path,
+        message,
+        ...(pos ? { line: pos.line, column: pos.column } : {}),
+        ...(l.rendered ? { rendered: true } : {}),
+      }),
+    );
   }
 
   merge(): Obj {
@@ -218,7 +244,14 @@ export function validateLayers(layers: readonly ParsedLayer[]): Config {
   layers.forEach((l) => {
     if (!isPlainObject(l.value)) {
       const pos = l.positions().get('');
-      problems.push(new ConfigError({ file: l.file, path: '', message: 'expected an object at the top level, like { jobs: [ … ] }', ...(pos ? { line: pos.line, column: pos.column } : {}) }));
+      problems.push(
+        new ConfigError({
+          file: l.file,
+          path: '',
+          message: 'expected an object at the top level, like { jobs: [ … ] }',
+          ...(pos ? { line: pos.line, column: pos.column } : {}),
+        }),
+      );
     }
   });
   if (problems.length > 0) throw new ConfigErrors(problems);
@@ -248,7 +281,11 @@ export function validateLayers(layers: readonly ParsedLayer[]): Config {
     const layer = originOf(merged.origins, e.path).layer;
     const l = layers[layer]!;
     const found = located.get(layer)?.find((x) => x.path === e.path && x.message === e.message) ?? e;
-    return new ConfigError({ ...found.toJSON(), file: l.file, ...(l.rendered && found.line !== undefined ? { rendered: true } : {}) });
+    return new ConfigError({
+      ...found.toJSON(),
+      file: l.file,
+      ...(l.rendered && found.line !== undefined ? { rendered: true } : {}),
+    });
   });
   throw new ConfigErrors([...merged.errors, ...out]);
 }

@@ -7,11 +7,11 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { TemplateError, renderTemplate, setRegexEngineLoader, type Re2js } from '@pidpilot/go-template';
+import { type Re2js, renderTemplate, setRegexEngineLoader, TemplateError } from '@pidpilot/go-template';
 import { requireVendored } from '../vendored.js';
-import { ConfigError, ConfigErrors, UsageError } from './errors.js';
 import { applyEnvFiles, templateEnv } from './env-files.js';
-import { mergeLayers, validateLayers, type ParsedLayer } from './layers.js';
+import { ConfigError, ConfigErrors, UsageError } from './errors.js';
+import { mergeLayers, type ParsedLayer, validateLayers } from './layers.js';
 import { parseJson5 } from './parse.js';
 import type { Config, JobConfig } from './types.js';
 import { validateConfig } from './validate.js';
@@ -34,7 +34,11 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 function tooLarge(file: string, what: string, size: number): ConfigErrors {
   return new ConfigErrors([
-    new ConfigError({ file, path: '', message: `${what} is larger than the limit of 1 MiB (${MAX_CONFIG_BYTES} bytes): ${size} bytes` }),
+    new ConfigError({
+      file,
+      path: '',
+      message: `${what} is larger than the limit of 1 MiB (${MAX_CONFIG_BYTES} bytes): ${size} bytes`,
+    }),
   ]);
 }
 
@@ -69,7 +73,8 @@ function readBounded(path: string, file: string): string {
     if (size > MAX_CONFIG_BYTES) throw tooLarge(file, 'the configuration file', size);
     const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     let length = 0;
-    for (let n = -1; n !== 0 && length < buf.length; length += n) n = readSync(fd, buf, length, buf.length - length, null);
+    for (let n = -1; n !== 0 && length < buf.length; length += n)
+      n = readSync(fd, buf, length, buf.length - length, null);
     if (length > MAX_CONFIG_BYTES) throw tooLarge(file, 'the configuration file', length);
     return buf.toString('utf8', 0, length);
   } finally {
@@ -91,7 +96,9 @@ function readConfigFile(path: string, file: string): string {
           : code === 'EISDIR'
             ? 'is a directory'
             : (err as Error).message;
-    throw new ConfigErrors([new ConfigError({ file, path: '', message: `cannot read the configuration file: ${why}` })]);
+    throw new ConfigErrors([
+      new ConfigError({ file, path: '', message: `cannot read the configuration file: ${why}` }),
+    ]);
   }
 }
 
@@ -110,7 +117,13 @@ function render(text: string, env: Env, file: string): string {
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     throw new ConfigErrors([
-      new ConfigError({ file, line: err.line, column: err.column, path: '', message: `template: ${templateReason(err, file)}` }),
+      new ConfigError({
+        file,
+        line: err.line,
+        column: err.column,
+        path: '',
+        message: `template: ${templateReason(err, file)}`,
+      }),
     ]);
   }
   const bytes = Buffer.byteLength(rendered);
@@ -181,11 +194,19 @@ function readLayers(paths: readonly string[], env: Env): ParsedLayer[] {
         parsed = parseJson5(rendered, file);
       } catch (err) {
         if (err instanceof ConfigErrors && moved) {
-          throw new ConfigErrors(err.errors.map((e) => (e.line === undefined ? e : new ConfigError({ ...e.toJSON(), rendered: true }))));
+          throw new ConfigErrors(
+            err.errors.map((e) => (e.line === undefined ? e : new ConfigError({ ...e.toJSON(), rendered: true }))),
+          );
         }
         throw err;
       }
-      layers.push({ file, absolutePath: resolve(path), value: parsed.value, positions: parsed.positions, rendered: moved });
+      layers.push({
+        file,
+        absolutePath: resolve(path),
+        value: parsed.value,
+        positions: parsed.positions,
+        rendered: moved,
+      });
     } catch (err) {
       if (!(err instanceof ConfigErrors)) throw err;
       errors.push(...err.errors);

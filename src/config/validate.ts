@@ -5,18 +5,19 @@
 import { type ConfigError, ConfigErrors, nearest } from './errors.js';
 import type { Positions } from './parse.js';
 import type { Config, JobConfig, WatchConfig } from './types.js';
-import { At, type FieldTable, Reporter, field, isPlainObject, readObject } from './validate/core.js';
+import { At, type FieldTable, field, isPlainObject, Reporter, readObject } from './validate/core.js';
+import { DASHBOARD_FIELDS, readDashboard } from './validate/dashboard.js';
+import { type DependencyDrafts, resolveDependencies } from './validate/dependencies.js';
 import {
+  envNameOf,
   HEALTH_FIELDS,
   JOB_CONSUL_FIELDS,
   JOB_FIELDS,
   JOB_LOGGING_FIELDS,
   RESTART_BACKOFF_FIELDS,
-  WHEN_FIELDS,
-  envNameOf,
   readJob,
+  WHEN_FIELDS,
 } from './validate/job.js';
-import { type DependencyDrafts, resolveDependencies } from './validate/dependencies.js';
 import { DEPENDENCY_FIELDS, HTTP_CHECK_FIELDS } from './validate/lifecycle.js';
 import { RESTART_LIMIT_FIELDS } from './validate/liveness.js';
 import { duration, str, strings } from './validate/scalars.js';
@@ -29,17 +30,16 @@ import {
   DEFAULT_MAX_EVENT_LOG_BYTES,
   LOGGING_FIELDS,
   METRIC_FIELDS,
-  STATE_FIELDS,
-  TELEMETRY_FIELDS,
-  WATCH_FIELDS,
   readConsul,
   readControl,
   readLogging,
   readState,
   readTelemetry,
   readWatch,
+  STATE_FIELDS,
+  TELEMETRY_FIELDS,
+  WATCH_FIELDS,
 } from './validate/sections.js';
-import { DASHBOARD_FIELDS, readDashboard } from './validate/dashboard.js';
 
 export interface ValidateContext {
   /** The file name shown in errors. */
@@ -88,7 +88,9 @@ function readNamedList<T>(
     if (name === undefined) return;
     const first = byName.get(name);
     if (first !== undefined) {
-      itemAt.child('name').error(`duplicate ${what} name ${JSON.stringify(name)} (also ${whats}[${first}])`, { expected: 'a unique name' });
+      itemAt.child('name').error(`duplicate ${what} name ${JSON.stringify(name)} (also ${whats}[${first}])`, {
+        expected: 'a unique name',
+      });
       return;
     }
     if (also && !also(name, i, itemAt)) return;
@@ -106,17 +108,20 @@ function readJobs(v: unknown, at: At): JobConfig[] | undefined {
   const drafts: DependencyDrafts[] = [];
   const readAndKeepDrafts = (item: unknown, itemAt: At): ReturnType<typeof readJob> => {
     const result = readJob(item, itemAt);
-    if (result.config && result.dependsOn) drafts.push({ job: result.config, at: itemAt.child('dependsOn'), drafts: result.dependsOn });
+    if (result.config && result.dependsOn)
+      drafts.push({ job: result.config, at: itemAt.child('dependsOn'), drafts: result.dependsOn });
     return result;
   };
   const list = readNamedList(v, at, ['job', 'jobs'], readAndKeepDrafts, (name, i, jobAt) => {
     const env = envNameOf(name);
     const clash = byEnv.get(env);
     if (clash) {
-      jobAt.child('name').error(
-        `job names ${JSON.stringify(name)} and ${JSON.stringify(clash.name)} (jobs[${clash.index}]) both give the environment variable CONTAINERPILOT_${env}_PID`,
-        { expected: 'names that differ after upper-casing and `-` → `_`' },
-      );
+      jobAt
+        .child('name')
+        .error(
+          `job names ${JSON.stringify(name)} and ${JSON.stringify(clash.name)} (jobs[${clash.index}]) both give the environment variable CONTAINERPILOT_${env}_PID`,
+          { expected: 'names that differ after upper-casing and `-` → `_`' },
+        );
       return false;
     }
     byEnv.set(env, { name, index: i });
@@ -191,10 +196,12 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
       .filter((n): n is string => n !== undefined);
     if (!names.includes(f.main)) {
       const suggestion = nearest(f.main, names);
-      root.child('main').error(
-        `no job named ${JSON.stringify(f.main)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`,
-        { expected: 'the name of a job', ...(suggestion ? { suggestion } : {}) },
-      );
+      root
+        .child('main')
+        .error(
+          `no job named ${JSON.stringify(f.main)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`,
+          { expected: 'the name of a job', ...(suggestion ? { suggestion } : {}) },
+        );
     }
   }
 

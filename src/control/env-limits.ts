@@ -35,7 +35,8 @@ export function envBytes(env: Readonly<Record<string, string>>): number {
 export function entryProblem(name: string, value: string): string | null {
   if (name === '__proto__') return `"__proto__" cannot be set through putenv`;
   const bytes = entryBytes(name, value);
-  if (bytes > MAX_ENV_ENTRY_BYTES) return `${name} is ${bytes} bytes, over the ${MAX_ENV_ENTRY_BYTES} bytes (128 KiB) the kernel passes for one variable`;
+  if (bytes > MAX_ENV_ENTRY_BYTES)
+    return `${name} is ${bytes} bytes, over the ${MAX_ENV_ENTRY_BYTES} bytes (128 KiB) the kernel passes for one variable`;
   return null;
 }
 
@@ -48,12 +49,16 @@ export function applyEnvChanges(env: Record<string, string>, changes: EnvChanges
   let total = before;
   for (const name of Object.keys(changes)) {
     const value = changes[name];
-    const old = Object.prototype.hasOwnProperty.call(env, name) ? entryBytes(name, env[name]!) : 0;
+    const old = Object.hasOwn(env, name) ? entryBytes(name, env[name]!) : 0;
     total += (value === null || value === undefined ? 0 : entryBytes(name, value)) - old;
   }
   // An environment already over the cap (pidpilot's own) may still shrink.
   if (total > MAX_ENV_BYTES && total > before) {
-    throw new HttpError(422, `the children's environment would be ${total} bytes, over the ${MAX_ENV_BYTES} bytes (1 MiB) pidpilot allows: nothing was changed`, { bytes: total, limit: MAX_ENV_BYTES });
+    throw new HttpError(
+      422,
+      `the children's environment would be ${total} bytes, over the ${MAX_ENV_BYTES} bytes (1 MiB) pidpilot allows: nothing was changed`,
+      { bytes: total, limit: MAX_ENV_BYTES },
+    );
   }
   for (const name of Object.keys(changes)) {
     const value = changes[name];

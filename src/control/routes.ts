@@ -8,7 +8,7 @@ import type { StoredEvent, StoredLogLine } from '../state/types.js';
 import { HttpError, readBody, readJson, sendError, sendJson, sendOk } from './http.js';
 import type { ControlTarget, JobAction } from './target.js';
 import { envChanges, metricValues, stopTimeout } from './validate.js';
-import { allLogsSource, signalJob, signalOf, type StreamSource } from './view-routes.js';
+import { allLogsSource, type StreamSource, signalJob, signalOf } from './view-routes.js';
 
 type Method = 'GET' | 'POST';
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, job?: string) => Promise<void> | void;
@@ -51,7 +51,11 @@ export class ControlRoutes {
             await readBody(req); // ContainerPilot ignores a body; still bounded
             const result = await t.reload();
             if (result.ok) sendJson(res, 200, result);
-            else sendJson(res, 422, { error: 'the configuration file is invalid: nothing was changed', errors: result.errors });
+            else
+              sendJson(res, 422, {
+                error: 'the configuration file is invalid: nothing was changed',
+                errors: result.errors,
+              });
           },
         },
       ],
@@ -61,23 +65,31 @@ export class ControlRoutes {
       ['/v3/status', { GET: (_req, res) => sendJson(res, 200, t.status()) }],
       ['/v3/events', { GET: (req, res, url) => this.events(req, res, url) }],
       // pidpilot's own, for the views (view-routes.ts).
-      ['/v3/logs', { GET: (req, res, url) => this.stream(req, res, url, allLogsSource(this.history(), t, url, limitParam(url))) }],
+      [
+        '/v3/logs',
+        { GET: (req, res, url) => this.stream(req, res, url, allLogsSource(this.history(), t, url, limitParam(url))) },
+      ],
       ['/v3/graph', { GET: (_req, res) => sendJson(res, 200, t.jobGraph()) }],
     ]);
-    const action = (a: JobAction): Handler => async (req, res, url, job) => {
-      const body = await readJson(req);
-      const timeoutMs = a === 'stop' || a === 'restart' ? stopTimeout(url.searchParams, body) : undefined;
-      const result = await t.jobAction(job!, a, timeoutMs === undefined ? {} : { timeoutMs });
-      if (result.ok) sendJson(res, 200, result);
-      else throw new HttpError(result.status, result.error);
-    };
+    const action =
+      (a: JobAction): Handler =>
+      async (req, res, url, job) => {
+        const body = await readJson(req);
+        const timeoutMs = a === 'stop' || a === 'restart' ? stopTimeout(url.searchParams, body) : undefined;
+        const result = await t.jobAction(job!, a, timeoutMs === undefined ? {} : { timeoutMs });
+        if (result.ok) sendJson(res, 200, result);
+        else throw new HttpError(result.status, result.error);
+      };
     this.jobRoutes = new Map<string, Partial<Record<Method, Handler>>>([
       ['runs', { GET: (_req, res, _url, job) => this.runs(res, job!) }],
       ['logs', { GET: (req, res, url, job) => this.logs(req, res, url, job!) }],
       ['start', { POST: action('start') }],
       ['stop', { POST: action('stop') }],
       ['restart', { POST: action('restart') }],
-      ['signal', { POST: async (req, res, _url, job) => sendJson(res, 200, signalJob(t, job!, signalOf(await readJson(req)))) }],
+      [
+        'signal',
+        { POST: async (req, res, _url, job) => sendJson(res, 200, signalJob(t, job!, signalOf(await readJson(req)))) },
+      ],
     ]);
   }
 
@@ -95,7 +107,12 @@ export class ControlRoutes {
       const handler = methods[req.method as Method];
       if (!handler) {
         const allow = Object.keys(methods).join(', ');
-        throw new HttpError(405, `method ${req.method ?? '?'} not allowed on ${url.pathname} (use ${allow})`, {}, { allow });
+        throw new HttpError(
+          405,
+          `method ${req.method ?? '?'} not allowed on ${url.pathname} (use ${allow})`,
+          {},
+          { allow },
+        );
       }
       await handler(req, res, url, job);
     } catch (err) {
@@ -135,7 +152,11 @@ export class ControlRoutes {
 
   private history() {
     const history = this.target.history;
-    if (!history) throw new HttpError(503, 'this pidpilot records no history: its state dir is in use by another pidpilot or cannot be written (its log says which)');
+    if (!history)
+      throw new HttpError(
+        503,
+        'this pidpilot records no history: its state dir is in use by another pidpilot or cannot be written (its log says which)',
+      );
     return history;
   }
 
@@ -170,12 +191,7 @@ export class ControlRoutes {
    * sent after the past minus what the past already had: no gap, no duplicate.
    * NDJSON, or server-sent events when the client asks for text/event-stream.
    */
-  private async stream<T>(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    src: StreamSource<T>,
-  ): Promise<void> {
+  private async stream<T>(req: IncomingMessage, res: ServerResponse, url: URL, src: StreamSource<T>): Promise<void> {
     const follow = /^(1|true|yes)$/i.test(url.searchParams.get('follow') ?? url.searchParams.get('f') ?? '');
     const sse = /text\/event-stream/.test(req.headers.accept ?? '');
     if (!follow) {
@@ -186,7 +202,10 @@ export class ControlRoutes {
       return;
     }
     if (this.followers.size >= MAX_FOLLOWERS) {
-      throw new HttpError(503, `too many follow streams (${MAX_FOLLOWERS} are open): close one, or read without follow`);
+      throw new HttpError(
+        503,
+        `too many follow streams (${MAX_FOLLOWERS} are open): close one, or read without follow`,
+      );
     }
     const caught: T[] = [];
     let live = false;
@@ -208,7 +227,10 @@ export class ControlRoutes {
     try {
       const past = await src.past();
       if (res.destroyed) return cleanup(); // the client left while the past was read
-      res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': sse ? 'text/event-stream' : 'application/x-ndjson',
+        'cache-control': 'no-cache',
+      });
       res.flushHeaders(); // the client knows the stream is open before the first record
       const seen = new Set(past.map(src.key));
       for (const item of past) write(item);

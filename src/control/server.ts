@@ -15,7 +15,7 @@
  * Follow streams lift the idle bound for themselves once their request is complete.
  */
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import path from 'node:path';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
@@ -70,7 +70,9 @@ export class ControlServer {
   async listen(): Promise<void> {
     // sun_path holds 108 bytes with its NUL; a longer path would fail with a bare EINVAL.
     if (Buffer.byteLength(this.socketPath) > MAX_SOCKET_PATH_BYTES) {
-      throw new Error(`the control socket path ${this.socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the limit of unix sockets: set control.socket to a shorter one`);
+      throw new Error(
+        `the control socket path ${this.socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the limit of unix sockets: set control.socket to a shorter one`,
+      );
     }
     mkdirSync(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
     await removeStaleSocket(this.socketPath);
@@ -199,7 +201,9 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
     conn.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? false : true));
   });
   if (live) {
-    throw new ControlSocketInUse(`another process is serving the control socket ${socketPath} (is pidpilot already running?); set control.socket to use another path`);
+    throw new ControlSocketInUse(
+      `another process is serving the control socket ${socketPath} (is pidpilot already running?); set control.socket to use another path`,
+    );
   }
   unlinkSync(socketPath);
 }

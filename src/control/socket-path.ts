@@ -14,14 +14,20 @@ export const CONTROL_SOCKET_ENV = 'PIDPILOT_CONTROL_SOCKET';
 type SocketConfig = Pick<Config, 'state' | 'control' | 'file'> & { files?: readonly string[] };
 
 /** The socket the supervisor binds. */
-export function controlSocketPath(config: SocketConfig, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function controlSocketPath(
+  config: SocketConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
   const fromEnv = env[CONTROL_SOCKET_ENV];
   if (!config.control.socket && fromEnv) return path.resolve(fromEnv);
   return resolveControlSocket(config, { env });
 }
 
 /** The socket a client talks to: the same, except that it also finds a supervisor that is PID 1 of this container. */
-export function clientSocketPath(config: SocketConfig, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function clientSocketPath(
+  config: SocketConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
   const fromEnv = env[CONTROL_SOCKET_ENV];
   if (!config.control.socket && fromEnv) return path.resolve(fromEnv);
   return findControlSocket(config, { env });

@@ -17,7 +17,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** `{"K": "v"}` sets, `{"K": ""}` or `{"K": null}` unsets (docs/control-api.md). */
 export function envChanges(body: unknown): EnvChanges {
-  if (!isPlainObject(body)) throw new HttpError(422, 'expected a JSON object of environment variables, like {"KEY": "value"}');
+  if (!isPlainObject(body))
+    throw new HttpError(422, 'expected a JSON object of environment variables, like {"KEY": "value"}');
   // No prototype: a key like "__proto__" must be data, never a prototype change.
   const changes = Object.create(null) as Record<string, string | null>;
   const badNames: string[] = [];
@@ -35,10 +36,18 @@ export function envChanges(body: unknown): EnvChanges {
   }
   if (tooBig.length > 0) throw new HttpError(422, `${tooBig.join('; ')}: nothing was changed`);
   if (badNames.length > 0) {
-    throw new HttpError(422, `invalid environment variable name${badNames.length === 1 ? '' : 's'}: ${badNames.map((n) => JSON.stringify(n)).join(', ')} (use letters, digits and _, not starting with a digit)`, { names: badNames });
+    throw new HttpError(
+      422,
+      `invalid environment variable name${badNames.length === 1 ? '' : 's'}: ${badNames.map((n) => JSON.stringify(n)).join(', ')} (use letters, digits and _, not starting with a digit)`,
+      { names: badNames },
+    );
   }
   if (badValues.length > 0) {
-    throw new HttpError(422, `values must be strings (or null/"" to unset), without NUL bytes: ${badValues.join(', ')}`, { names: badValues });
+    throw new HttpError(
+      422,
+      `values must be strings (or null/"" to unset), without NUL bytes: ${badValues.join(', ')}`,
+      { names: badValues },
+    );
   }
   return changes;
 }
@@ -56,17 +65,24 @@ export function metricValues(body: unknown, metrics: MetricRecorder | null): Arr
       unknown.push(key);
       continue;
     }
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : NaN;
+    const value =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : NaN;
     if (!Number.isFinite(value)) notNumbers.push(key);
     else if (metric.type === 'counter' && value < 0) decreasing.push(key);
     else values.push([metric.name, value]);
   }
   if (unknown.length > 0) {
     const why = metrics === null ? 'telemetry is not configured' : 'not declared under telemetry.metrics';
-    throw new HttpError(422, `unknown metric${unknown.length === 1 ? '' : 's'} (${why}): ${unknown.join(', ')}`, { metrics: unknown });
+    throw new HttpError(422, `unknown metric${unknown.length === 1 ? '' : 's'} (${why}): ${unknown.join(', ')}`, {
+      metrics: unknown,
+    });
   }
-  if (notNumbers.length > 0) throw new HttpError(422, `metric values must be finite numbers: ${notNumbers.join(', ')}`, { metrics: notNumbers });
-  if (decreasing.length > 0) throw new HttpError(422, `a counter only goes up: negative value for ${decreasing.join(', ')}`, { metrics: decreasing });
+  if (notNumbers.length > 0)
+    throw new HttpError(422, `metric values must be finite numbers: ${notNumbers.join(', ')}`, { metrics: notNumbers });
+  if (decreasing.length > 0)
+    throw new HttpError(422, `a counter only goes up: negative value for ${decreasing.join(', ')}`, {
+      metrics: decreasing,
+    });
   return values;
 }
 
@@ -77,12 +93,14 @@ export function stopTimeout(query: URLSearchParams, body: unknown): number | und
   let raw: unknown = query.get('timeout') ?? undefined;
   if (raw === undefined && isPlainObject(body)) raw = body.timeout;
   if (raw === undefined) {
-    if (body !== undefined && !isPlainObject(body)) throw new HttpError(400, 'expected a JSON object like {"timeout": "5s"}');
+    if (body !== undefined && !isPlainObject(body))
+      throw new HttpError(400, 'expected a JSON object like {"timeout": "5s"}');
     return undefined;
   }
   const parsed = parseDuration(raw);
   if (!parsed.ok) throw new HttpError(400, `invalid timeout: ${parsed.reason}`);
   // Node runs a timer over 2^31-1 ms after 1 ms: a huge timeout would kill at once.
-  if (parsed.ms < 0 || parsed.ms > MAX_TIMER_MS) throw new HttpError(400, `invalid timeout: must be between 0s and ${MAX_TIMER_MS / 86_400_000 | 0} days`);
+  if (parsed.ms < 0 || parsed.ms > MAX_TIMER_MS)
+    throw new HttpError(400, `invalid timeout: must be between 0s and ${(MAX_TIMER_MS / 86_400_000) | 0} days`);
   return parsed.ms;
 }

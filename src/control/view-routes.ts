@@ -8,8 +8,8 @@
  * - `GET /v3/graph`: the dependency and trigger graph of the running configuration.
  */
 import { constants } from 'node:os';
-import type { HistoryReader, StoredLogLine, Unfollow } from '../state/types.js';
 import { killGroup } from '../process/exec-path.js';
+import type { HistoryReader, StoredLogLine, Unfollow } from '../state/types.js';
 import { HttpError } from './http.js';
 import type { ControlTarget } from './target.js';
 
@@ -31,14 +31,22 @@ export function sinceParam(url: URL): number | undefined {
 /** The jobs `?job=a,b` names (each must exist), or every job of the status. */
 function selectedJobs(target: ControlTarget, url: URL): string[] {
   const all = target.status().jobs.map((j) => j.name);
-  const raw = url.searchParams.getAll('job').flatMap((v) => v.split(',')).filter((v) => v !== '');
+  const raw = url.searchParams
+    .getAll('job')
+    .flatMap((v) => v.split(','))
+    .filter((v) => v !== '');
   if (raw.length === 0) return all;
   for (const name of raw) if (!target.jobExists(name)) throw new HttpError(404, `no such job: ${name}`);
   return [...new Set(raw)];
 }
 
 /** The last `limit` lines of the selected jobs at or after `since`, oldest first, then what comes. */
-export function allLogsSource(history: HistoryReader, target: ControlTarget, url: URL, limit: number): StreamSource<StoredLogLine> {
+export function allLogsSource(
+  history: HistoryReader,
+  target: ControlTarget,
+  url: URL,
+  limit: number,
+): StreamSource<StoredLogLine> {
   const jobs = selectedJobs(target, url);
   const since = sinceParam(url);
   const fresh = (l: StoredLogLine): boolean => since === undefined || l.time >= since;
@@ -46,7 +54,10 @@ export function allLogsSource(history: HistoryReader, target: ControlTarget, url
     past: async () => {
       const per = await Promise.all(jobs.map((job) => history.logs(job, { limit })));
       // Each job's lines are in order; a stable sort by time interleaves them.
-      const merged = per.flat().filter(fresh).sort((a, b) => a.time - b.time);
+      const merged = per
+        .flat()
+        .filter(fresh)
+        .sort((a, b) => a.time - b.time);
       return merged.slice(Math.max(0, merged.length - limit));
     },
     follow: (fn) => {
@@ -62,14 +73,19 @@ export function allLogsSource(history: HistoryReader, target: ControlTarget, url
 /** A signal name as `kill -l` spells it, with or without `SIG`; numbers are refused (they differ between systems). */
 export function signalOf(body: unknown): NodeJS.Signals {
   const raw = (body as { signal?: unknown } | undefined)?.signal;
-  if (typeof raw !== 'string' || raw === '') throw new HttpError(400, 'the body must be {"signal": "NAME"}, e.g. {"signal": "HUP"}');
+  if (typeof raw !== 'string' || raw === '')
+    throw new HttpError(400, 'the body must be {"signal": "NAME"}, e.g. {"signal": "HUP"}');
   const name = (raw.toUpperCase().startsWith('SIG') ? raw.toUpperCase() : `SIG${raw.toUpperCase()}`) as NodeJS.Signals;
   if (!(name in constants.signals)) throw new HttpError(400, `unknown signal "${raw}"`);
   return name;
 }
 
 /** Sends `signal` to the process group of the job's running process. */
-export function signalJob(target: ControlTarget, job: string, signal: NodeJS.Signals): { job: string; signal: string; pid: number } {
+export function signalJob(
+  target: ControlTarget,
+  job: string,
+  signal: NodeJS.Signals,
+): { job: string; signal: string; pid: number } {
   const pid = target.status().jobs.find((j) => j.name === job)?.pid ?? null;
   if (pid === null) throw new HttpError(409, `job ${job} has no running process to signal`);
   if (!killGroup(pid, signal)) throw new HttpError(409, `job ${job}'s process ${pid} is gone or may not be signalled`);

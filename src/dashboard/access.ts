@@ -9,8 +9,8 @@
  * cannot make the browser read the page as another site.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 
 export interface AccessOptions {
   listen: string;
@@ -54,9 +54,12 @@ export class Access {
   /** Null when an action may be done; else why not (403). */
   actionProblem(req: IncomingMessage): string | null {
     const mode = this.actions;
-    if (mode === 'off') return 'actions are off on a dashboard served beyond loopback: start pidpilot ui with --allow-actions or --token';
-    if (!sameSecret(String(req.headers['x-pidpilot-csrf'] ?? ''), this.csrf)) return 'this action did not come from the dashboard page (reload it)';
-    if (mode === 'token' && !sameSecret(String(req.headers['x-pidpilot-token'] ?? ''), this.opts.token!)) return 'wrong or missing token';
+    if (mode === 'off')
+      return 'actions are off on a dashboard served beyond loopback: start pidpilot ui with --allow-actions or --token';
+    if (!sameSecret(String(req.headers['x-pidpilot-csrf'] ?? ''), this.csrf))
+      return 'this action did not come from the dashboard page (reload it)';
+    if (mode === 'token' && !sameSecret(String(req.headers['x-pidpilot-token'] ?? ''), this.opts.token!))
+      return 'wrong or missing token';
     return null;
   }
 }

@@ -13,10 +13,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../package-root.js';
 import type { JobGraph } from '../jobs/graph-model.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { Access, type AccessOptions } from './access.js';
-import { LiveFeed, type FeedClient, type FeedMessage } from './feed.js';
+import { type FeedClient, type FeedMessage, LiveFeed } from './feed.js';
 import { graphSvg } from './svg.js';
 
 /** Browsers streaming at once; each log stream also holds one control-socket connection. */
@@ -25,7 +25,8 @@ const LOG_LINES_FIRST = 300;
 const ACTIONS = new Set(['start', 'stop', 'restart']);
 
 const HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -99,7 +100,8 @@ export class DashboardServer {
       if (hostProblem) return send(res, 403, 'text/plain', `${hostProblem}\n`);
       const url = new URL(req.url ?? '/', 'http://dashboard');
       const action = /^\/api\/jobs\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
-      if (action && req.method === 'POST') return await this.action(req, res, decodeURIComponent(action[1]!), action[2]!);
+      if (action && req.method === 'POST')
+        return await this.action(req, res, decodeURIComponent(action[1]!), action[2]!);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
       switch (url.pathname) {
         case '/':
@@ -141,7 +143,8 @@ export class DashboardServer {
 
   private async action(req: IncomingMessage, res: ServerResponse, job: string, action: string): Promise<void> {
     req.resume();
-    if (!ACTIONS.has(action)) return send(res, 404, 'application/json', JSON.stringify({ error: `no action ${action}` }));
+    if (!ACTIONS.has(action))
+      return send(res, 404, 'application/json', JSON.stringify({ error: `no action ${action}` }));
     const problem = this.access.actionProblem(req);
     if (problem) return send(res, 403, 'application/json', JSON.stringify({ error: problem }));
     const answer = await this.client.call('POST', `/v3/jobs/${encodeURIComponent(job)}/${action}`);

@@ -69,7 +69,14 @@ function nodeSvg(b: Box): string {
   let shape: string;
   if (node.kind === 'other') {
     const k = 10;
-    const pts = [[x, y + NODE_H / 2], [x + k, y], [x + w - k, y], [x + w, y + NODE_H / 2], [x + w - k, y + NODE_H], [x + k, y + NODE_H]];
+    const pts = [
+      [x, y + NODE_H / 2],
+      [x + k, y],
+      [x + w - k, y],
+      [x + w, y + NODE_H / 2],
+      [x + w - k, y + NODE_H],
+      [x + k, y + NODE_H],
+    ];
     shape = `<polygon points="${pts.map((p) => p.join(',')).join(' ')}"/>`;
   } else {
     shape = `<rect x="${x}" y="${y}" width="${w}" height="${NODE_H}" rx="${node.kind === 'watch' ? NODE_H / 2 : 6}"/>`;
@@ -90,13 +97,17 @@ function edgeSvg(e: GraphEdge, boxes: Map<string, Box>, height: number): string 
     path = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
     // The label sits near the target, where edges from one source have spread apart.
     const t = 0.72;
-    const bez = (p0: number, p1: number, p2: number, p3: number): number => (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3;
+    const bez = (p0: number, p1: number, p2: number, p3: number): number =>
+      (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3;
     [lx, ly] = [bez(x1, x1 + dx, x2 - dx, x2), bez(y1, y1, y2, y2) - 5];
   } else {
     // Back or same-column edge (a trigger cycle, a job triggered by itself): a loop below.
     const [x1, y1, x2, y2] = [a.x + a.w / 2, a.y + NODE_H, b.x + b.w / 2, b.y + NODE_H];
     const low = Math.min(height - 4, Math.max(y1, y2) + 26);
-    path = x1 === x2 && y1 === y2 ? `M${x1 - 10},${y1} C${x1 - 30},${low} ${x1 + 30},${low} ${x1 + 10},${y1}` : `M${x1},${y1} C${x1},${low} ${x2},${low} ${x2},${y2}`;
+    path =
+      x1 === x2 && y1 === y2
+        ? `M${x1 - 10},${y1} C${x1 - 30},${low} ${x1 + 30},${low} ${x1 + 10},${y1}`
+        : `M${x1},${y1} C${x1},${low} ${x2},${low} ${x2},${y2}`;
     [lx, ly] = [(x1 + x2) / 2, low - 2];
   }
   return `<g class="${cls}"><path d="${path}" marker-end="url(#arrow)"/><text x="${lx}" y="${ly}" text-anchor="middle">${escapeXml(e.label)}</text></g>`;
@@ -106,6 +117,7 @@ export function graphSvg(graph: JobGraph): string {
   const { boxes, width, height } = layout(graph);
   const edges = graph.edges.map((e) => edgeSvg(e, boxes, height)).join('');
   const nodes = [...boxes.values()].map(nodeSvg).join('');
-  const defs = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>';
+  const defs =
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>';
   return `<svg xmlns="http://www.w3.org/2000/svg" class="job-graph" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" role="img" aria-label="jobs, dependencies and triggers">${defs}${edges}${nodes}</svg>`;
 }

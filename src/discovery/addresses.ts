@@ -42,8 +42,10 @@ export function ipBytes(ip: string): Uint8Array | undefined {
   }
   if (!isIPv6(ip)) return undefined;
   // An embedded IPv4 tail (`::ffff:1.2.3.4`) becomes two hex groups, then the usual parse.
-  ip = ip.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a: string, b: string, c: string, d: string) =>
-    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
+  ip = ip.replace(
+    /(\d+)\.(\d+)\.(\d+)\.(\d+)$/,
+    (_m, a: string, b: string, c: string, d: string) =>
+      `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
   );
   const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
   let groups: number[];
@@ -85,7 +87,12 @@ export function interfaceIps(list: InterfaceList): InterfaceIp[] {
       const bytes = ipBytes(a.address);
       if (!bytes) continue;
       const ipv4 = isMappedIpv4(bytes);
-      ips.push({ name, bytes, ipv4, text: ipv4 ? Array.from(bytes.slice(12)).join('.') : a.address.replace(/%.*$/, '') });
+      ips.push({
+        name,
+        bytes,
+        ipv4,
+        text: ipv4 ? Array.from(bytes.slice(12)).join('.') : a.address.replace(/%.*$/, ''),
+      });
     }
   }
   // Array.prototype.sort is stable; names compare by code unit, as Go compares bytes for ASCII names.

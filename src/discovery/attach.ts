@@ -7,14 +7,18 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { JobConfig } from '../config/types.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { PartHost } from '../parts.js';
-import { Watch, WATCH_SOURCE_PREFIX } from '../watches/watch.js';
+import { WATCH_SOURCE_PREFIX, Watch } from '../watches/watch.js';
 import { createDiscovery } from './create.js';
 import { ipEnvName, Registrar, serviceDefinitions } from './registrar.js';
 import { leaveDiscovery } from './shutdown.js';
 import type { Discovery, ServiceDefinition } from './types.js';
 
 /** Throws on a `consul` setting that keeps pidpilot from starting (as a config error would). */
-export function attachDiscovery(host: PartHost, log: Logger, env: Readonly<Record<string, string | undefined>>): Discovery {
+export function attachDiscovery(
+  host: PartHost,
+  log: Logger,
+  env: Readonly<Record<string, string | undefined>>,
+): Discovery {
   const discovery = createDiscovery(host.config, log, env);
   /**
    * The service definitions of the jobs with a `port`, and their `CONTAINERPILOT_{JOB}_IP`
@@ -25,7 +29,8 @@ export function attachDiscovery(host: PartHost, log: Logger, env: Readonly<Recor
     let services = new Map<string, ServiceDefinition>();
     if (jobs.some((j) => j.port !== undefined)) {
       const advertised = serviceDefinitions(jobs, hostname(), networkInterfaces());
-      for (const { job, error } of advertised.errors) log.error({ job }, `job ${job} cannot be registered: ${error.message}`);
+      for (const { job, error } of advertised.errors)
+        log.error({ job }, `job ${job} cannot be registered: ${error.message}`);
       for (const [name, def] of advertised.services) ips.set(ipEnvName(name), def.address);
       services = advertised.services;
     }
@@ -40,7 +45,8 @@ export function attachDiscovery(host: PartHost, log: Logger, env: Readonly<Recor
   }
   host.attach({
     // A watch publishes for as long as pidpilot runs.
-    publishes: (source) => source.startsWith(WATCH_SOURCE_PREFIX) && watches.has(source.slice(WATCH_SOURCE_PREFIX.length)),
+    publishes: (source) =>
+      source.startsWith(WATCH_SOURCE_PREFIX) && watches.has(source.slice(WATCH_SOURCE_PREFIX.length)),
     started: () => {
       for (const watch of watches.values()) watch.start();
     },

@@ -6,7 +6,7 @@
 import type { Config } from '../config/types.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { ConsulRegistry } from './consul/registry.js';
-import { resolveConsulSettings, type Env } from './consul/settings.js';
+import { type Env, resolveConsulSettings } from './consul/settings.js';
 import { LocalCatalog } from './local/catalog.js';
 import type { Discovery } from './types.js';
 

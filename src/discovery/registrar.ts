@@ -13,13 +13,14 @@
  * It is a bus observer: it runs synchronously at publish time, so it only records intent
  * in the registry, whose methods never block and never throw.
  */
+
+import { parseGoDuration } from '../config/duration.js';
 import type { JobConfig } from '../config/types.js';
 import type { BusEvent } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import { envNamePart } from '../jobs/naming.js';
-import { selectAddress, type InterfaceList } from './addresses.js';
+import { type InterfaceList, selectAddress } from './addresses.js';
 import type { ServiceDefinition, ServiceRegistry } from './types.js';
-import { parseGoDuration } from '../config/duration.js';
 
 /** ContainerPilot's TTL notes: the output of a passing update, and of a failing one. */
 const PASS_OUTPUT = 'ok';
@@ -38,7 +39,11 @@ export interface AdvertisedJobs {
 }
 
 /** The service definitions of every job with a `port`. */
-export function serviceDefinitions(jobs: readonly JobConfig[], hostname: string, interfaces: InterfaceList): AdvertisedJobs {
+export function serviceDefinitions(
+  jobs: readonly JobConfig[],
+  hostname: string,
+  interfaces: InterfaceList,
+): AdvertisedJobs {
   const services = new Map<string, ServiceDefinition>();
   const errors: AdvertisedJobs['errors'] = [];
   for (const job of jobs) {

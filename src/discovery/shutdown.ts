@@ -23,7 +23,10 @@ export function deregisterBound(stopTimeoutMs: number): number {
  * closed (for the exit to wait on); `deregistered` when it is, or when the bound has passed
  * (for the jobs' stop to wait on).
  */
-export function leaveDiscovery(discovery: Discovery, stopTimeoutMs: number): { closed: Promise<void>; deregistered: Promise<void> } {
+export function leaveDiscovery(
+  discovery: Discovery,
+  stopTimeoutMs: number,
+): { closed: Promise<void>; deregistered: Promise<void> } {
   const bound = deregisterBound(stopTimeoutMs);
   const closed = discovery.close(bound).catch(() => {});
   let timer: NodeJS.Timeout | undefined;

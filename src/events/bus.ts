@@ -8,8 +8,9 @@
  *   every subscriber sees the events it receives in global sequence order, and a
  *   slow subscriber never delays the publisher or the others.
  */
-import { AsyncQueue } from './queue.js';
+
 import type { BusEvent, EventCode } from './event.js';
+import { AsyncQueue } from './queue.js';
 
 export type EventFilter = (code: EventCode, source: string) => boolean;
 export type EventObserver = (event: BusEvent) => void;
@@ -77,7 +78,12 @@ export class Bus {
    * subscription's own queue (read it with `next()`), or to `target` when given.
    * `sources`, when given, limits the events offered to `accepts` to those sources.
    */
-  subscribe(name: string, accepts: EventFilter = () => true, target?: EventTarget, sources?: readonly string[]): Subscription {
+  subscribe(
+    name: string,
+    accepts: EventFilter = () => true,
+    target?: EventTarget,
+    sources?: readonly string[],
+  ): Subscription {
     const sub = new Subscription(name, accepts, (s) => this.detach(s, sources), target);
     if (sources === undefined) {
       this.subscriptions.push(sub);

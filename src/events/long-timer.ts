@@ -89,11 +89,14 @@ export function setLongInterval(fn: () => void, ms: number): { clear(): void; un
   let referenced = true;
   let stopped = false;
   const schedule = (): void => {
-    current = new LongTimer(() => {
-      if (stopped) return;
-      schedule();
-      fn();
-    }, Math.max(1, ms));
+    current = new LongTimer(
+      () => {
+        if (stopped) return;
+        schedule();
+        fn();
+      },
+      Math.max(1, ms),
+    );
     if (!referenced) current.unref();
   };
   schedule();

@@ -42,7 +42,11 @@ export type AfterExit =
   | { next: 'complete' }
   | { next: 'fail'; reason: string };
 
-export function afterExit(record: Pick<RunRecord, 'outcome' | 'code' | 'signal' | 'reason'>, policy: ExitPolicy, b: ExitBudgets): AfterExit {
+export function afterExit(
+  record: Pick<RunRecord, 'outcome' | 'code' | 'signal' | 'reason'>,
+  policy: ExitPolicy,
+  b: ExitBudgets,
+): AfterExit {
   if (policy.interval) return b.intervalRunsRemain > 0 ? { next: 'wait' } : ended(record, false);
   if (b.startQueued && b.startsRemain > 0 && (!b.shuttingDown || policy.stopHook)) return { next: 'rerun' };
   if (b.restartsRemain > 0 && !b.shuttingDown) return { next: 'restart' };

@@ -26,7 +26,6 @@ export interface DependencyView {
   lastRunSucceeded: boolean;
 }
 
-
 export function judgeDependency(condition: DependencyCondition, dep: DependencyView): DependencyVerdict {
   if (dep.state === 'failed') return 'failed';
   switch (condition) {

@@ -45,7 +45,8 @@ export function graphOf(config: Config): JobGraph {
   const edges: GraphEdge[] = [];
   for (const job of config.jobs) {
     const to = ids.get(`job:${job.name}`)!;
-    for (const dep of job.dependsOn) edges.push({ from: ids.get(`job:${dep.job}`)!, to, label: dep.condition, kind: 'dependency' });
+    for (const dep of job.dependsOn)
+      edges.push({ from: ids.get(`job:${dep.job}`)!, to, label: dep.condition, kind: 'dependency' });
     const when = job.when;
     if (when.kind !== 'event') continue;
     const fromJob = sourceJob(when.source, names);
@@ -62,4 +63,3 @@ export function graphOf(config: Config): JobGraph {
   }
   return { nodes, edges };
 }
-

@@ -62,12 +62,17 @@ export function httpCheck(check: HttpCheckConfig, timeoutMs: number): BuiltinChe
       (request) => {
         if (abandoned) return;
         try {
-          req = request(url, { method: check.method, agent: false, headers: { 'user-agent': 'pidpilot-health' } }, (res) => {
-            const status = res.statusCode ?? 0;
-            res.resume();
-            const passed = check.expectStatus !== undefined ? status === check.expectStatus : status >= 200 && status < 400;
-            done(passed ? { outcome: 'succeeded' } : { outcome: 'failed', reason: `HTTP status ${status}` });
-          });
+          req = request(
+            url,
+            { method: check.method, agent: false, headers: { 'user-agent': 'pidpilot-health' } },
+            (res) => {
+              const status = res.statusCode ?? 0;
+              res.resume();
+              const passed =
+                check.expectStatus !== undefined ? status === check.expectStatus : status >= 200 && status < 400;
+              done(passed ? { outcome: 'succeeded' } : { outcome: 'failed', reason: `HTTP status ${status}` });
+            },
+          );
         } catch (err) {
           // Node refuses some requests synchronously (e.g. an invalid header): the check errs, pidpilot goes on.
           return done({ outcome: 'errored', reason: errorText(err) });

@@ -139,7 +139,13 @@ export abstract class JobCore {
 
   /** True while a run of this job is going or about to start. */
   get busy(): boolean {
-    return this.run !== null || this.state === 'starting' || this.state === 'backoff' || this.state === 'cleanup' || this.startQueued;
+    return (
+      this.run !== null ||
+      this.state === 'starting' ||
+      this.state === 'backoff' ||
+      this.state === 'cleanup' ||
+      this.startQueued
+    );
   }
 
   /** Nothing queued and nothing running or about to start. */
@@ -169,7 +175,11 @@ export abstract class JobCore {
   // Decisions and actions
 
   protected decideAfterExit(record: RunRecord): void {
-    const policy = { interval: this.config.when.kind === 'interval', stopHook: isStopHook(this.config), restarts: this.config.restarts };
+    const policy = {
+      interval: this.config.when.kind === 'interval',
+      stopHook: isStopHook(this.config),
+      restarts: this.config.restarts,
+    };
     const decision = afterExit(record, policy, {
       startsRemain: this.startsRemain,
       restartsRemain: this.restartsRemain,
@@ -188,7 +198,10 @@ export abstract class JobCore {
         this.restartsRemain--;
         this.policyRestarts++;
         const delay = this.backoff.next(record.durationMs);
-        return this.restartAfter(delay, backoffReason(delay, describeExit(record), this.policyRestarts, this.config.restarts));
+        return this.restartAfter(
+          delay,
+          backoffReason(delay, describeExit(record), this.policyRestarts, this.config.restarts),
+        );
       }
       case 'wait':
         return this.transition('pending', pendingReason(this.config, true));
@@ -218,7 +231,10 @@ export abstract class JobCore {
     if (this.config.exec) {
       const triggeredBy = this.triggeredBy;
       this.triggeredBy = undefined;
-      const run = this.fx.spawnMain(++this.runNumber, { restarts: this.restarts, ...(triggeredBy ? { triggeredBy } : {}) });
+      const run = this.fx.spawnMain(++this.runNumber, {
+        restarts: this.restarts,
+        ...(triggeredBy ? { triggeredBy } : {}),
+      });
       this.run = run;
       this.runStartedAt = Date.now();
       if (run.pid === null) return; // spawn failed: the 'exited' input follows
@@ -230,7 +246,10 @@ export abstract class JobCore {
 
   /** The process is up (spawned, or READY=1 for a notify job): running, with checks and setup. */
   protected becameRunning(): void {
-    this.transition(this.maintenance ? 'maintenance' : 'running', this.maintenance ? 'maintenance mode: health checks paused' : this.runningReason());
+    this.transition(
+      this.maintenance ? 'maintenance' : 'running',
+      this.maintenance ? 'maintenance mode: health checks paused' : this.runningReason(),
+    );
     if (!this.maintenance) this.startHealthChecks();
     if (!this.config.health) this.becameLive();
   }
@@ -262,7 +281,8 @@ export abstract class JobCore {
 
   /** An interval job out of runs: it ends like its last run did. */
   protected finish(last: RunRecord | undefined): void {
-    if (last && last.outcome !== 'succeeded') return this.end('failed', `last run ${last.outcome}: ${describeExit(last)}`);
+    if (last && last.outcome !== 'succeeded')
+      return this.end('failed', `last run ${last.outcome}: ${describeExit(last)}`);
     this.end('completed', `all ${this.config.restarts + 1} runs done`);
   }
 
@@ -282,7 +302,8 @@ export abstract class JobCore {
    */
   protected end(state: 'completed' | 'failed' | 'stopped', reason: string): void {
     if (isTerminal(this.state)) return;
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const) this.fx.clearTimer(timer);
+    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const)
+      this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();
     this.setReady(false);
@@ -325,14 +346,17 @@ export abstract class JobCore {
   protected setHealth(health: HealthStatus): void {
     const was = this.health;
     this.health = health;
-    if (health === 'unhealthy' && was !== 'unhealthy') this.log.warn(`unhealthy: health check failed: ${this.fx.lastCheckDetail()}`);
+    if (health === 'unhealthy' && was !== 'unhealthy')
+      this.log.warn(`unhealthy: health check failed: ${this.fx.lastCheckDetail()}`);
     if (health === 'healthy' && was === 'unhealthy') this.log.info('healthy again');
     if (health !== was) this.refreshReason();
   }
 
   /** The reason of a running job, from its data: run number and restarts, health, setup. */
   protected runningReason(setup?: string): string {
-    const base = this.config.exec ? runReason(this.runNumber, this.policyRestarts, this.config.restarts) : 'active (no exec)';
+    const base = this.config.exec
+      ? runReason(this.runNumber, this.policyRestarts, this.config.restarts)
+      : 'active (no exec)';
     // What the process says of itself (sd_notify STATUS=) is part of the reason.
     const run = this.liveness.status ? `${base}; ${this.liveness.status}` : base;
     if (setup) return `${run}; ${setup}`;

@@ -67,7 +67,8 @@ export abstract class JobLiveness extends JobCore {
         if (after === null || after.cleanup !== cleanup) return this.ignored('end of an earlier cleanup');
         this.afterCleanup = null;
         // A stop that came during the cleanup wins over a restart.
-        if (after.then === 'finishStop' || (this.ending !== null && this.ending.state !== 'restart')) return this.finishStop();
+        if (after.then === 'finishStop' || (this.ending !== null && this.ending.state !== 'restart'))
+          return this.finishStop();
         return this.decideAfterExit(after.record);
       default:
         return this.ignored('cleanup done');
@@ -88,7 +89,8 @@ export abstract class JobLiveness extends JobCore {
         return this.becameRunning();
       case 'running':
       case 'maintenance':
-        if (msg.watchdog === 'trigger') return this.livenessRestart('watchdog triggered by the process (WATCHDOG=trigger)');
+        if (msg.watchdog === 'trigger')
+          return this.livenessRestart('watchdog triggered by the process (WATCHDOG=trigger)');
         if (msg.watchdog === 'ping' || msg.watchdogMs !== undefined) this.armWatchdog();
         return this.refreshReason();
       default:

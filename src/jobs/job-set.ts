@@ -187,7 +187,9 @@ export class JobSet {
     if (this.closing) return;
     const byName = new Map(next.jobs.map((j) => [j.name, j]));
     // Every new instance is in place before any starts, so none judges a dependency by the retired instance.
-    const fresh = [...plan.changed, ...plan.added].map((name) => this.create(byName.get(name)!, old.get(name)?.carry()));
+    const fresh = [...plan.changed, ...plan.added].map((name) =>
+      this.create(byName.get(name)!, old.get(name)?.carry()),
+    );
     for (const job of fresh) this.jobs.set(job.name, job);
     for (const job of fresh) this.launch(job, { trigger: false });
     this.rearmHooks(plan.changed);
@@ -255,7 +257,13 @@ export class JobSet {
   private rearmHooks(replaced: readonly string[]): void {
     for (const hook of [...this.jobs.values()]) {
       const when = hook.config.when;
-      if (when.kind !== 'event' || when.mode !== 'once' || !replaced.includes(when.source) || replaced.includes(hook.name)) continue;
+      if (
+        when.kind !== 'event' ||
+        when.mode !== 'once' ||
+        !replaced.includes(when.source) ||
+        replaced.includes(hook.name)
+      )
+        continue;
       if (!isTerminal(hook.currentState)) continue;
       hook.close();
       this.launch(this.create(hook.config, hook.carry()), { trigger: false });
@@ -285,7 +293,9 @@ export class JobSet {
     }
     const graph = buildTeardownGraph(jobs);
     for (const cycle of graph.cycles) {
-      this.deps.log.warn(`stop hooks and dependencies form a cycle (${cycle.join(' -> ')}); that edge is ignored when ordering shutdown`);
+      this.deps.log.warn(
+        `stop hooks and dependencies form a cycle (${cycle.join(' -> ')}); that edge is ignored when ordering shutdown`,
+      );
     }
     return graph;
   }
@@ -323,5 +333,10 @@ export class JobSet {
 /** What a dependent needs to know of a dependency to judge its condition. */
 function dependencyView(job: Job): DependencyView {
   const snap = job.snapshot();
-  return { state: snap.state, ready: snap.ready, hasSetup: job.config.setup.length > 0, lastRunSucceeded: snap.lastRun?.outcome === 'succeeded' };
+  return {
+    state: snap.state,
+    ready: snap.ready,
+    hasSetup: job.config.setup.length > 0,
+    lastRunSucceeded: snap.lastRun?.outcome === 'succeeded',
+  };
 }

@@ -15,13 +15,13 @@
  */
 import type { BusEvent } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
+import type { RunRecord } from '../process/types.js';
 import { describeExit } from './after-exit.js';
 import { type DependencyView, judgeDependency } from './dependencies.js';
 import type { JobInput, RunHandle, Timer } from './effects.js';
 import { isStopHook } from './graph.js';
 import { JobLiveness } from './job-liveness.js';
 import { pendingReason } from './reasons.js';
-import type { RunRecord } from '../process/types.js';
 import { isTerminal } from './state.js';
 
 export type { JobCarry } from './job-core.js';
@@ -69,7 +69,8 @@ export class Job extends JobLiveness {
         this.log.error({ err }, `internal error: ${String(err)}`);
       }
       this.notifySettled();
-      if (isTerminal(this.state) && this.run === null && this.check === 0 && this.setupRun === null) this.inputs.close();
+      if (isTerminal(this.state) && this.run === null && this.check === 0 && this.setupRun === null)
+        this.inputs.close();
     }
   }
 
@@ -108,7 +109,8 @@ export class Job extends JobLiveness {
     if (source === GLOBAL_SOURCE) {
       if (code === 'startup') return this.onStartup();
       if (code === 'shutdown') return this.onShutdown();
-      if (code === 'enterMaintenance' || code === 'exitMaintenance') return this.onMaintenance(code === 'enterMaintenance');
+      if (code === 'enterMaintenance' || code === 'exitMaintenance')
+        return this.onMaintenance(code === 'enterMaintenance');
     }
     if (source === this.checkSource) return this.onCheckResult(code === 'exitSuccess');
     const when = this.config.when;
@@ -271,7 +273,9 @@ export class Job extends JobLiveness {
       case 'maintenance': {
         if (record.outcome !== 'succeeded') {
           const argv = this.config.setup[index]!;
-          return this.failAndStop(`setup command ${index + 1} (${argv.join(' ')}) ${record.outcome}: ${describeExit(record)}`);
+          return this.failAndStop(
+            `setup command ${index + 1} (${argv.join(' ')}) ${record.outcome}: ${describeExit(record)}`,
+          );
         }
         if (index + 1 < this.config.setup.length) return this.runSetup(index + 1);
         this.setupDone = true;
@@ -302,7 +306,8 @@ export class Job extends JobLiveness {
       default:
         return this.ignored('dependency change');
     }
-    if (verdict === 'waiting') return this.state === 'waiting' ? this.transition('waiting', this.waitingFor()) : undefined;
+    if (verdict === 'waiting')
+      return this.state === 'waiting' ? this.transition('waiting', this.waitingFor()) : undefined;
     if (verdict === 'met') {
       dep.met = true;
       if (this.state !== 'waiting') return;
@@ -313,7 +318,12 @@ export class Job extends JobLiveness {
     }
     // A job that has never started never will: it fails, and so do its own dependents (AWS Batch).
     if (this.runNumber > 0) return;
-    this.end('failed', verdict === 'failed' ? `dependency "${name}" failed` : `dependency "${name}" ${view.state} before it was ${condition}`);
+    this.end(
+      'failed',
+      verdict === 'failed'
+        ? `dependency "${name}" failed`
+        : `dependency "${name}" ${view.state} before it was ${condition}`,
+    );
   }
 
   private onShutdown(): void {
@@ -365,7 +375,8 @@ export class Job extends JobLiveness {
         break;
     }
     this.ending ??= { state: 'stopped', reason };
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const) this.fx.clearTimer(timer);
+    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const)
+      this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();
     this.startQueued = false;

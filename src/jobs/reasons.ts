@@ -27,7 +27,9 @@ export function conditionText(condition: DependencyCondition, hasSetup: boolean)
 }
 
 /** `waiting for app: started and set up; db: healthy`. */
-export function waitingReason(unmet: ReadonlyArray<{ job: string; condition: DependencyCondition; hasSetup: boolean }>): string {
+export function waitingReason(
+  unmet: ReadonlyArray<{ job: string; condition: DependencyCondition; hasSetup: boolean }>,
+): string {
   return `waiting for ${unmet.map((d) => `${d.job}: ${conditionText(d.condition, d.hasSetup)}`).join('; ')}`;
 }
 

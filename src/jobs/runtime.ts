@@ -7,10 +7,10 @@ import type { Socket } from 'node:net';
 import { type Readable, Transform } from 'node:stream';
 import type { JobConfig } from '../config/types.js';
 import type { Bus, Subscription } from '../events/bus.js';
-import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
 import type { EventCode } from '../events/event.js';
-import type { CheckEnd } from '../events/observers.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
+import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
+import type { CheckEnd } from '../events/observers.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { NotifyDir } from '../process/notify.js';
 import { ProcessRun, type RunOptions } from '../process/run.js';
@@ -106,7 +106,10 @@ function keepTail(stream: Readable, tail: { text: string }): Readable {
 }
 
 /** The bus filter of a job: only the events it reacts to reach its queue. */
-export function jobWants(config: JobConfig): { sources: string[]; accepts: (code: EventCode, source: string) => boolean } {
+export function jobWants(config: JobConfig): {
+  sources: string[];
+  accepts: (code: EventCode, source: string) => boolean;
+} {
   const checkSource = `check.${config.name}`;
   const when = config.when;
   return {
@@ -142,7 +145,12 @@ export class JobRuntime implements JobEffects {
     this.checkSource = `check.${config.name}`;
     this.lifecycle = lifecycleEnv(config.name, 0, 0);
     const { sources, accepts } = jobWants(config);
-    this.subscription = host.bus.subscribe(`job:${this.name}`, accepts, { push: (event) => push({ kind: 'event', event }) }, sources);
+    this.subscription = host.bus.subscribe(
+      `job:${this.name}`,
+      accepts,
+      { push: (event) => push({ kind: 'event', event }) },
+      sources,
+    );
   }
 
   close(): void {
@@ -161,7 +169,11 @@ export class JobRuntime implements JobEffects {
       try {
         notify = openRunNotify(
           this.host.notifyDir(),
-          { ...(this.config.watchdog !== undefined ? { watchdogMs: this.config.watchdog } : {}), ...this.socketOwner(), log: this.log },
+          {
+            ...(this.config.watchdog !== undefined ? { watchdogMs: this.config.watchdog } : {}),
+            ...this.socketOwner(),
+            log: this.log,
+          },
           (msg) => {
             if (handle) this.push({ kind: 'notify', run: handle, msg });
           },
@@ -171,7 +183,13 @@ export class JobRuntime implements JobEffects {
         this.log.error(`cannot make the sd_notify socket: ${(err as Error).message}; the job cannot report READY=1`);
       }
     }
-    const run = this.start(this.config.exec!, this.config.timeout, this.config.stopSignal, this.config.logging.raw, extra);
+    const run = this.start(
+      this.config.exec!,
+      this.config.timeout,
+      this.config.stopSignal,
+      this.config.logging.raw,
+      extra,
+    );
     handle = run;
     const output = this.relayOutput(run, this.name);
     void run.result.then(async (result) => {
@@ -217,7 +235,12 @@ export class JobRuntime implements JobEffects {
   }
 
   spawnSetup(index: number): RunHandle {
-    const run = this.start(this.config.setup[index]!, this.config.setupTimeout, this.config.stopSignal, this.config.logging.raw);
+    const run = this.start(
+      this.config.setup[index]!,
+      this.config.setupTimeout,
+      this.config.stopSignal,
+      this.config.logging.raw,
+    );
     const output = this.relayOutput(run, this.name);
     void run.result.then(async (result) => {
       await output;
@@ -232,7 +255,11 @@ export class JobRuntime implements JobEffects {
 
   startCheck(id: number): void {
     const health = this.config.health!;
-    if (!health.exec) return this.startBuiltinCheck(id, health.http ? httpCheck(health.http, health.timeout) : tcpCheck(health.tcp!, health.timeout));
+    if (!health.exec)
+      return this.startBuiltinCheck(
+        id,
+        health.http ? httpCheck(health.http, health.timeout) : tcpCheck(health.tcp!, health.timeout),
+      );
     const check = this.start(health.exec, health.timeout, 'SIGTERM', health.logging.raw);
     const handle = { stop: () => void check.stop(0, 'stop') };
     this.check = handle;
@@ -262,7 +289,8 @@ export class JobRuntime implements JobEffects {
     void check.result.then((result) => {
       if (this.check === check) this.check = null;
       this.lastCheck = () => result.reason ?? result.outcome;
-      if (result.outcome !== 'succeeded' && result.outcome !== 'aborted') this.log.debug(`health check failed: ${result.reason ?? result.outcome}`);
+      if (result.outcome !== 'succeeded' && result.outcome !== 'aborted')
+        this.log.debug(`health check failed: ${result.reason ?? result.outcome}`);
       if (result.outcome !== 'aborted') {
         this.host.checkEnded({ outcome: result.outcome, durationMs: performance.now() - startedAt });
         this.host.bus.publish(result.outcome === 'succeeded' ? 'exitSuccess' : 'exitFailed', this.checkSource);
@@ -318,7 +346,13 @@ export class JobRuntime implements JobEffects {
     this.host.readyChanged();
   }
 
-  private start(argv: readonly string[], timeout: number | undefined, stopSignal: NodeJS.Signals, raw: boolean, extraEnv?: Record<string, string>): ProcessRun {
+  private start(
+    argv: readonly string[],
+    timeout: number | undefined,
+    stopSignal: NodeJS.Signals,
+    raw: boolean,
+    extraEnv?: Record<string, string>,
+  ): ProcessRun {
     const opts = this.processOptions(argv);
     if (extraEnv) opts.env = { ...opts.env, ...extraEnv };
     return ProcessRun.start({
@@ -331,8 +365,13 @@ export class JobRuntime implements JobEffects {
   }
 
   /** What every process of this job shares: environment, working directory, user. */
-  private processOptions(argv: readonly string[]): Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> {
-    const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = { argv, env: this.host.childEnv(this.config, this.lifecycle) };
+  private processOptions(
+    argv: readonly string[],
+  ): Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> {
+    const opts: Pick<RunOptions, 'argv' | 'env'> & Partial<Pick<RunOptions, 'cwd' | 'user'>> = {
+      argv,
+      env: this.host.childEnv(this.config, this.lifecycle),
+    };
     if (this.config.workdir !== undefined) opts.cwd = this.config.workdir;
     if (this.config.user !== undefined) {
       // docs/configuration.md: `user` applies when pidpilot is root; otherwise it could only fail with EPERM.
@@ -358,7 +397,9 @@ export class JobRuntime implements JobEffects {
     const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
     if (streams.length === 0) return Promise.resolve();
     const ended = Promise.all(
-      streams.map((stream) => this.host.relay(tail ? keepTail(stream, tail) : stream, source, stream === child.stdout ? 'stdout' : 'stderr')),
+      streams.map((stream) =>
+        this.host.relay(tail ? keepTail(stream, tail) : stream, source, stream === child.stdout ? 'stdout' : 'stderr'),
+      ),
     );
     return Promise.race([ended, run.result.then(() => untilQuiet(streams))]);
   }

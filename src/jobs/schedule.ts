@@ -38,7 +38,8 @@ export function cronSchedule(expression: string, timezone?: string): CronSchedul
     cron.nextRun(new Date());
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (timezone !== undefined && /timezone|time zone/i.test(message)) throw new Error(`unknown time zone ${JSON.stringify(timezone)}: expected an IANA name like "Europe/Paris"`);
+    if (timezone !== undefined && /timezone|time zone/i.test(message))
+      throw new Error(`unknown time zone ${JSON.stringify(timezone)}: expected an IANA name like "Europe/Paris"`);
     throw new Error(`invalid cron expression ${JSON.stringify(expression)}: ${message.replace(/^\w+: /, '')}`);
   }
   return {

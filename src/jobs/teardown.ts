@@ -73,7 +73,10 @@ function waitsOnlyOn(job: Job, jobs: ReadonlyMap<string, Job>, dead: ReadonlySet
 }
 
 /** The jobs whose `when.source` nothing can ever publish (almost always a typo), with that source. */
-export function unknownSources(jobs: readonly JobConfig[], live: LiveSource): Array<{ job: JobConfig; source: string }> {
+export function unknownSources(
+  jobs: readonly JobConfig[],
+  live: LiveSource,
+): Array<{ job: JobConfig; source: string }> {
   const names = new Set(jobs.map((j) => j.name));
   const unknown: Array<{ job: JobConfig; source: string }> = [];
   for (const job of jobs) {

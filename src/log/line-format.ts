@@ -15,9 +15,9 @@
  * valid UTF-8, also attaches its exact bytes as base64.
  */
 import { isUtf8 } from 'node:buffer';
-import { logfmtValue, rfc3339 } from './format.js';
-import type { LineFormatter, LineWriter, LogSink, Logger, OutputStream } from './types.js';
 import type { LogFormat } from '../config/types.js';
+import { logfmtValue, rfc3339 } from './format.js';
+import type { LineFormatter, LineWriter, Logger, LogSink, OutputStream } from './types.js';
 
 /** Level label of job output lines. */
 const LEVEL = 'info';

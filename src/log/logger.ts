@@ -9,11 +9,11 @@
  * no pino-pretty). The hot path, job output, never goes through pino (see line-format.ts).
  */
 import { pino } from 'pino';
-import type { LogFormat, LogLevel, LoggingConfig } from '../config/types.js';
+import type { LogFormat, LoggingConfig, LogLevel } from '../config/types.js';
 import { logfmtValue, quote, rfc3339 } from './format.js';
 import { JobLineWriter } from './line-format.js';
 import { createSink, type Sink } from './sink.js';
-import type { LineWriter, LogSink, Logger } from './types.js';
+import type { LineWriter, Logger, LogSink } from './types.js';
 
 /** pino with the extra `panic` level (above `fatal`), as ContainerPilot's levels have it. */
 export type SupervisorLogger = Logger<'panic'>;

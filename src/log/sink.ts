@@ -184,7 +184,9 @@ export class Sink extends EventEmitter implements LogSink {
       this.dropped += buf.length;
       if (!this.overflowing) {
         this.overflowing = true;
-        this.warn(`log output ${this.output} is not taking bytes (${this.queuedBytes} queued); dropping log output until it catches up`);
+        this.warn(
+          `log output ${this.output} is not taking bytes (${this.queuedBytes} queued); dropping log output until it catches up`,
+        );
       }
       this.wantDrain = true;
       return false;
@@ -355,7 +357,9 @@ export class Sink extends EventEmitter implements LogSink {
           this.current = this.makeWriter(this.openFd());
         } catch (openErr) {
           this.current = null;
-          this.warn(`cannot reopen log output ${this.output}: ${(openErr as Error).message}; log output is dropped until the next reopen`);
+          this.warn(
+            `cannot reopen log output ${this.output}: ${(openErr as Error).message}; log output is dropped until the next reopen`,
+          );
         }
       } else {
         const i = this.retiring.indexOf(w);

@@ -42,7 +42,10 @@ export function describeError(err: unknown): string {
 }
 
 /** The handler, separate from `process` so that it can be tested on its own. */
-export function fatalHandler(opts: FatalOptions): { state: FatalState; onError: (err: unknown, origin: string) => void } {
+export function fatalHandler(opts: FatalOptions): {
+  state: FatalState;
+  onError: (err: unknown, origin: string) => void;
+} {
   const state = { failed: false };
   const onError = (err: unknown, origin: string): void => {
     const text = `internal error (${origin}): ${describeError(err)}`;

@@ -14,7 +14,15 @@
 import type { ShutdownCause } from './exit-status.js';
 
 /** Signals pidpilot does not act on itself: they are meant for the jobs. */
-export const FORWARDED_SIGNALS = ['SIGQUIT', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGALRM', 'SIGVTALRM', 'SIGPWR'] as const satisfies readonly NodeJS.Signals[];
+export const FORWARDED_SIGNALS = [
+  'SIGQUIT',
+  'SIGWINCH',
+  'SIGCONT',
+  'SIGTSTP',
+  'SIGALRM',
+  'SIGVTALRM',
+  'SIGPWR',
+] as const satisfies readonly NodeJS.Signals[];
 
 /** What the signal handlers act on (the Supervisor, in run-supervisor.ts). */
 export interface SignalTarget {
@@ -35,7 +43,11 @@ export function logIsFile(output: string): boolean {
 }
 
 /** Installs pidpilot's signal handlers on `proc`; returns a function that removes them. */
-export function handleSignals(target: SignalTarget, opts: SignalOptions = {}, proc: NodeJS.Process = process): () => void {
+export function handleSignals(
+  target: SignalTarget,
+  opts: SignalOptions = {},
+  proc: NodeJS.Process = process,
+): () => void {
   const handlers = new Map<NodeJS.Signals, () => void>();
   handlers.set('SIGTERM', () => void target.shutdown('SIGTERM', { kind: 'signal', signal: 'SIGTERM' }));
   handlers.set('SIGINT', () => void target.shutdown('SIGINT', { kind: 'signal', signal: 'SIGINT' }));

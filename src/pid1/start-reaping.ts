@@ -6,7 +6,7 @@
  * otherwise (they go to whoever reaps for pidpilot's parent).
  */
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import { startReaper, type ReaperStatus } from '../process/orphans.js';
+import { type ReaperStatus, startReaper } from '../process/orphans.js';
 
 export function startReaping(log: Logger): ReaperStatus | null {
   try {
@@ -16,8 +16,10 @@ export function startReaping(log: Logger): ReaperStatus | null {
     return status;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    if (process.pid === 1) log.error(`pidpilot is PID 1 but cannot reap orphaned processes, so their zombies will pile up: ${why}`);
-    else log.warn(`cannot reap the orphaned processes of jobs (they go to whoever reaps for pidpilot's parent): ${why}`);
+    if (process.pid === 1)
+      log.error(`pidpilot is PID 1 but cannot reap orphaned processes, so their zombies will pile up: ${why}`);
+    else
+      log.warn(`cannot reap the orphaned processes of jobs (they go to whoever reaps for pidpilot's parent): ${why}`);
     return null;
   }
 }

@@ -25,7 +25,9 @@ export function planExec(file: string, env: Readonly<Record<string, string>>): E
   if (file.includes('/')) return { search: false, path: '', candidates: [file] };
   const path = env.PATH ?? DEFAULT_PATH;
   // An empty PATH entry means the current directory, as for execvp.
-  const candidates = path.split(':').map((dir) => (dir === '' ? `./${file}` : dir.endsWith('/') ? dir + file : `${dir}/${file}`));
+  const candidates = path
+    .split(':')
+    .map((dir) => (dir === '' ? `./${file}` : dir.endsWith('/') ? dir + file : `${dir}/${file}`));
   return { search: true, path, candidates };
 }
 
@@ -37,9 +39,11 @@ export function checkRequest(req: SpawnRequest): void {
   if (req.argv.length === 0 || req.argv[0] === '') fail('empty command');
   for (const a of req.argv) if (a.includes('\0')) fail('argument contains a NUL byte');
   for (const [k, v] of Object.entries(req.env)) {
-    if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0')) fail(`invalid environment variable ${JSON.stringify(k)}`);
+    if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0'))
+      fail(`invalid environment variable ${JSON.stringify(k)}`);
   }
-  if (req.cwd !== undefined && (req.cwd === '' || req.cwd.includes('\0'))) fail(`invalid working directory ${JSON.stringify(req.cwd)}`);
+  if (req.cwd !== undefined && (req.cwd === '' || req.cwd.includes('\0')))
+    fail(`invalid working directory ${JSON.stringify(req.cwd)}`);
 }
 
 export function envPairs(env: Readonly<Record<string, string>>): string[] {
@@ -66,7 +70,13 @@ export function describeCode(code: string): string {
  * The SpawnError for a failure at `stage` with errno name `code`; `index` is the candidate
  * execve reported it for (-1: none in particular).
  */
-export function spawnError(req: SpawnRequest, plan: ExecPlan, stage: SpawnStage, code: string, index: number): SpawnError {
+export function spawnError(
+  req: SpawnRequest,
+  plan: ExecPlan,
+  stage: SpawnStage,
+  code: string,
+  index: number,
+): SpawnError {
   const name = `exec ${JSON.stringify(req.argv[0])}`;
   const desc = describeCode(code);
   const candidate = index >= 0 ? plan.candidates[index] : undefined;

@@ -16,7 +16,9 @@ export function exitNow(status: number): never {
   killAdoptedOrphans();
   // What bin/pidpilot.js asked to run at exit (a CPU profile, the build's code cache):
   // `_exit` runs no 'exit' handler.
-  for (const hook of (globalThis as { [k: symbol]: (() => void)[] | undefined })[Symbol.for('pidpilot.atExitNow')] ?? []) hook();
+  for (const hook of (globalThis as { [k: symbol]: (() => void)[] | undefined })[Symbol.for('pidpilot.atExitNow')] ??
+    [])
+    hook();
   const addon = tryLoadNativeAddon();
   if (!(addon instanceof NativeAddonError)) addon.exitNow(status);
   process.exit(status);

@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import nodeGypBuild from 'node-gyp-build';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { checkRequest, envPairs, errnoInfo, killGroup, planExec, signalName, spawnError } from './exec-path.js';
@@ -62,7 +62,10 @@ interface NativeSpawnFailure extends Error {
 
 /** The addon could not be loaded; the message says why and how to fix it. */
 export class NativeAddonError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'NativeAddonError';
   }
@@ -96,18 +99,24 @@ export function tryLoadNativeAddon(): NativeAddon | NativeAddonError {
 
 /** Loads the addon at `path` (not memoised; tests use it to check the error messages). */
 export function loadAddonFrom(path: string): NativeAddon | NativeAddonError {
-  const fix = 'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run build:native`)';
+  const fix =
+    'run `npm rebuild pidpilot` (it needs python3, make and a C compiler; in a checkout of pidpilot: `npm run build:native`)';
   if (process.platform !== 'linux') {
     return new NativeAddonError(`pidpilot's native spawn addon supports Linux only (this is ${process.platform})`);
   }
   if (!existsSync(path)) {
-    return new NativeAddonError(`pidpilot's native spawn addon is not built (${path} is missing) and no prebuilt one fits this machine (${process.platform}-${process.arch}): ${fix}`);
+    return new NativeAddonError(
+      `pidpilot's native spawn addon is not built (${path} is missing) and no prebuilt one fits this machine (${process.platform}-${process.arch}): ${fix}`,
+    );
   }
   try {
     return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return new NativeAddonError(`pidpilot's native spawn addon (${path}) cannot be loaded by Node.js ${process.version}: ${why}; rebuild it: ${fix}`, err);
+    return new NativeAddonError(
+      `pidpilot's native spawn addon (${path}) cannot be loaded by Node.js ${process.version}: ${why}; rebuild it: ${fix}`,
+      err,
+    );
   }
 }
 
@@ -145,7 +154,16 @@ class NativeChild implements ChildHandle {
     };
     let started: { pid: number; stdout: number; stderr: number };
     try {
-      started = addon.spawn(plan.candidates, req.argv, envPairs(req.env), req.cwd ?? null, modeOf[req.stdout], modeOf[req.stderr], onExit, req.ids ? [req.ids.uid, req.ids.gid, ...req.ids.groups] : null);
+      started = addon.spawn(
+        plan.candidates,
+        req.argv,
+        envPairs(req.env),
+        req.cwd ?? null,
+        modeOf[req.stdout],
+        modeOf[req.stderr],
+        onExit,
+        req.ids ? [req.ids.uid, req.ids.gid, ...req.ids.groups] : null,
+      );
     } catch (err) {
       const failure = err as Partial<NativeSpawnFailure>;
       if (typeof failure.errno !== 'number' || failure.stage === undefined) throw err;

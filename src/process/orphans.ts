@@ -22,7 +22,9 @@ export interface ReaperStatus {
  */
 export function startReaper(): ReaperStatus {
   if (process.platform !== 'linux') {
-    throw new Error(`not Linux (${process.platform}): orphans are reaped by a Linux child subreaper only; those of jobs go to whoever reaps for pidpilot's parent`);
+    throw new Error(
+      `not Linux (${process.platform}): orphans are reaped by a Linux child subreaper only; those of jobs go to whoever reaps for pidpilot's parent`,
+    );
   }
   const addon = tryLoadNativeAddon();
   if (addon instanceof NativeAddonError) throw addon;
@@ -71,7 +73,8 @@ function childrenOf(pid: number | 'self'): number[] {
   }
   for (const tid of tasks) {
     try {
-      for (const p of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (p !== '') pids.push(Number(p));
+      for (const p of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' '))
+        if (p !== '') pids.push(Number(p));
     } catch {
       // the thread ended, or the kernel lacks CONFIG_PROC_CHILDREN
     }

@@ -12,10 +12,17 @@
  * Whichever of timeout and stop/kill comes first decides between errored and aborted.
  */
 import type { UserSpec } from '../config/types.js';
+import { clearLongTimeout, type LongTimer, setLongTimeout } from '../events/long-timer.js';
 import { spawnChild } from './spawn.js';
+import {
+  type ChildHandle,
+  type ExitStatus,
+  type RunRecord,
+  SpawnError,
+  type Spawner,
+  type SpawnRequest,
+} from './types.js';
 import { resolveUser } from './user.js';
-import { SpawnError, type ChildHandle, type ExitStatus, type RunRecord, type SpawnRequest, type Spawner } from './types.js';
-import { type LongTimer, clearLongTimeout, setLongTimeout } from '../events/long-timer.js';
 
 export { killAllGroups, liveGroups } from './spawn.js';
 
@@ -132,10 +139,13 @@ export class ProcessRun {
     if (at >= this.killAt) return;
     this.killAt = at;
     clearLongTimeout(this.killTimer);
-    this.killTimer = setLongTimeout(() => {
-      this.killTimer = undefined;
-      if (!this.ended) this.child?.signalGroup('SIGKILL');
-    }, Math.max(0, ms));
+    this.killTimer = setLongTimeout(
+      () => {
+        this.killTimer = undefined;
+        if (!this.ended) this.child?.signalGroup('SIGKILL');
+      },
+      Math.max(0, ms),
+    );
   }
 
   private finish(status: ExitStatus): RunResult {

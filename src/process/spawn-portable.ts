@@ -21,10 +21,10 @@
 import { accessSync, closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { checkRequest, killGroup, planExec, spawnError, type ExecPlan } from './exec-path.js';
-import { claimForLibuv } from './orphans.js';
 import { requireVendored } from '../vendored.js';
-import { type ChildHandle, type ExitStatus, type SpawnRequest } from './types.js';
+import { checkRequest, type ExecPlan, killGroup, planExec, spawnError } from './exec-path.js';
+import { claimForLibuv } from './orphans.js';
+import type { ChildHandle, ExitStatus, SpawnRequest } from './types.js';
 
 /** The part of execa used here (its types are ESM-only; this file is compiled for both). */
 interface ExecaSubprocess {
@@ -146,7 +146,13 @@ class PortableChild implements ChildHandle {
       // Node would close these pipes a tick later; the caller never sees them.
       sub.stdout?.destroy();
       sub.stderr?.destroy();
-      throw spawnError(req, plan, 'exec', execFailure(resolve(req.cwd ?? process.cwd(), plan.candidates[index]!)), index);
+      throw spawnError(
+        req,
+        plan,
+        'exec',
+        execFailure(resolve(req.cwd ?? process.cwd(), plan.candidates[index]!)),
+        index,
+      );
     }
 
     const pid = sub.pid;

@@ -6,7 +6,7 @@
 import { killGroup } from './exec-path.js';
 import { NativeAddonError, spawnNative, tryLoadNativeAddon } from './native.js';
 import { spawnPortable } from './spawn-portable.js';
-import type { ChildHandle, SpawnRequest, Spawner } from './types.js';
+import type { ChildHandle, Spawner, SpawnRequest } from './types.js';
 
 export type SpawnBackend = 'native' | 'node';
 // `node` is the portable spawner (spawn-portable.ts): the name PIDPILOT_SPAWN has always used.
@@ -23,7 +23,8 @@ export interface SpawnBackendChoice {
 let choice: SpawnBackendChoice | undefined;
 
 /** What the portable spawner lacks, said once when it is used without being asked for. */
-const PORTABLE_LACKS = 'no parent-death signal (if pidpilot is killed with SIGKILL its jobs live on), no pidfd exit watching, no reaping of orphaned processes';
+const PORTABLE_LACKS =
+  'no parent-death signal (if pidpilot is killed with SIGKILL its jobs live on), no pidfd exit watching, no reaping of orphaned processes';
 
 /**
  * Which implementation spawnChild() uses (decided once): env PIDPILOT_SPAWN=node (or
@@ -36,7 +37,10 @@ export function spawnBackend(): SpawnBackendChoice {
   const wanted = process.env.PIDPILOT_SPAWN;
   if (wanted === 'node' || wanted === 'portable') return (choice = { kind: 'node' });
   if (process.platform !== 'linux' && wanted !== 'native') {
-    return (choice = { kind: 'node', warning: `not Linux (${process.platform}): processes are spawned through execa, without the Linux-only parts: ${PORTABLE_LACKS}` });
+    return (choice = {
+      kind: 'node',
+      warning: `not Linux (${process.platform}): processes are spawned through execa, without the Linux-only parts: ${PORTABLE_LACKS}`,
+    });
   }
   const addon = tryLoadNativeAddon();
   if (!(addon instanceof NativeAddonError)) return (choice = { kind: 'native' });

@@ -29,7 +29,11 @@ function readDb(path: string, kind: 'passwd' | 'group'): Entry[] {
     if (f.length < 4 || f[0]!.startsWith('#') || !/^[0-9]+$/.test(f[2]!)) continue;
     const entry: Entry = { name: f[0]!, id: Number(f[2]) };
     if (kind === 'passwd' && /^[0-9]+$/.test(f[3]!)) entry.gid = Number(f[3]);
-    if (kind === 'group') entry.members = f[3]!.split(',').map((m) => m.trim()).filter(Boolean);
+    if (kind === 'group')
+      entry.members = f[3]!
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean);
     out.push(entry);
   }
   return out;

@@ -16,7 +16,12 @@ const REASONED_EVENTS: ReadonlySet<EventCode> = new Set<EventCode>(['stopping', 
 export function attachHistory(host: PartHost, log: Logger): HistoryStore | null {
   let store: HistoryStore;
   try {
-    store = new HistoryStore({ dir: resolveStateDir(host.config), ...host.config.state, warn: (m) => log.warn(m), info: (m) => log.info(m) });
+    store = new HistoryStore({
+      dir: resolveStateDir(host.config),
+      ...host.config.state,
+      warn: (m) => log.warn(m),
+      info: (m) => log.info(m),
+    });
   } catch (err) {
     log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
     return null;

@@ -83,7 +83,12 @@ class CaptureFormatter implements LineFormatter {
     if (this.target.followed) {
       for (const line of buf.toString('utf8', start, end - 1).split('\n')) {
         // Same '\r' rule as the log: one before a '\n' is not part of the line.
-        this.target.emit({ time, job: this.job, stream: this.stream, line: line.endsWith('\r') ? line.slice(0, -1) : line });
+        this.target.emit({
+          time,
+          job: this.job,
+          stream: this.stream,
+          line: line.endsWith('\r') ? line.slice(0, -1) : line,
+        });
       }
     }
     return ok;
@@ -107,7 +112,8 @@ class CaptureFormatter implements LineFormatter {
     }
     const body = Buffer.concat(parts);
     this.target.add({ time, stream: this.stream, buf: body, start: 0, end: body.length, single: true });
-    if (this.target.followed) this.target.emit({ time, job: this.job, stream: this.stream, line: body.toString('utf8') });
+    if (this.target.followed)
+      this.target.emit({ time, job: this.job, stream: this.stream, line: body.toString('utf8') });
   }
 }
 

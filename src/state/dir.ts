@@ -73,11 +73,15 @@ export function runtimeBase(opts: DirOptions = {}): string {
  */
 export function projectDir(config: PlaceConfig, opts: DirOptions = {}): string {
   const cwd = opts.cwd ?? process.cwd();
-  const files = (config.files && config.files.length > 0 ? config.files : [config.file ?? path.join(cwd, 'pidpilot.json5')]).map((f) =>
-    path.resolve(cwd, f),
-  );
+  const files = (
+    config.files && config.files.length > 0 ? config.files : [config.file ?? path.join(cwd, 'pidpilot.json5')]
+  ).map((f) => path.resolve(cwd, f));
   const hash = createHash('sha256').update(files.join('\0')).digest('hex').slice(0, 10);
-  const name = path.basename(path.dirname(files[0]!)).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 24) || 'root';
+  const name =
+    path
+      .basename(path.dirname(files[0]!))
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .slice(0, 24) || 'root';
   return path.join(runtimeBase(opts), `${name}-${hash}`);
 }
 

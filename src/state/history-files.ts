@@ -10,11 +10,17 @@
  */
 import { parseLogLine } from './capture.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
-import { parseJsonLines, readLastLines, readRotatedLinesAsync, type ReadStats } from './read.js';
+import { parseJsonLines, type ReadStats, readLastLines, readRotatedLinesAsync } from './read.js';
 import type { StoredEvent, StoredLogLine, StoredRun } from './types.js';
 
 function isStoredEvent(e: Partial<StoredEvent>): e is StoredEvent {
-  return typeof e.seq === 'number' && typeof e.time === 'number' && typeof e.code === 'string' && typeof e.source === 'string' && typeof e.boot === 'number';
+  return (
+    typeof e.seq === 'number' &&
+    typeof e.time === 'number' &&
+    typeof e.code === 'string' &&
+    typeof e.source === 'string' &&
+    typeof e.boot === 'number'
+  );
 }
 
 /** The most bytes of a file one read of events or output goes through (the newest records). */
@@ -53,13 +59,20 @@ export async function readEvents(dir: string, limit: number | undefined, stats: 
 export function readRuns(dir: string, job: string, keep: number, stats: ReadStats): StoredRun[] {
   if (!isStorableName(job) || keep <= 0) return [];
   const all = parseJsonLines<Partial<StoredRun>>(readLastLines(runsPath(dir, job), keep), stats);
-  const out = all.filter((r): r is StoredRun => r.job === job && typeof r.run === 'number' && typeof r.outcome === 'string');
+  const out = all.filter(
+    (r): r is StoredRun => r.job === job && typeof r.run === 'number' && typeof r.outcome === 'string',
+  );
   stats.corrupt += all.length - out.length;
   return out;
 }
 
 /** The last `limit` captured lines of `job`, oldest first (within MAX_READ_BYTES). */
-export async function readLogs(dir: string, job: string, limit: number | undefined, stats: ReadStats): Promise<StoredLogLine[]> {
+export async function readLogs(
+  dir: string,
+  job: string,
+  limit: number | undefined,
+  stats: ReadStats,
+): Promise<StoredLogLine[]> {
   if (!isStorableName(job)) return [];
   const out: StoredLogLine[] = [];
   for (const text of await lastLines(logPath(dir, job), limit)) {

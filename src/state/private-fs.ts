@@ -14,7 +14,17 @@
  *   regular file of ours is refused. s6 keeps its supervise control fifo 0600 in a 0700
  *   dir for the same reason; pidpilot's control socket is 0600 too.
  */
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { ensureDir } from './layout.js';
 
@@ -43,11 +53,17 @@ function euid(): number {
 }
 
 /** Why `st` (of `dir`) is not a private directory of `uid`, or null. */
-export function privateDirProblem(st: Stats, dir: string, uid: number = euid()): { why: string; code: UnsafeStatePath['code'] } | null {
+export function privateDirProblem(
+  st: Stats,
+  dir: string,
+  uid: number = euid(),
+): { why: string; code: UnsafeStatePath['code'] } | null {
   if (st.isSymbolicLink()) return { why: `${dir} is a symlink, not a directory of its own`, code: 'ELOOP' };
   if (!st.isDirectory()) return { why: `${dir} is not a directory`, code: 'ENOTDIR' };
-  if (st.uid !== uid) return { why: `${dir} belongs to uid ${st.uid}, not to pidpilot's user (uid ${uid})`, code: 'EPERM' };
-  if ((st.mode & 0o022) !== 0) return { why: `${dir} is writable by others (mode ${(st.mode & 0o777).toString(8)})`, code: 'EPERM' };
+  if (st.uid !== uid)
+    return { why: `${dir} belongs to uid ${st.uid}, not to pidpilot's user (uid ${uid})`, code: 'EPERM' };
+  if ((st.mode & 0o022) !== 0)
+    return { why: `${dir} is writable by others (mode ${(st.mode & 0o777).toString(8)})`, code: 'EPERM' };
   return null;
 }
 
@@ -63,7 +79,11 @@ export function preparePrivateDir(dir: string, uid: number = euid()): void {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   const problem = privateDirProblem(lstatSync(dir), dir, uid);
-  if (problem !== null) throw new UnsafeStatePath(`refusing the state dir: ${problem.why}; give pidpilot a directory of its own (state.dir)`, problem.code);
+  if (problem !== null)
+    throw new UnsafeStatePath(
+      `refusing the state dir: ${problem.why}; give pidpilot a directory of its own (state.dir)`,
+      problem.code,
+    );
   // Ours: history written by an older pidpilot (0755) becomes private too.
   chmodSync(dir, 0o700);
 }
@@ -88,7 +108,11 @@ export function openPrivate(file: string, flags: number, uid: number = euid()): 
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UnsafeStatePath(`refusing ${file}: not a regular file`, 'EPERM');
-    if (st.uid !== uid) throw new UnsafeStatePath(`refusing ${file}: it belongs to uid ${st.uid}, not to pidpilot's user (uid ${uid})`, 'EPERM');
+    if (st.uid !== uid)
+      throw new UnsafeStatePath(
+        `refusing ${file}: it belongs to uid ${st.uid}, not to pidpilot's user (uid ${uid})`,
+        'EPERM',
+      );
     if ((st.mode & 0o077) !== 0 && flags !== READ) fchmodSync(fd, 0o600);
     return fd;
   } catch (err) {

@@ -7,7 +7,7 @@
  * whatever the size of the file.
  */
 import { closeSync, constants, fstatSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { ROTATED } from './layout.js';
 import { openForReading } from './private-fs.js';
 
@@ -106,7 +106,11 @@ export function readRotatedLines(file: string, max = Infinity): string[] {
  * Like readLastLines, off the event loop's critical path: each block is read by the thread
  * pool, so requests (a ping) are served between blocks; and at most `maxBytes` are read.
  */
-export async function readLastLinesAsync(file: string, max: number, maxBytes: number): Promise<{ lines: string[]; bytes: number }> {
+export async function readLastLinesAsync(
+  file: string,
+  max: number,
+  maxBytes: number,
+): Promise<{ lines: string[]; bytes: number }> {
   let handle: FileHandle;
   try {
     handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);

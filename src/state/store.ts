@@ -16,14 +16,14 @@ import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
 import type { RunRecord } from '../process/types.js';
 import { AppendLog, lastByte } from './append-log.js';
-import { captureWriter, encodeChunk, type CapturedChunk, type CaptureTarget } from './capture.js';
+import { type CapturedChunk, type CaptureTarget, captureWriter, encodeChunk } from './capture.js';
 import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
-import { WriteHealth } from './write-health.js';
 import { APPEND, ensurePrivateSubdir, openPrivate, preparePrivateDir, REPLACE } from './private-fs.js';
-import { readLastLines, type ReadStats } from './read.js';
+import { type ReadStats, readLastLines } from './read.js';
 import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
+import { WriteHealth } from './write-health.js';
 
 export interface HistoryStoreOptions {
   dir: string;
@@ -95,7 +95,10 @@ class JobLog implements CaptureTarget {
 
   private dropOldest(): void {
     let drop = 0;
-    while (drop < this.pending.length - 1 && this.pendingBytes - (this.pending[drop].end - this.pending[drop].start) > this.keepBytes) {
+    while (
+      drop < this.pending.length - 1 &&
+      this.pendingBytes - (this.pending[drop].end - this.pending[drop].start) > this.keepBytes
+    ) {
       this.pendingBytes -= this.pending[drop].end - this.pending[drop].start;
       drop++;
     }
@@ -137,7 +140,11 @@ export class HistoryStore implements HistoryReader {
     this.health = new WriteHealth(opts.warn, opts.info ?? opts.warn);
     preparePrivateDir(this.dir);
     this.release = lockStateDir(this.dir);
-    this.eventLog = new AppendLog(eventsPath(this.dir), { maxBytes: opts.maxEventLogBytes, onError: this.onError, onWritten: this.onWritten });
+    this.eventLog = new AppendLog(eventsPath(this.dir), {
+      maxBytes: opts.maxEventLogBytes,
+      onError: this.onError,
+      onWritten: this.onWritten,
+    });
   }
 
   // --- writing ---------------------------------------------------------------
@@ -148,10 +155,13 @@ export class HistoryStore implements HistoryReader {
     // Written out by hand: this runs for every event, and a template is several times
     // cheaper than spreading the event into a new object for JSON.stringify.
     const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
-    this.eventLog.append(`{"seq":${event.seq},"time":${event.time},"code":${JSON.stringify(event.code)},"source":${JSON.stringify(event.source)}${why},"boot":${this.boot}}\n`);
+    this.eventLog.append(
+      `{"seq":${event.seq},"time":${event.time},"code":${JSON.stringify(event.code)},"source":${JSON.stringify(event.source)}${why},"boot":${this.boot}}\n`,
+    );
     this.schedule();
     if (this.eventListeners.size === 0) return;
-    const stored: StoredEvent = reason === undefined ? { ...event, boot: this.boot } : { ...event, reason, boot: this.boot };
+    const stored: StoredEvent =
+      reason === undefined ? { ...event, boot: this.boot } : { ...event, reason, boot: this.boot };
     for (const l of this.eventListeners) {
       try {
         l(stored);
@@ -216,7 +226,8 @@ export class HistoryStore implements HistoryReader {
     this.scheduled.unref();
   }
 
-  private readonly onError = (err: NodeJS.ErrnoException, file: string, records: number): void => this.health.failed(err, file, records);
+  private readonly onError = (err: NodeJS.ErrnoException, file: string, records: number): void =>
+    this.health.failed(err, file, records);
   private readonly onWritten = (): void => this.health.written();
 
   private jobLog(job: string): JobLog | null {
@@ -224,7 +235,12 @@ export class HistoryStore implements HistoryReader {
     let log = this.jobLogs.get(job);
     if (!log) {
       const maxBytes = this.opts.maxJobLogBytes ?? MAX_JOB_LOG_BYTES;
-      const file = new AppendLog(logPath(this.dir, job), { maxBytes, onError: this.onError, onWritten: this.onWritten, keepOpen: false });
+      const file = new AppendLog(logPath(this.dir, job), {
+        maxBytes,
+        onError: this.onError,
+        onWritten: this.onWritten,
+        keepOpen: false,
+      });
       log = new JobLog(file, maxBytes, (l) => this.logQueued(l));
       this.jobLogs.set(job, log);
     }

@@ -4,14 +4,13 @@
  * `/status`, and registers the endpoint in discovery when a registry is given.
  */
 import type { TelemetryConfig } from '../config/types.js';
-import type { ServiceRegistry } from '../discovery/types.js';
-import type { BusEvent } from '../events/event.js';
-import type { SupervisorLogger as Logger } from '../log/logger.js';
-import type { CheckEnd } from '../events/observers.js';
-import type { RunRecord } from '../process/types.js';
 import type { MetricRecorder, StatusSnapshot } from '../control/target.js';
+import type { ServiceRegistry } from '../discovery/types.js';
 import type { Bus } from '../events/bus.js';
-import type { Observers } from '../events/observers.js';
+import type { BusEvent } from '../events/event.js';
+import type { CheckEnd, Observers } from '../events/observers.js';
+import type { SupervisorLogger as Logger } from '../log/logger.js';
+import type { RunRecord } from '../process/types.js';
 import { VERSION } from '../version.js';
 import { loadMetrics, type Metrics } from './metrics.js';
 import { TelemetryServer } from './server.js';
@@ -40,7 +39,9 @@ export interface TelemetrySource {
   metrics: MetricRecorder | null;
 }
 
-export function beginTelemetry(supervisor: TelemetrySource): (config: TelemetryConfig, opts: TelemetryOptions) => Promise<Telemetry> {
+export function beginTelemetry(
+  supervisor: TelemetrySource,
+): (config: TelemetryConfig, opts: TelemetryOptions) => Promise<Telemetry> {
   let early: BusEvent[] | null = [];
   let earlyRuns: Array<[string, RunRecord]> | null = [];
   let earlyChecks: Array<[string, CheckEnd]> | null = [];
@@ -58,7 +59,10 @@ export function beginTelemetry(supervisor: TelemetrySource): (config: TelemetryC
     else if (earlyChecks && earlyChecks.length < EARLY_EVENTS_MAX) earlyChecks.push([job, check]);
   });
   return async (config, opts) => {
-    const loaded = await loadMetrics(config, { jobs: () => supervisor.status().jobs, historyDropped: () => supervisor.history?.droppedRecords ?? 0 });
+    const loaded = await loadMetrics(config, {
+      jobs: () => supervisor.status().jobs,
+      historyDropped: () => supervisor.history?.droppedRecords ?? 0,
+    });
     for (const event of early ?? []) loaded.onEvent(event);
     for (const [job, record] of earlyRuns ?? []) loaded.onRun(job, record);
     for (const [job, check] of earlyChecks ?? []) loaded.onCheck(job, check);
@@ -69,7 +73,12 @@ export function beginTelemetry(supervisor: TelemetrySource): (config: TelemetryC
     const port = await server.listen(config.port, opts.host);
     let service: TelemetryService | null = null;
     if (opts.registry && opts.address) {
-      service = registerTelemetryService(opts.registry, { address: opts.address, port, tags: config.tags, version: VERSION });
+      service = registerTelemetryService(opts.registry, {
+        address: opts.address,
+        port,
+        tags: config.tags,
+        version: VERSION,
+      });
     }
     return {
       metrics: loaded,

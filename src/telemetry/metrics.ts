@@ -5,11 +5,11 @@
  * when telemetry is configured: a supervisor without telemetry never pays for it.
  */
 import type { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
-import type { CheckEnd } from '../events/observers.js';
 import type { MetricConfig, MetricType, TelemetryConfig } from '../config/types.js';
 import { metricFullName } from '../config/validate/sections.js';
 import type { MetricRecorder } from '../control/target.js';
 import type { BusEvent } from '../events/event.js';
+import type { CheckEnd } from '../events/observers.js';
 import type { JobSnapshot } from '../jobs/state.js';
 import type { RunRecord } from '../process/types.js';
 
@@ -39,11 +39,7 @@ export class Metrics implements MetricRecorder {
   private readonly checkDuration: Histogram<'job' | 'outcome'>;
 
   /** Use `loadMetrics()`, which imports prom-client. */
-  constructor(
-    prom: typeof import('prom-client'),
-    config: TelemetryConfig,
-    source: MetricsSource,
-  ) {
+  constructor(prom: typeof import('prom-client'), config: TelemetryConfig, source: MetricsSource) {
     const registry = new prom.Registry();
     this.registry = registry;
     prom.collectDefaultMetrics({ register: registry });

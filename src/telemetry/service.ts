@@ -18,7 +18,14 @@ export interface TelemetryService {
 
 export function registerTelemetryService(
   registry: ServiceRegistry,
-  opts: { address: string; port: number; tags: readonly string[]; version: string; host?: string; heartbeatMs?: number },
+  opts: {
+    address: string;
+    port: number;
+    tags: readonly string[];
+    version: string;
+    host?: string;
+    heartbeatMs?: number;
+  },
 ): TelemetryService {
   const definition: ServiceDefinition = {
     id: `${TELEMETRY_SERVICE}-${opts.host ?? hostname()}`,
@@ -32,7 +39,10 @@ export function registerTelemetryService(
     initialStatus: 'passing',
   };
   registry.register(definition);
-  const timer = setInterval(() => registry.heartbeat(definition.id, 'passing', 'ok'), opts.heartbeatMs ?? TELEMETRY_HEARTBEAT_MS);
+  const timer = setInterval(
+    () => registry.heartbeat(definition.id, 'passing', 'ok'),
+    opts.heartbeatMs ?? TELEMETRY_HEARTBEAT_MS,
+  );
   timer.unref();
   return {
     definition,

@@ -15,10 +15,10 @@
  * A failing query is retried every `interval` and logged once per outage.
  */
 import type { WatchConfig } from '../config/types.js';
-import type { EventCode } from '../events/event.js';
-import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { CatalogResult, ServiceCatalog, ServiceInstance } from '../discovery/types.js';
+import type { EventCode } from '../events/event.js';
 import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
+import type { SupervisorLogger as Logger } from '../log/logger.js';
 
 /** How long one blocking query may be held (Consul's default wait is 5 minutes, its maximum 10). */
 export const BLOCKING_WAIT_MS = 5 * 60_000;
@@ -102,8 +102,14 @@ export class Watch {
       if (this.abort.signal.aborted) return;
       if (!this.failing) {
         this.failing = true;
-        const acl = (err as { kind?: string }).kind === 'acl' ? ' (the ACL token was rejected: it needs service:read and node:read)' : '';
-        this.log.warn({ watch: this.config.name }, `watch ${this.config.name}: query failed${acl}, retrying every ${this.config.interval}ms: ${errorText(err)}`);
+        const acl =
+          (err as { kind?: string }).kind === 'acl'
+            ? ' (the ACL token was rejected: it needs service:read and node:read)'
+            : '';
+        this.log.warn(
+          { watch: this.config.name },
+          `watch ${this.config.name}: query failed${acl}, retrying every ${this.config.interval}ms: ${errorText(err)}`,
+        );
       }
       this.index = 0;
       return;

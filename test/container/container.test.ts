@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until as poll } from '../integration/support.js';
-import { buildImage, missing, podman, podmanOk, PREFIX, removeImage, runFlags } from './podman.js';
+import { buildImage, missing, PREFIX, podman, podmanOk, removeImage, runFlags } from './podman.js';
 
 /**
  * The container's exit status after `podman stop`, by README "Exit status": with `main` set,
@@ -79,10 +79,22 @@ describe.skipIf(unavailable !== null)('pidpilot as the ENTRYPOINT of the project
         config('running.json5', {
           jobs: [
             { name: 'keeper', exec: ['tail', '-f', '/dev/null'] },
-            { name: 'talker', exec: ['sh', '-c', `printf '${TALK.join('\\n')}\\n'; echo to-stderr >&2`], logging: { raw: true } },
+            {
+              name: 'talker',
+              exec: ['sh', '-c', `printf '${TALK.join('\\n')}\\n'; echo to-stderr >&2`],
+              logging: { raw: true },
+            },
             // 100 orphans: each subshell exits at once, leaving its `sleep` to be re-parented to PID 1.
-            { name: 'orphans', exec: ['sh', '-c', 'i=0; while [ $i -lt 100 ]; do (sleep 0.3 &); i=$((i+1)); done; echo burst done'] },
-            { name: 'on-hup', exec: ['sh', '-c', 'echo SIGHUP job ran'], when: { source: 'SIGHUP' }, logging: { raw: true } },
+            {
+              name: 'orphans',
+              exec: ['sh', '-c', 'i=0; while [ $i -lt 100 ]; do (sleep 0.3 &); i=$((i+1)); done; echo burst done'],
+            },
+            {
+              name: 'on-hup',
+              exec: ['sh', '-c', 'echo SIGHUP job ran'],
+              when: { source: 'SIGHUP' },
+              logging: { raw: true },
+            },
           ],
         }),
       );
@@ -97,7 +109,11 @@ describe.skipIf(unavailable !== null)('pidpilot as the ENTRYPOINT of the project
     it('leaves no zombie after a burst of orphans', async () => {
       await until('the burst', () => logs(name).out.includes('burst done'));
       // Every orphaned `sleep` ends within 0.3 s; reaped, it leaves /proc. A zombie would stay.
-      const sleepers = (): string => exec(name, 'for s in /proc/[0-9]*/stat; do read -r l < $s 2>/dev/null && case "$l" in *"(sleep)"*) echo "$l";; esac; done; true');
+      const sleepers = (): string =>
+        exec(
+          name,
+          'for s in /proc/[0-9]*/stat; do read -r l < $s 2>/dev/null && case "$l" in *"(sleep)"*) echo "$l";; esac; done; true',
+        );
       await until('every orphan to be gone from /proc', () => sleepers().trim() === '');
       const zombies = exec(name, 'grep -l "^State:[[:space:]]*Z" /proc/[0-9]*/status 2>/dev/null | wc -l').trim();
       expect(zombies).toBe('0');
@@ -120,7 +136,9 @@ describe.skipIf(unavailable !== null)('pidpilot as the ENTRYPOINT of the project
     });
 
     it("reports healthy through the image's HEALTHCHECK (pidpilot -ping)", () => {
-      expect(podmanOk(['image', 'inspect', image, '--format', '{{json .Config.Healthcheck.Test}}']).trim()).toBe('["CMD","pidpilot","-ping"]');
+      expect(podmanOk(['image', 'inspect', image, '--format', '{{json .Config.Healthcheck.Test}}']).trim()).toBe(
+        '["CMD","pidpilot","-ping"]',
+      );
       const r = podman(['healthcheck', 'run', name]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(podmanOk(['inspect', name, '--format', '{{.State.Health.Status}}']).trim()).toBe('healthy');
@@ -140,7 +158,12 @@ describe.skipIf(unavailable !== null)('pidpilot as the ENTRYPOINT of the project
         main: 'app',
         jobs: [
           { name: 'db', exec: trapped('db', 0), logging: { raw: true } },
-          { name: 'app', exec: trapped('app', STOP_STATUS), dependsOn: [{ job: 'db', condition: 'started' }], logging: { raw: true } },
+          {
+            name: 'app',
+            exec: trapped('app', STOP_STATUS),
+            dependsOn: [{ job: 'db', condition: 'started' }],
+            logging: { raw: true },
+          },
         ],
       }),
     );
@@ -153,21 +176,33 @@ describe.skipIf(unavailable !== null)('pidpilot as the ENTRYPOINT of the project
     expect(Number(podmanOk(['inspect', name, '--format', '{{.State.ExitCode}}']).trim())).toBe(STOP_STATUS);
     const lines = logs(name).out.split('\n');
     const order = ['app stopping', 'app stopped', 'db stopping', 'db stopped'].map((l) => lines.indexOf(l));
-    expect(order.every((i) => i >= 0), lines.join('\n')).toBe(true);
+    expect(
+      order.every((i) => i >= 0),
+      lines.join('\n'),
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
   it('exits with the main job status when it ends by itself', () => {
-    const r = once(['-config', config('main-exits.json5', { main: 'app', jobs: [{ name: 'app', exec: ['sh', '-c', 'exit 7'] }] })]);
+    const r = once([
+      '-config',
+      config('main-exits.json5', { main: 'app', jobs: [{ name: 'app', exec: ['sh', '-c', 'exit 7'] }] }),
+    ]);
     expect(r.status, r.out + r.err).toBe(7);
   });
 
   it('validates a configuration: 0 for a good one, 2 with the error for a bad one', () => {
     const good = once(['validate', '-config', '/opt/pidpilot/examples/hello.json5']);
     expect(good.status, good.out + good.err).toBe(0);
-    const bad = once(['validate', '-config', config('bad.json5', { jobs: [{ name: 'x', exec: 'true', restarts: 'sometimes' }] })]);
+    const bad = once([
+      'validate',
+      '-config',
+      config('bad.json5', { jobs: [{ name: 'x', exec: 'true', restarts: 'sometimes' }] }),
+    ]);
     expect(bad.status, bad.out + bad.err).toBe(2);
-    expect(bad.err).toMatch(/cfg\/bad\.json5:\d+:\d+: jobs\[0\]\.restarts: expected "unlimited", "never", or a non-negative integer, got "sometimes"/);
+    expect(bad.err).toMatch(
+      /cfg\/bad\.json5:\d+:\d+: jobs\[0\]\.restarts: expected "unlimited", "never", or a non-negative integer, got "sometimes"/,
+    );
   });
 
   it('renders the template with the container environment (-template)', () => {

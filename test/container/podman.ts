@@ -4,7 +4,7 @@
  * what root may set on some hosts). Nothing is pulled: the base image is made from this
  * machine's Node (base-image.sh), unless PIDPILOT_TEST_NODE_IMAGE names one to use instead.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,7 +25,8 @@ export function missing(): string | null {
   if (process.platform !== 'linux') return 'they need Linux';
   if (process.getuid?.() !== 0) return 'they need root (rootful podman)';
   const tools = ['podman', 'runc', ...(process.env.PIDPILOT_TEST_NODE_IMAGE ? [] : ['busybox'])].filter((t) => !has(t));
-  if (tools.length > 0) return `${tools.join(', ')} missing (Debian: apt-get install podman runc busybox-static; npm test's pretest installs them)`;
+  if (tools.length > 0)
+    return `${tools.join(', ')} missing (Debian: apt-get install podman runc busybox-static; npm test's pretest installs them)`;
   return null;
 }
 
@@ -47,13 +48,18 @@ export function ulimits(): string[] {
 }
 
 export function podman(args: string[], timeoutMs = 120_000): SpawnSyncReturns<string> {
-  return spawnSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  return spawnSync('podman', ['--runtime', 'runc', ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 /** podman, failing with its output unless it exits 0; returns its stdout. */
 export function podmanOk(args: string[], timeoutMs?: number): string {
   const r = podman(args, timeoutMs);
-  if (r.status !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`podman ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -68,7 +74,15 @@ function baseImage(): string {
   const key = `${process.versions.node}-${Buffer.from(`${process.execPath}:${st.size}:${st.mtimeMs}`).toString('base64url').slice(-12).toLowerCase()}`;
   const image = `localhost/${PREFIX}-base:${key}`;
   if (podman(['image', 'exists', image]).status === 0) return image;
-  for (const old of podmanOk(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=localhost/${PREFIX}-base`]).split('\n').filter(Boolean)) {
+  for (const old of podmanOk([
+    'images',
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+    '--filter',
+    `reference=localhost/${PREFIX}-base`,
+  ])
+    .split('\n')
+    .filter(Boolean)) {
     podman(['rmi', '-f', old]);
   }
   const r = spawnSync('bash', [join(HERE, 'base-image.sh'), image], { encoding: 'utf8', timeout: 300_000 });
@@ -85,12 +99,31 @@ function baseImage(): string {
 export function buildImage(tag: string): string {
   const context = mkdtempSync(join(tmpdir(), `${PREFIX}-context-`));
   try {
-    const pack = spawnSync(process.execPath, [NPM_CLI, 'pack', '--ignore-scripts', '--pack-destination', context], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const pack = spawnSync(process.execPath, [NPM_CLI, 'pack', '--ignore-scripts', '--pack-destination', context], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
     cpSync(join(ROOT, 'examples'), join(context, 'examples'), { recursive: true });
     copyFileSync(join(ROOT, 'docker', 'Dockerfile'), join(context, 'Dockerfile'));
     const image = `localhost/${PREFIX}:${tag}`;
-    podmanOk(['build', '--layers=false', '--network=none', ...ulimits(), '--format', 'docker', '--build-arg', `NODE_IMAGE=${baseImage()}`, '-t', image, context], 600_000);
+    podmanOk(
+      [
+        'build',
+        '--layers=false',
+        '--network=none',
+        ...ulimits(),
+        '--format',
+        'docker',
+        '--build-arg',
+        `NODE_IMAGE=${baseImage()}`,
+        '-t',
+        image,
+        context,
+      ],
+      600_000,
+    );
     return image;
   } finally {
     rmSync(context, { recursive: true, force: true });

@@ -13,7 +13,9 @@ import { BIN, useHarness } from './support.js';
 const h = useHarness();
 
 describe('help', () => {
-  it('every command has its own --help (usage line, its flags), and help COMMAND says the same', { timeout: 120_000 }, async () => {
+  it('every command has its own --help (usage line, its flags), and help COMMAND says the same', {
+    timeout: 120_000,
+  }, async () => {
     for (const name of Object.keys(COMMANDS)) {
       const r = await h().cli([name, '--help']);
       expect([r.code, r.stderr], name).toEqual([0, '']);
@@ -28,20 +30,26 @@ describe('help', () => {
 });
 
 describe('logs, signal and status against a running supervisor', () => {
-  it('interleaves all jobs with their names, honours -n, -since, -f and one job; signal reaches the job; status has REASON and no colours off a terminal', { timeout: 120_000 }, async () => {
+  it('interleaves all jobs with their names, honours -n, -since, -f and one job; signal reaches the job; status has REASON and no colours off a terminal', {
+    timeout: 120_000,
+  }, async () => {
     const file = h().writeConfig({
       state: { dir: h().path('state') },
       jobs: [
         { name: 'alpha', exec: ['sh', '-c', `echo alpha-1; echo alpha-2 >&2; exec sleep ${h().uniqueArg()}`] },
         // Says when it gets USR1, and reports each second so -f has something to follow.
-        { name: 'beta-long', exec: ['sh', '-c', `trap 'echo got-usr1' USR1; echo beta-1; while true; do sleep 0.2; done`] },
+        {
+          name: 'beta-long',
+          exec: ['sh', '-c', `trap 'echo got-usr1' USR1; echo beta-1; while true; do sleep 0.2; done`],
+        },
         { name: 'gone', exec: ['true'] },
       ],
     });
     const p = h().start(['-config', file]);
     await p.waitForLine(/ beta-long beta-1$/);
     await p.waitForLine(/ alpha alpha-2$/, { stream: 'any' });
-    const cli = (...args: string[]) => h().cli([...args, '-config', file], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    const cli = (...args: string[]) =>
+      h().cli([...args, '-config', file], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
 
     const all = await cli('logs');
     expect(all.code, all.stderr).toBe(0);
@@ -59,10 +67,22 @@ describe('logs, signal and status against a running supervisor', () => {
     expect((await cli('logs', '-since', '1h')).stdout).toContain('alpha     | alpha-1');
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await cli('logs', '-since', future)).stdout).toBe('');
-    const json = (await cli('logs', 'alpha', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(json.map((l) => [l.job, l.stream, l.line])).toEqual([['alpha', 'stdout', 'alpha-1'], ['alpha', 'stderr', 'alpha-2']]);
-    expect(await cli('logs', '-n', 'ten')).toMatchObject({ code: 2, stderr: expect.stringMatching(/-n takes a number/) });
-    expect(await cli('logs', '-since', 'yesterday')).toMatchObject({ code: 2, stderr: expect.stringMatching(/-since takes a duration/) });
+    const json = (await cli('logs', 'alpha', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(json.map((l) => [l.job, l.stream, l.line])).toEqual([
+      ['alpha', 'stdout', 'alpha-1'],
+      ['alpha', 'stderr', 'alpha-2'],
+    ]);
+    expect(await cli('logs', '-n', 'ten')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/-n takes a number/),
+    });
+    expect(await cli('logs', '-since', 'yesterday')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/-since takes a duration/),
+    });
     expect(await cli('logs', 'ghost')).toMatchObject({ code: 1, stderr: expect.stringMatching(/no such job: ghost/) });
 
     expect((await cli('logs', '-n', '0')).stdout).toBe('');
@@ -77,17 +97,30 @@ describe('logs, signal and status against a running supervisor', () => {
     follow.signal('SIGTERM');
     await follow.waitExit();
 
-    expect(await cli('signal', 'beta-long', 'SIGNOPE')).toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown signal "SIGNOPE"/) });
-    expect(await cli('signal', 'gone', 'TERM')).toMatchObject({ code: 1, stderr: expect.stringMatching(/job gone has no running process to signal/) });
-    expect(await cli('signal', 'beta-long')).toMatchObject({ code: 2, stderr: expect.stringMatching(/signal needs JOB SIGNAL/) });
+    expect(await cli('signal', 'beta-long', 'SIGNOPE')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/unknown signal "SIGNOPE"/),
+    });
+    expect(await cli('signal', 'gone', 'TERM')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/job gone has no running process to signal/),
+    });
+    expect(await cli('signal', 'beta-long')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/signal needs JOB SIGNAL/),
+    });
 
     const table = await cli('status');
     expect(table.stdout).toMatch(/^JOB +STATE +PID +UPTIME +RESTARTS +LAST EXIT +HEALTH +READY +REASON$/m);
     expect(table.stdout).toMatch(/^alpha +running +\d+ /m);
     expect(table.stdout).not.toContain('\x1b[');
     // Colours when asked for (FORCE_COLOR), none with NO_COLOR even then.
-    expect((await h().cli(['status', '-config', file], { env: { FORCE_COLOR: '1', NO_COLOR: undefined } })).stdout).toContain('\x1b[32mrunning\x1b[0m');
-    expect((await h().cli(['status', '-config', file], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout).not.toContain('\x1b[');
+    expect(
+      (await h().cli(['status', '-config', file], { env: { FORCE_COLOR: '1', NO_COLOR: undefined } })).stdout,
+    ).toContain('\x1b[32mrunning\x1b[0m');
+    expect(
+      (await h().cli(['status', '-config', file], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout,
+    ).not.toContain('\x1b[');
 
     // -w off a terminal: one table after another.
     const watch = h().start(['status', '-w', '-config', file]);
@@ -103,7 +136,12 @@ describe('logs, signal and status against a running supervisor', () => {
 
 describe('completion', () => {
   it('bash: completes commands, flags, and job names from the configuration', { timeout: 60_000 }, async () => {
-    const file = h().writeConfig({ jobs: [{ name: 'frontend', exec: ['true'] }, { name: 'backend', exec: ['true'] }] });
+    const file = h().writeConfig({
+      jobs: [
+        { name: 'frontend', exec: ['true'] },
+        { name: 'backend', exec: ['true'] },
+      ],
+    });
     const shim = h().path('pidpilot');
     writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`);
     chmodSync(shim, 0o755);
@@ -113,7 +151,10 @@ describe('completion', () => {
       const words = line.split(' ');
       const r = spawnSync(
         'bash',
-        ['-c', `source ${h().path('completion.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pidpilot; printf '%s\\n' "\${COMPREPLY[@]}"`],
+        [
+          '-c',
+          `source ${h().path('completion.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pidpilot; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
         { encoding: 'utf8', env: { ...process.env, PATH: `${h().dir}:${process.env.PATH}`, PIDPILOT: file } },
       );
       expect(r.stderr).toBe('');

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, esc, sleep, until, useHarness } from './support.js';
+import { esc, ROOT, sleep, until, useHarness } from './support.js';
 
 const h = useHarness();
 
@@ -57,10 +57,16 @@ describe('configuration errors', () => {
     const interval = posOf(text, '"five seconds"');
     expect(stderr).toMatch(/3 configuration errors/);
     expect(stderr).toMatch(
-      new RegExp(`${esc(file)}:${unknown.line}:${unknown.column}: jobs\\[0\\]\\.stopTimout: unknown field .*did you mean .?stopTimeout`),
+      new RegExp(
+        `${esc(file)}:${unknown.line}:${unknown.column}: jobs\\[0\\]\\.stopTimout: unknown field .*did you mean .?stopTimeout`,
+      ),
     );
-    expect(stderr).toMatch(new RegExp(`${esc(file)}:${restarts.line}:${restarts.column}: jobs\\[1\\]\\.restarts: .*sometimes`));
-    expect(stderr).toMatch(new RegExp(`${esc(file)}:${interval.line}:${interval.column}: jobs\\[2\\]\\.when\\.interval: .*five seconds`));
+    expect(stderr).toMatch(
+      new RegExp(`${esc(file)}:${restarts.line}:${restarts.column}: jobs\\[1\\]\\.restarts: .*sometimes`),
+    );
+    expect(stderr).toMatch(
+      new RegExp(`${esc(file)}:${interval.line}:${interval.column}: jobs\\[2\\]\\.when\\.interval: .*five seconds`),
+    );
     // Exactly three error lines.
     expect(stderr.split('\n').filter((l) => l.startsWith(`  ${file}:`))).toHaveLength(3);
     // Nothing ran: no log of a start, and the file the first job would create is not there.
@@ -91,7 +97,15 @@ describe('configuration errors', () => {
     const doc = JSON.parse(lines[0]!) as {
       valid: boolean;
       file: string;
-      errors: Array<{ file: string; line?: number; column?: number; path: string; message: string; expected?: string; suggestion?: string }>;
+      errors: Array<{
+        file: string;
+        line?: number;
+        column?: number;
+        path: string;
+        message: string;
+        expected?: string;
+        suggestion?: string;
+      }>;
     };
     expect(doc.valid).toBe(false);
     expect(doc.file).toBe(file);
@@ -158,11 +172,19 @@ describe('finding the configuration', () => {
     return { jobs: [{ name: 'say', exec: ['echo', word] }] };
   }
 
-  async function expectRunSays(args: string[], word: string, env: Record<string, string | undefined> = {}, cwd?: string): Promise<void> {
+  async function expectRunSays(
+    args: string[],
+    word: string,
+    env: Record<string, string | undefined> = {},
+    cwd?: string,
+  ): Promise<void> {
     const p = h().start(args, { env, ...(cwd ? { cwd } : {}) });
     const r = await p.waitExit();
     expect(r, p.transcript()).toEqual({ code: 0, signal: null });
-    expect(p.lines.some((l) => new RegExp(` say ${word}$`).test(l)), p.transcript()).toBe(true);
+    expect(
+      p.lines.some((l) => new RegExp(` say ${word}$`).test(l)),
+      p.transcript(),
+    ).toBe(true);
   }
 
   it('-config=FILE', async () => {
@@ -246,7 +268,10 @@ describe('other flags', () => {
   ],
 }
 `;
-  const RENDERED = TEMPLATE.replace('{{ .PPIT_GREETING }}', 'hello-from-env').replace('{{ .PPIT_UNSET_VARIABLE | default "0" }}', '0');
+  const RENDERED = TEMPLATE.replace('{{ .PPIT_GREETING }}', 'hello-from-env').replace(
+    '{{ .PPIT_UNSET_VARIABLE | default "0" }}',
+    '0',
+  );
   const env = { PPIT_GREETING: 'hello-from-env', PPIT_UNSET_VARIABLE: undefined };
 
   it('-template prints the rendered file and starts nothing', async () => {
@@ -280,7 +305,10 @@ describe('other flags', () => {
   it('the supervisor runs the rendered file', async () => {
     const p = h().run(TEMPLATE, { env });
     expect(await p.waitExit()).toEqual({ code: 0, signal: null });
-    expect(p.lines.some((l) => / greeter hello-from-env$/.test(l)), p.transcript()).toBe(true);
+    expect(
+      p.lines.some((l) => / greeter hello-from-env$/.test(l)),
+      p.transcript(),
+    ).toBe(true);
   });
 
   it('an unknown flag is a usage error (exit 2) and starts nothing', async () => {

@@ -14,7 +14,20 @@ export interface CurlAnswer {
 
 /** One request with curl; `body` is sent as is. */
 export function curl(socketPath: string, method: string, path: string, body?: string): Promise<CurlAnswer> {
-  const args = ['-s', '-S', '--max-time', '60', '--unix-socket', socketPath, '-X', method, '-o', '-', '-w', '\n%{http_code}'];
+  const args = [
+    '-s',
+    '-S',
+    '--max-time',
+    '60',
+    '--unix-socket',
+    socketPath,
+    '-X',
+    method,
+    '-o',
+    '-',
+    '-w',
+    '\n%{http_code}',
+  ];
   if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', '@-');
   args.push(`http://localhost${path}`);
   return new Promise((resolve, reject) => {
@@ -48,7 +61,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Like `until` of support.ts, for an async check: resolves with its first truthy value. */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, quietMs = WAIT_MS): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  what: string,
+  quietMs = WAIT_MS,
+): Promise<T> {
   const timeoutMs = budget(quietMs);
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { curl, eventually } from './control-support.js';
-import { until, useHarness, withArg, type Pidpilot } from './support.js';
+import { type Pidpilot, until, useHarness, withArg } from './support.js';
 
 const h = useHarness();
 
@@ -65,7 +65,9 @@ describe('ContainerPilot endpoints over curl', () => {
   it('maintenance: enable stops health checks and publishes enterMaintenance, idempotently; disable resumes them', async () => {
     const p = h().run({
       logging: { level: 'DEBUG' },
-      jobs: [{ name: 'web', exec: ['sleep', h().uniqueArg()], health: { exec: ['true'], interval: '100ms', ttl: '10s' } }],
+      jobs: [
+        { name: 'web', exec: ['sleep', h().uniqueArg()], health: { exec: ['true'], interval: '100ms', ttl: '10s' } },
+      ],
     });
     await p.waitForLine(/event exitSuccess check\.web$/);
     const on = await curl(h().socketPath, 'POST', '/v3/maintenance/enable');
@@ -162,7 +164,10 @@ describe('the socket file', () => {
     const second = h().start(['-config', h().path('pidpilot.json5')]);
     const r = await second.waitExit();
     expect(r.code, second.transcript()).toBe(1);
-    expect(second.matching(/another process is serving the control socket .*is pidpilot already running/, 'any'), second.transcript()).toHaveLength(1);
+    expect(
+      second.matching(/another process is serving the control socket .*is pidpilot already running/, 'any'),
+      second.transcript(),
+    ).toHaveLength(1);
     expect(second.matching(/started: pid/)).toEqual([]);
     expect((await curl(h().socketPath, 'GET', '/v3/ping')).status).toBe(200);
 
@@ -205,11 +210,21 @@ describe('reload', () => {
     h().writeConfig(v2);
     const r = await curl(h().socketPath, 'POST', '/v3/reload');
     expect(r.status, r.body).toBe(200);
-    expect(r.json).toEqual({ ok: true, unchanged: ['on-hup', 'keep'], restarted: ['change'], started: ['new-one'], stopped: ['remove'], notApplied: [] });
+    expect(r.json).toEqual({
+      ok: true,
+      unchanged: ['on-hup', 'keep'],
+      restarted: ['change'],
+      started: ['new-one'],
+      stopped: ['remove'],
+      notApplied: [],
+    });
 
     expect(await pidOf('keep')).toBe(keepPid);
     expect(withArg(keepArg).map((x) => x.pid)).toEqual([keepPid]);
-    await until(() => withArg(changedArg).length === 1 && withArg(changeArg).length === 0, 'change restarted with its new definition');
+    await until(
+      () => withArg(changedArg).length === 1 && withArg(changeArg).length === 0,
+      'change restarted with its new definition',
+    );
     await until(() => withArg(removeArg).length === 0, 'remove stopped');
     await until(() => withArg(newArg).length === 1, 'new-one started');
     const after = await jobs();
@@ -244,7 +259,11 @@ describe('the CLI', () => {
       jobs: [
         { name: 'web', exec: ['sleep', h().uniqueArg()] },
         // Ignores SIGTERM: only the stop timeout's SIGKILL ends it.
-        { name: 'stubborn', exec: ['sh', '-c', `trap "" TERM; echo trapped; exec sleep ${trapArg}`], stopTimeout: '1h' },
+        {
+          name: 'stubborn',
+          exec: ['sh', '-c', `trap "" TERM; echo trapped; exec sleep ${trapArg}`],
+          stopTimeout: '1h',
+        },
         { name: 'echo-env', exec: ['sh', '-c', 'echo "colour=[$COLOUR]"'], when: { source: 'SIGHUP' } },
       ],
     });
@@ -261,7 +280,10 @@ describe('the CLI', () => {
     expect(metric.code).toBe(1);
     expect(metric.stderr).toMatch(/unknown metric .*telemetry is not configured/);
     const badEnv = await cli('-putenv', 'NO-DASHES=1');
-    expect([badEnv.code, badEnv.stderr]).toEqual([1, expect.stringMatching(/invalid environment variable name: "NO-DASHES"/)]);
+    expect([badEnv.code, badEnv.stderr]).toEqual([
+      1,
+      expect.stringMatching(/invalid environment variable name: "NO-DASHES"/),
+    ]);
 
     expect((await cli('-maintenance', 'enable')).stdout).toBe('maintenance mode on\n');
     expect((await cli('-maintenance', 'enable')).stdout).toBe('maintenance mode was already on\n');
@@ -299,7 +321,10 @@ describe('the CLI', () => {
     expect((await cli('stop', 'ghost')).stderr).toMatch(/no such job: ghost/);
     expect((await cli('logs', '-n', 'x')).code).toBe(2);
     const reload = await cli('-reload');
-    expect([reload.code, reload.stdout]).toEqual([0, 'reloaded: restarted -; started -; stopped -; unchanged web, stubborn, echo-env\n']);
+    expect([reload.code, reload.stdout]).toEqual([
+      0,
+      'reloaded: restarted -; started -; stopped -; unchanged web, stubborn, echo-env\n',
+    ]);
 
     p.signal('SIGTERM');
     // stubborn ignores SIGTERM and has a long stopTimeout: the global bound ends it.
@@ -307,11 +332,18 @@ describe('the CLI', () => {
   });
 
   it('a clear error and a non-zero status when no supervisor is running', async () => {
-    const file = h().writeConfig({ control: { socket: h().path('nobody.sock') }, jobs: [{ name: 'x', exec: ['true'] }] });
+    const file = h().writeConfig({
+      control: { socket: h().path('nobody.sock') },
+      jobs: [{ name: 'x', exec: ['true'] }],
+    });
     for (const args of [['-ping'], ['status'], ['-reload'], ['stop', 'x']]) {
       const r = await h().cli([...args, '-config', file]);
       expect(r.code, args.join(' ')).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`the supervisor is not running \\(nothing answers on the control socket ${h().path('nobody.sock')}\\)`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `the supervisor is not running \\(nothing answers on the control socket ${h().path('nobody.sock')}\\)`,
+        ),
+      );
     }
     const viaFlag = await h().cli(['status', '--socket', h().path('other.sock')]);
     expect([viaFlag.code, viaFlag.stderr]).toEqual([1, expect.stringMatching(/other\.sock/)]);

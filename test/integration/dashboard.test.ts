@@ -7,7 +7,7 @@
  * And the same page served by the supervisor itself (the `dashboard` section), over plain HTTP.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Browser, findChromium } from '../support/browser.js';
@@ -16,15 +16,28 @@ import { useHarness } from './support.js';
 
 const h = useHarness();
 const chromium = findChromium();
-if (!chromium) console.warn('dashboard browser test skipped: no chromium on this machine (Debian: apt-get install chromium; npm test installs it as root)');
+if (!chromium)
+  console.warn(
+    'dashboard browser test skipped: no chromium on this machine (Debian: apt-get install chromium; npm test installs it as root)',
+  );
 
 describe.skipIf(!chromium)('the dashboard in a real browser', () => {
-  it('shows every job live, restarts one from its button, tails its output, draws the graph', { timeout: 120_000 }, async () => {
+  it('shows every job live, restarts one from its button, tails its output, draws the graph', {
+    timeout: 120_000,
+  }, async () => {
     const file = h().writeConfig({
       state: { dir: h().path('state') },
       jobs: [
-        { name: 'db', exec: ['sh', '-c', `echo db ready; exec sleep ${h().uniqueArg()}`], health: { exec: 'true', interval: 1, ttl: 5 } },
-        { name: 'web', exec: ['sh', '-c', `echo "web serving as $$"; exec sleep ${h().uniqueArg()}`], dependsOn: ['db'] },
+        {
+          name: 'db',
+          exec: ['sh', '-c', `echo db ready; exec sleep ${h().uniqueArg()}`],
+          health: { exec: 'true', interval: 1, ttl: 5 },
+        },
+        {
+          name: 'web',
+          exec: ['sh', '-c', `echo "web serving as $$"; exec sleep ${h().uniqueArg()}`],
+          dependsOn: ['db'],
+        },
         { name: 'worker', exec: ['sleep', h().uniqueArg()], dependsOn: [{ job: 'db', condition: 'healthy' }] },
         { name: 'migrate', exec: ['sh', '-c', 'echo migrated'], when: { source: 'db', once: 'healthy' } },
       ],
@@ -42,36 +55,61 @@ describe.skipIf(!chromium)('the dashboard in a real browser', () => {
         'the four jobs',
       );
       expect(names).toEqual(['db', 'web', 'worker', 'migrate']);
-      await browser.until(`document.querySelector('tr[data-job="worker"] td.state').textContent === 'running'`, 'worker running');
+      await browser.until(
+        `document.querySelector('tr[data-job="worker"] td.state').textContent === 'running'`,
+        'worker running',
+      );
 
       // A change made elsewhere arrives live: no reload (the page is the same document, marked).
       await browser.evaluate('window.sameDocument = true');
       const stopped = await h().cli(['stop', 'worker', '-config', file]);
       expect(stopped.code, stopped.stderr).toBe(0);
-      await browser.until(`document.querySelector('tr[data-job="worker"] td.state').textContent === 'stopped'`, 'worker shown stopped');
+      await browser.until(
+        `document.querySelector('tr[data-job="worker"] td.state').textContent === 'stopped'`,
+        'worker shown stopped',
+      );
       expect(await browser.evaluate('window.sameDocument')).toBe(true);
 
       // Restart from the page: a new PID, the one the supervisor reports.
       const pidCell = `document.querySelector('tr[data-job="web"] td.pid').textContent`;
       const oldPid = Number(await browser.until<string>(`/^\\d+$/.test(${pidCell}) && ${pidCell}`, 'a pid for web'));
       await browser.click('tr[data-job="web"] button.restart');
-      const newPid = Number(await browser.until<string>(`/^\\d+$/.test(${pidCell}) && ${pidCell} !== '${oldPid}' && ${pidCell}`, 'a new pid for web'));
+      const newPid = Number(
+        await browser.until<string>(
+          `/^\\d+$/.test(${pidCell}) && ${pidCell} !== '${oldPid}' && ${pidCell}`,
+          'a new pid for web',
+        ),
+      );
       expect(newPid).not.toBe(oldPid);
       const reported = await eventually(async () => {
         const s = await curl(h().socketPath, 'GET', '/v3/status');
         return (s.json.jobs as Array<{ name: string; pid: number | null }>).find((j) => j.name === 'web')?.pid;
       }, 'web pid from the socket');
       expect(reported).toBe(newPid);
-      await browser.until(`document.querySelector('#action-result').textContent.startsWith('web: restart done')`, 'the restart result');
+      await browser.until(
+        `document.querySelector('#action-result').textContent.startsWith('web: restart done')`,
+        'the restart result',
+      );
 
       // The output pane follows the selected job: both runs of web, live.
       await browser.click('tr[data-job="web"] td.name');
-      await browser.until(`document.querySelector('#output').textContent.includes('web serving as ${newPid}')`, 'the new run of web in the output');
-      expect(await browser.evaluate<string>(`document.querySelector('#output').textContent`)).toContain(`web serving as ${oldPid}`);
+      await browser.until(
+        `document.querySelector('#output').textContent.includes('web serving as ${newPid}')`,
+        'the new run of web in the output',
+      );
+      expect(await browser.evaluate<string>(`document.querySelector('#output').textContent`)).toContain(
+        `web serving as ${oldPid}`,
+      );
 
       // The event stream, and the graph drawn by pidpilot with the jobs coloured by state.
-      await browser.until(`[...document.querySelectorAll('#events li')].some((li) => /stopped worker/.test(li.textContent))`, 'the stopped event');
-      await browser.until(`document.querySelector('#graph svg g.node[data-job="web"]')?.getAttribute('class') === 'node job s-running'`, 'the graph');
+      await browser.until(
+        `[...document.querySelectorAll('#events li')].some((li) => /stopped worker/.test(li.textContent))`,
+        'the stopped event',
+      );
+      await browser.until(
+        `document.querySelector('#graph svg g.node[data-job="web"]')?.getAttribute('class') === 'node job s-running'`,
+        'the graph',
+      );
       const edges = await browser.evaluate<number>(`document.querySelectorAll('#graph svg g.edge').length`);
       expect(edges).toBe(3); // db -> web, db -> worker (dependencies), db -> migrate (trigger)
 
@@ -92,7 +130,10 @@ describe.skipIf(!chromium)('the dashboard in a real browser', () => {
 });
 
 /** One HTTP request with node:http (which, unlike fetch, lets a test send any Host header). */
-function get(url: string, opts: { method?: string; headers?: Record<string, string>; until?: RegExp } = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+function get(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; until?: RegExp } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
       let body = '';
@@ -121,7 +162,9 @@ describe('the dashboard served by the supervisor (config section dashboard)', ()
       jobs: [{ name: 'web', exec: ['sh', '-c', `echo "web serving as $$"; exec sleep ${h().uniqueArg()}`] }],
     });
     const p = h().start(['-config', file]);
-    await p.waitForLine(new RegExp(`dashboard: serving on http://127\\.0\\.0\\.1:${port}/; actions on`), { stream: 'any' });
+    await p.waitForLine(new RegExp(`dashboard: serving on http://127\\.0\\.0\\.1:${port}/; actions on`), {
+      stream: 'any',
+    });
     await p.waitForLine(/ web web serving as \d+$/);
     const base = `http://127.0.0.1:${port}`;
 
@@ -140,7 +183,10 @@ describe('the dashboard served by the supervisor (config section dashboard)', ()
     // Another site's page cannot send the header; a DNS name rebound to 127.0.0.1 is refused.
     expect((await get(`${base}/api/jobs/web/restart`, { method: 'POST' })).status).toBe(403);
     expect((await get(`${base}/`, { headers: { host: `rebound.example:${port}` } })).status).toBe(403);
-    const restarted = await get(`${base}/api/jobs/web/restart`, { method: 'POST', headers: { 'x-pidpilot-csrf': csrf } });
+    const restarted = await get(`${base}/api/jobs/web/restart`, {
+      method: 'POST',
+      headers: { 'x-pidpilot-csrf': csrf },
+    });
     expect([restarted.status, JSON.parse(restarted.body).action]).toEqual([200, 'restart']);
     await eventually(async () => {
       const s = await curl(h().socketPath, 'GET', '/v3/status');

@@ -5,9 +5,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startConsul, type ConsulUnderTest } from '../support/consul-agent/index.js';
-import { generateCertificates } from '../support/consul-agent/certs.js';
 import { ConsulTestAgent } from '../support/consul-agent/agent.js';
+import { generateCertificates } from '../support/consul-agent/certs.js';
+import { type ConsulUnderTest, startConsul } from '../support/consul-agent/index.js';
 import { stripStamp, until, useHarness } from './support.js';
 
 const h = useHarness();
@@ -53,7 +53,9 @@ async function checkStatus(c: ConsulUnderTest, id: string): Promise<string | und
 async function pollUntil(fn: () => Promise<boolean>, what: string): Promise<void> {
   let ok = false;
   await until(() => {
-    void fn().then((v) => (ok = v)).catch(() => (ok = false));
+    void fn()
+      .then((v) => (ok = v))
+      .catch(() => (ok = false));
     return ok;
   }, what);
 }
@@ -71,7 +73,15 @@ describe('Consul registration', () => {
     writeFileSync(flag, '');
     await pollUntil(async () => (await checkStatus(c, SERVICE_ID)) === 'passing', 'the registration');
     const svc = (await agentServices(c))[SERVICE_ID]!;
-    expect(svc).toMatchObject({ ID: SERVICE_ID, Service: 'web', Address: '10.9.8.7', Port: 8080, Tags: ['blue'], Meta: { owner: 'tests' }, EnableTagOverride: true });
+    expect(svc).toMatchObject({
+      ID: SERVICE_ID,
+      Service: 'web',
+      Address: '10.9.8.7',
+      Port: 8080,
+      Tags: ['blue'],
+      Meta: { owner: 'tests' },
+      EnableTagOverride: true,
+    });
     rmSync(flag);
     await pollUntil(async () => (await checkStatus(c, SERVICE_ID)) === 'critical', 'the failing check');
     writeFileSync(flag, '');
@@ -84,7 +94,10 @@ describe('Consul registration', () => {
   it('initial_status registers at start, before any check passes', async () => {
     const c = await consul();
     const p = h().run({ consul: c.address, jobs: [webJob(h().path('never'), { initial_status: 'warning' })] });
-    await pollUntil(async () => (await checkStatus(c, SERVICE_ID)) === 'warning', 'the registration with initial_status');
+    await pollUntil(
+      async () => (await checkStatus(c, SERVICE_ID)) === 'warning',
+      'the registration with initial_status',
+    );
     p.signal('SIGTERM');
     await p.waitExit();
   });
@@ -106,7 +119,10 @@ describe('Consul registration', () => {
     expect(p.matching(/unreachable/, 'any')).toHaveLength(1);
 
     await c.restart();
-    await pollUntil(async () => (await checkStatus(c, SERVICE_ID)) === 'passing', 'the re-registration after a restart');
+    await pollUntil(
+      async () => (await checkStatus(c, SERVICE_ID)) === 'passing',
+      'the re-registration after a restart',
+    );
     p.signal('SIGTERM');
     expect(await p.waitExit()).toEqual({ code: 0, signal: null });
   });
@@ -131,12 +147,18 @@ describe('Consul registration', () => {
 
   it('HTTPS from the environment: CONSUL_HTTP_ADDR with https://, CONSUL_CACERT, CONSUL_TLS_SERVER_NAME', async () => {
     const certs = generateCertificates();
-    const agent = await ConsulTestAgent.start({ tls: { key: certs.read(certs.serverKey), cert: certs.read(certs.serverCert) } });
+    const agent = await ConsulTestAgent.start({
+      tls: { key: certs.read(certs.serverKey), cert: certs.read(certs.serverCert) },
+    });
     agents.push(agent);
     const flag = h().path('healthy');
     writeFileSync(flag, '');
     const p = h().start(['-config', h().writeConfig({ consul: {}, jobs: [webJob(flag)] })], {
-      env: { CONSUL_HTTP_ADDR: `https://${agent.address}`, CONSUL_CACERT: certs.caFile, CONSUL_TLS_SERVER_NAME: 'consul.test' },
+      env: {
+        CONSUL_HTTP_ADDR: `https://${agent.address}`,
+        CONSUL_CACERT: certs.caFile,
+        CONSUL_TLS_SERVER_NAME: 'consul.test',
+      },
     });
     await until(() => agent.checkOf(SERVICE_ID)?.Status === 'passing', 'the registration over HTTPS');
     p.signal('SIGTERM');
@@ -145,7 +167,13 @@ describe('Consul registration', () => {
   });
 
   it('a bad consul setting starts nothing and exits 2', async () => {
-    const p = h().start(['-config', h().writeConfig({ consul: { tls: { cafile: h().path('missing.pem') } }, jobs: [{ name: 'a', exec: ['echo', 'ran'] }] })]);
+    const p = h().start([
+      '-config',
+      h().writeConfig({
+        consul: { tls: { cafile: h().path('missing.pem') } },
+        jobs: [{ name: 'a', exec: ['echo', 'ran'] }],
+      }),
+    ]);
     expect((await p.waitExit()).code).toBe(2);
     expect(p.matching(/consul tls\.cafile .*ENOENT/, 'any')).toHaveLength(1);
     expect(p.matching(/ran/)).toHaveLength(0);
@@ -166,7 +194,12 @@ describe('watches', () => {
     });
     await p.waitForLine(/started/);
     const register = (id: string, port: number) =>
-      c.call('PUT', '/v1/agent/service/register', { ID: id, Name: 'db', Port: port, Check: { TTL: '60s', Status: 'passing' } });
+      c.call('PUT', '/v1/agent/service/register', {
+        ID: id,
+        Name: 'db',
+        Port: port,
+        Check: { TTL: '60s', Status: 'passing' },
+      });
     expect((await register('db-1', 5432)).status).toBe(200);
     await p.waitForLine(/on-healthy db healthy/);
     await p.waitForLine(/on-change db changed/);
@@ -193,7 +226,10 @@ describe('watches', () => {
       watches: [{ name: 'db', interval: 1 }],
       jobs: [{ name: 'a', exec: ['echo', 'x'], when: { source: 'watch.cache', once: 'healthy' } }],
     });
-    await p.waitForLine(/job a waits for "healthy" from "watch\.cache", which no job, health check, watch or signal publishes/, { stream: 'any' });
+    await p.waitForLine(
+      /job a waits for "healthy" from "watch\.cache", which no job, health check, watch or signal publishes/,
+      { stream: 'any' },
+    );
     p.signal('SIGTERM');
     await p.waitExit();
   });
@@ -211,7 +247,11 @@ describe('embedded local catalog (no consul)', () => {
           interfaces: ['static:10.1.1.1'],
           health: { exec: ['true'], interval: '100ms', ttl: '5s' },
         },
-        { name: 'client', exec: ['sh', '-c', 'echo db is up at $CONTAINERPILOT_DB_IP'], when: { source: 'watch.db', once: 'healthy' } },
+        {
+          name: 'client',
+          exec: ['sh', '-c', 'echo db is up at $CONTAINERPILOT_DB_IP'],
+          when: { source: 'watch.db', once: 'healthy' },
+        },
       ],
     });
     await p.waitForLine(/client db is up at 10\.1\.1\.1$/);
@@ -257,7 +297,8 @@ describe('shutdown order', () => {
     agents.push(agent);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    agent.gate = (method, path) => (method === 'PUT' && path.startsWith('/v1/agent/service/deregister/') ? held : undefined);
+    agent.gate = (method, path) =>
+      method === 'PUT' && path.startsWith('/v1/agent/service/deregister/') ? held : undefined;
     const flag = h().path('healthy');
     writeFileSync(flag, '');
     const p = h().run({
@@ -267,7 +308,10 @@ describe('shutdown order', () => {
     });
     await until(() => agent.checkOf(SERVICE_ID)?.Status === 'passing', 'the registration');
     p.signal('SIGTERM');
-    await until(() => agent.requests.some((r) => r.path.startsWith('/v1/agent/service/deregister/')), 'the deregistration request');
+    await until(
+      () => agent.requests.some((r) => r.path.startsWith('/v1/agent/service/deregister/')),
+      'the deregistration request',
+    );
     expect(p.matching(/got-term/)).toEqual([]);
     release();
     await p.waitForLine(/web got-term$/);

@@ -10,7 +10,9 @@ const h = useHarness();
 
 it('examples/local: the local layer over the base runs to completion, with env file and .env values', async () => {
   const dir = join(ROOT, 'examples', 'local');
-  const p = h().start(['-config', join(dir, 'pidpilot.json5'), '-config', join(dir, 'local.json5')], { env: { PIDPILOT_CONTROL_SOCKET: undefined } });
+  const p = h().start(['-config', join(dir, 'pidpilot.json5'), '-config', join(dir, 'local.json5')], {
+    env: { PIDPILOT_CONTROL_SOCKET: undefined },
+  });
   const exit = await p.exited;
   const out = p.stdout().toString('utf8');
   expect(exit.code, out + p.stderrText()).toBe(0);

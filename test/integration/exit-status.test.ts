@@ -14,7 +14,10 @@ it('exits with the main job’s exit status (7) and stops the other jobs', async
   const p = h().run({
     main: 'app',
     jobs: [
-      { name: 'app', exec: ['sh', '-c', `echo main-running; until [ -e ${h().path('go')} ]; do sleep 0.05; done; exit 7`] },
+      {
+        name: 'app',
+        exec: ['sh', '-c', `echo main-running; until [ -e ${h().path('go')} ]; do sleep 0.05; done; exit 7`],
+      },
       { name: 'other', exec: ['sleep', other] },
     ],
   });
@@ -150,7 +153,10 @@ it('SIGTERM with a main job that traps TERM and exits 3 exits 3', async () => {
 });
 
 it('SIGTERM with a main job that dies of it exits 143', async () => {
-  const p = h().run({ main: 'app', jobs: [{ name: 'app', exec: ['sh', '-c', 'echo app-up; exec sleep ' + h().uniqueArg()] }] });
+  const p = h().run({
+    main: 'app',
+    jobs: [{ name: 'app', exec: ['sh', '-c', 'echo app-up; exec sleep ' + h().uniqueArg()] }],
+  });
   await p.waitForLine(/ app app-up$/);
   p.signal('SIGTERM');
   expect(await p.waitExit(), p.transcript()).toEqual({ code: 128 + constants.signals.SIGTERM, signal: null });
@@ -161,7 +167,13 @@ it('SIGTERM with a main job that ignores it and is SIGKILLed after its stop time
   const p = h().run({
     main: 'app',
     stopTimeout: '20s',
-    jobs: [{ name: 'app', stopTimeout: '300ms', exec: ['sh', '-c', `trap '' TERM; echo trap-set; while :; do sleep 0.05; done`] }],
+    jobs: [
+      {
+        name: 'app',
+        stopTimeout: '300ms',
+        exec: ['sh', '-c', `trap '' TERM; echo trap-set; while :; do sleep 0.05; done`],
+      },
+    ],
   });
   await p.waitForLine(/ app trap-set$/);
   p.signal('SIGTERM');
@@ -170,12 +182,19 @@ it('SIGTERM with a main job that ignores it and is SIGKILLed after its stop time
 });
 
 describe('pidpilot run JOB interrupted before JOB finished exits 128+signal, never 0', () => {
-  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, status] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${signal} → ${status}, even though the target exits 0 on it`, async () => {
       const file = h().writeConfig({
         jobs: [
           { name: 'db', exec: ['sleep', h().uniqueArg()] },
-          { name: 'target', dependsOn: [{ job: 'db', condition: 'started' }], exec: ['sh', '-c', `trap 'exit 0' INT TERM; echo trap-set; while :; do sleep 0.05; done`] },
+          {
+            name: 'target',
+            dependsOn: [{ job: 'db', condition: 'started' }],
+            exec: ['sh', '-c', `trap 'exit 0' INT TERM; echo trap-set; while :; do sleep 0.05; done`],
+          },
         ],
       });
       const p = h().start(['run', 'target', '-config', file]);

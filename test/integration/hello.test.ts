@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { ROOT, indexOfLine, stripStamp, useHarness } from './support.js';
+import { indexOfLine, ROOT, stripStamp, useHarness } from './support.js';
 
 const h = useHarness();
 

@@ -22,7 +22,10 @@ describe('history in the state dir', () => {
     const logFile = join(state, 'logs', 'flood.log');
     // Killed once its output has rotated at least once: writes are going on all the time.
     // (The current file is missing for a moment while it rotates.)
-    await until(() => existsSync(`${logFile}.1`) && (statSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > 0, 'the flood to be captured and rotated');
+    await until(
+      () => existsSync(`${logFile}.1`) && (statSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > 0,
+      'the flood to be captured and rotated',
+    );
     flood.signal('SIGKILL');
     expect(await flood.waitExit()).toEqual({ code: null, signal: 'SIGKILL' });
     expect(readFileSync(join(state, 'pidpilot.lock'), 'utf8')).toBe(`${flood.pid}\n`); // left behind
@@ -30,7 +33,9 @@ describe('history in the state dir', () => {
     const after = openHistory(state);
     const lines = await after.logs('flood');
     expect(lines.length).toBeGreaterThan(1000);
-    expect(lines.every((l) => l.line === 'history-flood-line' && l.stream === 'stdout' && l.job === 'flood')).toBe(true);
+    expect(lines.every((l) => l.line === 'history-flood-line' && l.stream === 'stdout' && l.job === 'flood')).toBe(
+      true,
+    );
     const first = await after.events();
     expect(first[0]).toMatchObject({ seq: 1, code: 'startup', source: 'global' });
     expect(after.stats.corrupt).toBe(0);
@@ -38,7 +43,10 @@ describe('history in the state dir', () => {
     // As if the kill had cut a write in half: the torn line is ignored, then kept on its own line.
     appendFileSync(join(state, 'events.jsonl'), '{"seq":99,"time":1,"co');
 
-    const second = h().run({ state: { dir: state }, jobs: [{ name: 'once', exec: ['sh', '-c', 'echo second-boot-line; exit 4'] }] });
+    const second = h().run({
+      state: { dir: state },
+      jobs: [{ name: 'once', exec: ['sh', '-c', 'echo second-boot-line; exit 4'] }],
+    });
     expect(await second.waitExit(), second.transcript()).toEqual({ code: 0, signal: null });
     expect(second.matching(/history is not recorded/, 'any')).toEqual([]);
 
@@ -48,7 +56,10 @@ describe('history in the state dir', () => {
     expect(boots).toHaveLength(2);
     expect(events.filter((e) => e.code === 'startup')).toHaveLength(2);
     expect(events.at(-1)).toMatchObject({ code: 'shutdown', boot: boots[1] });
-    expect(events.find((e) => e.code === 'failed' && e.source === 'once')).toMatchObject({ reason: 'last run failed: exit code 4', boot: boots[1] });
+    expect(events.find((e) => e.code === 'failed' && e.source === 'once')).toMatchObject({
+      reason: 'last run failed: exit code 4',
+      boot: boots[1],
+    });
     expect(reread.stats.corrupt).toBe(1); // the torn line
     expect((await reread.runs('once')).map((r) => [r.run, r.outcome, r.code])).toEqual([[1, 'failed', 4]]);
     expect((await reread.logs('once')).map((l) => l.line)).toEqual(['second-boot-line']);
@@ -62,12 +73,18 @@ describe('history in the state dir', () => {
     await until(() => existsSync(join(state, 'pidpilot.lock')), 'the first pidpilot to lock the state dir');
     // Its own control socket: only the state dir is shared.
     const file = h().writeConfig(
-      { state: { dir: state }, control: { socket: h().path('second.sock') }, jobs: [{ name: 'other', exec: ['echo', 'other-ran'] }] },
+      {
+        state: { dir: state },
+        control: { socket: h().path('second.sock') },
+        jobs: [{ name: 'other', exec: ['echo', 'other-ran'] }],
+      },
       'second.json5',
     );
     const second = h().start(['-config', file]);
     expect(await second.waitExit(), second.transcript()).toEqual({ code: 0, signal: null });
-    expect(second.matching(/history is not recorded: state dir .* is in use by another pidpilot \(pid \d+\)/)).toHaveLength(1);
+    expect(
+      second.matching(/history is not recorded: state dir .* is in use by another pidpilot \(pid \d+\)/),
+    ).toHaveLength(1);
     expect(second.matching(/other-ran/)).toHaveLength(1);
     expect(await openHistory(state).logs('other')).toEqual([]);
     first.signal('SIGTERM');
@@ -75,7 +92,10 @@ describe('history in the state dir', () => {
   }, 60_000);
 
   it('a state dir that cannot be made is reported and the jobs run without history', async () => {
-    const p = h().run({ state: { dir: '/proc/pidpilot-no-such/state' }, jobs: [{ name: 'still', exec: ['echo', 'still-ran'] }] });
+    const p = h().run({
+      state: { dir: '/proc/pidpilot-no-such/state' },
+      jobs: [{ name: 'still', exec: ['echo', 'still-ran'] }],
+    });
     expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
     expect(p.matching(/history is not recorded: ENOENT/)).toHaveLength(1);
     expect(p.matching(/still-ran/)).toHaveLength(1);

@@ -127,14 +127,22 @@ describe('failures', () => {
       expect.stringMatching(/restarting in 100ms$/),
       expect.stringMatching(/restarting in 200ms$/),
     ]);
-    expect(p.matching(stateLine('flaky', '\\w+', 'failed', ' \\(restarts exhausted after exit code 1\\)')), p.transcript()).toHaveLength(1);
+    expect(
+      p.matching(stateLine('flaky', '\\w+', 'failed', ' \\(restarts exhausted after exit code 1\\)')),
+      p.transcript(),
+    ).toHaveLength(1);
     expect(p.matching(/event failed flaky$/)).toHaveLength(1);
   });
 
   it('restarts: "unlimited" keeps restarting until shutdown', async () => {
     const p = h().run({
       jobs: [
-        { name: 'looper', exec: ['sh', '-c', 'echo again; exit 1'], restarts: 'unlimited', restartBackoff: { initial: '10ms', max: '20ms' } },
+        {
+          name: 'looper',
+          exec: ['sh', '-c', 'echo again; exit 1'],
+          restarts: 'unlimited',
+          restartBackoff: { initial: '10ms', max: '20ms' },
+        },
       ],
     });
     await p.waitForLine(/ looper again$/, { nth: 5 });

@@ -4,8 +4,8 @@
  * DEBUG event log, and `pidpilot graph`.
  */
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT, settleArg, until, useHarness, withArg } from './support.js';
 
@@ -35,9 +35,15 @@ it('run test on examples/dev-stack.json5: db, migrate, app (setup, ready), test;
   expect(r.code, r.p.transcript()).toBe(0);
   const lines = r.stdout.split('\n');
   expect(lineIndex(lines, / migrate migrated, db says db ok$/)).toBeLessThan(lineIndex(lines, / app app listening/));
-  expect(lineIndex(lines, / app setup: seeding the app$/)).toBeLessThan(lineIndex(lines, / app setup: app answers "hello from app"$/));
-  expect(lineIndex(lines, / app setup: app answers/)).toBeLessThan(lineIndex(lines, / test test: got "hello from app"$/));
-  expect(lineIndex(lines, / app \d+ stopped \(shutdown\)$/)).toBeLessThan(lineIndex(lines, / db \d+ stopped \(shutdown\)$/));
+  expect(lineIndex(lines, / app setup: seeding the app$/)).toBeLessThan(
+    lineIndex(lines, / app setup: app answers "hello from app"$/),
+  );
+  expect(lineIndex(lines, / app setup: app answers/)).toBeLessThan(
+    lineIndex(lines, / test test: got "hello from app"$/),
+  );
+  expect(lineIndex(lines, / app \d+ stopped \(shutdown\)$/)).toBeLessThan(
+    lineIndex(lines, / db \d+ stopped \(shutdown\)$/),
+  );
   expect(lines.some((l) => / pidpilot exiting with status 0$/.test(l))).toBe(true);
 });
 
@@ -47,7 +53,12 @@ it('run starts only the target and what it needs, and exits with the target’s 
     jobs: [
       { name: 'db', exec: ['sleep', h().uniqueArg()] },
       { name: 'seed', exec: ['sh', '-c', 'echo seeding'], when: { source: 'db', once: 'ready' } },
-      { name: 'target', exec: ['sh', '-c', 'echo target-ran; exit 7'], dependsOn: [{ job: 'db', condition: 'started' }], when: { source: 'seed', once: 'exitSuccess' } },
+      {
+        name: 'target',
+        exec: ['sh', '-c', 'echo target-ran; exit 7'],
+        dependsOn: [{ job: 'db', condition: 'started' }],
+        when: { source: 'seed', once: 'exitSuccess' },
+      },
       { name: 'unrelated', exec: ['sleep', unrelated] },
     ],
   });
@@ -106,7 +117,11 @@ it('run with an unknown job is a usage error (exit 2) that suggests the nearest 
 it('diamond teardown on SIGTERM, read from the DEBUG event log: dependents stop first, siblings concurrently', async () => {
   const args = Object.fromEntries(['db', 'api', 'worker', 'web'].map((n) => [n, h().uniqueArg()]));
   // `started`: a job without health check and restarts is one-shot, whose default would be `succeeded`.
-  const server = (name: string, dependsOn: string[]) => ({ name, exec: ['sleep', args[name]], dependsOn: dependsOn.map((job) => ({ job, condition: 'started' })) });
+  const server = (name: string, dependsOn: string[]) => ({
+    name,
+    exec: ['sleep', args[name]],
+    dependsOn: dependsOn.map((job) => ({ job, condition: 'started' })),
+  });
   const p = h().run({
     logging: { level: 'DEBUG' },
     jobs: [server('db', []), server('api', ['db']), server('worker', ['db']), server('web', ['api', 'worker'])],
@@ -121,7 +136,9 @@ it('diamond teardown on SIGTERM, read from the DEBUG event log: dependents stop 
   expect(ev('stopped', 'web')).toBeLessThan(ev('stopping', 'worker'));
   expect(ev('stopped', 'api')).toBeLessThan(ev('stopping', 'db'));
   expect(ev('stopped', 'worker')).toBeLessThan(ev('stopping', 'db'));
-  expect(Math.max(ev('stopping', 'api'), ev('stopping', 'worker'))).toBeLessThan(Math.min(ev('stopped', 'api'), ev('stopped', 'worker')));
+  expect(Math.max(ev('stopping', 'api'), ev('stopping', 'worker'))).toBeLessThan(
+    Math.min(ev('stopped', 'api'), ev('stopped', 'worker')),
+  );
   for (const a of Object.values(args)) expect(await settleArg(a)).toEqual([]);
 });
 

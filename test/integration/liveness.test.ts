@@ -10,16 +10,24 @@ import { until, useHarness } from './support.js';
 
 const h = useHarness();
 
-const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
+const lines = (file: string): string[] =>
+  existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
 
 /** The pids a job printed as `pid=N run=R restarts=K` lines, in order. */
-function runsOf(p: ReturnType<ReturnType<typeof h>['run']>, job: string): Array<{ pid: number; run: number; restarts: number }> {
+function runsOf(
+  p: ReturnType<ReturnType<typeof h>['run']>,
+  job: string,
+): Array<{ pid: number; run: number; restarts: number }> {
   return p.matching(new RegExp(` ${job} pid=\\d+ run=\\d+ restarts=\\d+ job=${job}$`)).map((l) => {
     const m = / pid=(\d+) run=(\d+) restarts=(\d+)/.exec(l)!;
     return { pid: Number(m[1]), run: Number(m[2]), restarts: Number(m[3]) };
   });
 }
-const announce = (arg: string) => ['sh', '-c', `echo "pid=$$ run=$PIDPILOT_RUN restarts=$PIDPILOT_RESTARTS job=$PIDPILOT_JOB"; exec sleep ${arg}`];
+const announce = (arg: string) => [
+  'sh',
+  '-c',
+  `echo "pid=$$ run=$PIDPILOT_RUN restarts=$PIDPILOT_RESTARTS job=$PIDPILOT_JOB"; exec sleep ${arg}`,
+];
 
 describe('health thresholds and onUnhealthy', () => {
   it('a server whose check starts failing is restarted with a new PID after exactly failureThreshold failures', async () => {
@@ -32,7 +40,13 @@ describe('health thresholds and onUnhealthy', () => {
         {
           name: 'web',
           exec: announce(h().uniqueArg()),
-          health: { exec: ['sh', '-c', check], interval: '100ms', ttl: '10s', failureThreshold: 3, onUnhealthy: 'restart' },
+          health: {
+            exec: ['sh', '-c', check],
+            interval: '100ms',
+            ttl: '10s',
+            failureThreshold: 3,
+            onUnhealthy: 'restart',
+          },
         },
       ],
     });
@@ -60,7 +74,14 @@ describe('health thresholds and onUnhealthy', () => {
           name: 'slow',
           exec: announce(h().uniqueArg()),
           // Never healthy: with failureThreshold 2 it would restart after two checks, but the start period holds that off.
-          health: { exec: ['sh', '-c', `echo "fail $PIDPILOT_RUN" >> ${checks}; exit 1`], interval: '100ms', ttl: '10s', failureThreshold: 2, startPeriod: '2s', onUnhealthy: 'restart' },
+          health: {
+            exec: ['sh', '-c', `echo "fail $PIDPILOT_RUN" >> ${checks}; exit 1`],
+            interval: '100ms',
+            ttl: '10s',
+            failureThreshold: 2,
+            startPeriod: '2s',
+            onUnhealthy: 'restart',
+          },
           restartLimit: { burst: 1, interval: '1h' },
         },
       ],
@@ -74,7 +95,11 @@ describe('health thresholds and onUnhealthy', () => {
   it('onUnhealthy "stop" fails the job with the reason, and its dependents with it', async () => {
     const p = h().run({
       jobs: [
-        { name: 'db', exec: announce(h().uniqueArg()), health: { exec: ['false'], interval: '100ms', ttl: '10s', failureThreshold: 2, onUnhealthy: 'stop' } },
+        {
+          name: 'db',
+          exec: announce(h().uniqueArg()),
+          health: { exec: ['false'], interval: '100ms', ttl: '10s', failureThreshold: 2, onUnhealthy: 'stop' },
+        },
         { name: 'app', exec: ['echo', 'app-ran'], dependsOn: [{ job: 'db', condition: 'healthy' }] },
       ],
     });
@@ -102,7 +127,9 @@ describe('restart budget', () => {
     });
     expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
     expect(p.matching(/crashy crash run=\d+$/).map((l) => l.replace(/.*run=/, ''))).toEqual(['1', '2', '3', '4']);
-    expect(p.matching(/crashy .*failed: restarted too often: more than 3 restarts within 3600s/).length).toBeGreaterThan(0);
+    expect(
+      p.matching(/crashy .*failed: restarted too often: more than 3 restarts within 3600s/).length,
+    ).toBeGreaterThan(0);
     expect(p.matching(/app .*dependency "crashy" failed/).length).toBeGreaterThan(0);
     expect(p.matching(/app-ran/)).toEqual([]);
   });
@@ -133,12 +160,21 @@ describe('sd_notify', () => {
     });
     await p.waitForLine(/ svc watchdog 1000000$/);
     // Not started yet: its dependent waits.
-    const status = async () => JSON.parse((await h().cli(['status', '--json'])).stdout).jobs as Array<{ name: string; state: string; reason: string; pid: number }>;
+    const status = async () =>
+      JSON.parse((await h().cli(['status', '--json'])).stdout).jobs as Array<{
+        name: string;
+        state: string;
+        reason: string;
+        pid: number;
+      }>;
     expect((await status()).find((j) => j.name === 'svc')).toMatchObject({ state: 'starting' });
     expect(p.matching(/after-ran/)).toEqual([]);
     writeFileSync(go, '');
     await p.waitForLine(/ after after-ran$/);
-    await until(async () => (await status()).find((j) => j.name === 'svc')?.reason.includes('serving run 1'), 'STATUS as the reason');
+    await until(
+      async () => (await status()).find((j) => j.name === 'svc')?.reason.includes('serving run 1'),
+      'STATUS as the reason',
+    );
     // Pings stop: the watchdog restarts it.
     writeFileSync(quiet, '');
     await until(() => runsOf(p, 'svc').length === 2, 'the watchdog restart', 30_000);
@@ -158,14 +194,25 @@ describe('cleanup', () => {
     const p = h().run({
       stopTimeout: '20s',
       jobs: [
-        { name: 'db', exec: ['sh', '-c', `touch ${alive}; trap 'rm -f ${alive}; exit 0' TERM; echo db-up; while :; do sleep 0.05; done`] },
+        {
+          name: 'db',
+          exec: [
+            'sh',
+            '-c',
+            `touch ${alive}; trap 'rm -f ${alive}; exit 0' TERM; echo db-up; while :; do sleep 0.05; done`,
+          ],
+        },
         {
           name: 'app',
           exec: ['sh', '-c', `if [ "$PIDPILOT_RUN" = 1 ]; then exit 3; fi; echo app-up; exec sleep ${h().uniqueArg()}`],
           restarts: 1,
           dependsOn: [{ job: 'db', condition: 'started' }],
           cleanup: [
-            ['sh', '-c', `echo "$PIDPILOT_JOB run=$PIDPILOT_RUN result=$PIDPILOT_RESULT code=$PIDPILOT_EXIT_CODE signal=$PIDPILOT_EXIT_SIGNAL db=$(test -e ${alive} && echo up || echo down)" >> ${log}`],
+            [
+              'sh',
+              '-c',
+              `echo "$PIDPILOT_JOB run=$PIDPILOT_RUN result=$PIDPILOT_RESULT code=$PIDPILOT_EXIT_CODE signal=$PIDPILOT_EXIT_SIGNAL db=$(test -e ${alive} && echo up || echo down)" >> ${log}`,
+            ],
             ['sh', '-c', 'exit 5'],
             ['sleep', h().uniqueArg()],
           ],
@@ -178,7 +225,10 @@ describe('cleanup', () => {
     expect(lines(log)).toEqual(['app run=1 result=failed code=3 signal= db=up']);
     p.signal('SIGTERM');
     expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
-    expect(lines(log)).toEqual(['app run=1 result=failed code=3 signal= db=up', 'app run=2 result=aborted code= signal=SIGTERM db=up']);
+    expect(lines(log)).toEqual([
+      'app run=1 result=failed code=3 signal= db=up',
+      'app run=2 result=aborted code= signal=SIGTERM db=up',
+    ]);
     expect(p.matching(/app .*cleanup 2\/3 .* failed: exit code 5/).length).toBe(2);
     expect(p.matching(/app .*cleanup 3\/3 .* errored: timeout/).length).toBe(2);
     await h().expectNoLeftovers();
@@ -192,12 +242,18 @@ describe('the lifecycle environment', () => {
         { name: 'crash', exec: ['sh', '-c', 'exit 4'] },
         {
           name: 'onfail',
-          exec: ['sh', '-c', 'echo "trigger=$PIDPILOT_TRIGGER_JOB result=$PIDPILOT_RESULT code=$PIDPILOT_EXIT_CODE job=$PIDPILOT_JOB run=$PIDPILOT_RUN restarts=$PIDPILOT_RESTARTS"'],
+          exec: [
+            'sh',
+            '-c',
+            'echo "trigger=$PIDPILOT_TRIGGER_JOB result=$PIDPILOT_RESULT code=$PIDPILOT_EXIT_CODE job=$PIDPILOT_JOB run=$PIDPILOT_RUN restarts=$PIDPILOT_RESTARTS"',
+          ],
           when: { source: 'crash', once: 'exitFailed' },
         },
       ],
     });
     expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
-    expect(p.matching(/ onfail trigger=/).map((l) => l.replace(/.* onfail /, ''))).toEqual(['trigger=crash result=failed code=4 job=onfail run=1 restarts=0']);
+    expect(p.matching(/ onfail trigger=/).map((l) => l.replace(/.* onfail /, ''))).toEqual([
+      'trigger=crash result=failed code=4 job=onfail run=1 restarts=0',
+    ]);
   });
 });

@@ -6,7 +6,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TIMESTAMP, blockedOnPipeWrite, bytesWritten, jobLine, stripStamp, until, useHarness, withArg } from './support.js';
+import {
+  blockedOnPipeWrite,
+  bytesWritten,
+  jobLine,
+  stripStamp,
+  TIMESTAMP,
+  until,
+  useHarness,
+  withArg,
+} from './support.js';
 
 const h = useHarness();
 
@@ -20,7 +29,9 @@ describe('job output in the default format', () => {
   it('a single 8 MiB line is logged as one line, intact', async () => {
     const size = 8 * 1024 * 1024;
     // printable, no newline, not repetitive (so a lost or repeated chunk changes the hash)
-    const content = randomBytes((size * 3) / 4).toString('base64').slice(0, size);
+    const content = randomBytes((size * 3) / 4)
+      .toString('base64')
+      .slice(0, size);
     expect(content.length).toBe(size);
     const file = h().path('big.txt');
     writeFileSync(file, `${content}\n`);
@@ -90,7 +101,10 @@ describe('job output in the default format', () => {
         break;
       }
     }
-    const why = firstBad >= 0 ? `${got.length} lines logged; line #${firstBad + 1} is ${got[firstBad]}; the last logged is ${got.at(-1)}` : '';
+    const why =
+      firstBad >= 0
+        ? `${got.length} lines logged; line #${firstBad + 1} is ${got[firstBad]}; the last logged is ${got.at(-1)}`
+        : '';
     expect(firstBad, why).toBe(-1);
     expect(got.length).toBe(n);
   }, 90_000);
@@ -152,7 +166,10 @@ describe('job output in the default format', () => {
     expect(bad, `logged line #${bad + 1} of the writer is "${logged[bad]}" (${logged.length} lines logged)`).toBe(-1);
     // each line and its newline (one too many for a cut last line, which is fine for ≥)
     const loggedBytes = logged.reduce((sum, r) => sum + Buffer.byteLength(r) + 1, 0);
-    expect(loggedBytes, `seq had written ${written} bytes; ${logged.length} lines (${loggedBytes} bytes) were logged`).toBeGreaterThanOrEqual(written!);
+    expect(
+      loggedBytes,
+      `seq had written ${written} bytes; ${logged.length} lines (${loggedBytes} bytes) were logged`,
+    ).toBeGreaterThanOrEqual(written!);
   }
 
   it('output left in the pipe of a job stopped by shutdown is logged (slow log reader)', async () => {
@@ -191,10 +208,18 @@ describe('log order', () => {
 
   function checkOrder(lines: readonly string[], where: string): void {
     const stamps = lines.map((l) => TIMESTAMP.exec(l)?.[0]);
-    expect(stamps.every((s) => s !== undefined), where).toBe(true);
+    expect(
+      stamps.every((s) => s !== undefined),
+      where,
+    ).toBe(true);
     const times = stamps.map((s) => Date.parse(s!));
     const back = times.findIndex((t, i) => i > 0 && t < times[i - 1]!);
-    expect(back, back >= 0 ? `${where}: line ${back + 1} goes back in time:\n${lines.slice(Math.max(0, back - 3), back + 2).join('\n')}` : '').toBe(-1);
+    expect(
+      back,
+      back >= 0
+        ? `${where}: line ${back + 1} goes back in time:\n${lines.slice(Math.max(0, back - 3), back + 2).join('\n')}`
+        : '',
+    ).toBe(-1);
     expect(lines.at(-1), where).toMatch(/pidpilot exiting with status 0$/);
   }
 
@@ -222,7 +247,10 @@ describe('a log reader that goes away', () => {
     // worker thread. Told to stop, pidpilot must give up on the log it cannot write and
     // exit — not hang in a final flush or in joining that thread.
     const floodLine = `flood-${h().marker} ${'x'.repeat(100)}`;
-    const p = h().run({ stopTimeout: '1s', jobs: [{ name: 'flood', exec: ['yes', floodLine] }] }, { pauseStdout: true });
+    const p = h().run(
+      { stopTimeout: '1s', jobs: [{ name: 'flood', exec: ['yes', floodLine] }] },
+      { pauseStdout: true },
+    );
     const flood = await until(() => withArg(floodLine)[0], 'the flood job');
     await until(() => blockedOnPipeWrite(flood.pid), 'the flood job to be blocked by back-pressure');
     p.signal('SIGTERM');
@@ -237,7 +265,11 @@ describe('a log reader that goes away', () => {
 
 describe('logging.raw', () => {
   it('passes output through untouched, without prefix', async () => {
-    const bytes = Buffer.concat([Buffer.from('raw-line-one\n'), Buffer.from([0xff, 0xfe]), Buffer.from('raw-binary\nraw-no-newline')]);
+    const bytes = Buffer.concat([
+      Buffer.from('raw-line-one\n'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('raw-binary\nraw-no-newline'),
+    ]);
     const file = h().path('raw.dat');
     writeFileSync(file, bytes);
     const p = h().run({
@@ -263,9 +295,14 @@ describe('formats', () => {
     });
     expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
     const stamp = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?(?:Z|[+-]\\d\\d:\\d\\d)';
-    expect(p.matching(new RegExp(`^time=${stamp} level=info msg="hello \\\\"text\\\\" world" job=txt stream=stdout$`)), p.transcript()).toHaveLength(1);
+    expect(
+      p.matching(new RegExp(`^time=${stamp} level=info msg="hello \\\\"text\\\\" world" job=txt stream=stdout$`)),
+      p.transcript(),
+    ).toHaveLength(1);
     expect(p.matching(new RegExp(`^time=${stamp} level=info msg="to-err" job=txt stream=stderr$`))).toHaveLength(1);
-    expect(p.matching(new RegExp(`^time=${stamp} level=info msg="pidpilot \\S+ started: pid ${p.pid}, 1 job from [^"]+"$`))).toHaveLength(1);
+    expect(
+      p.matching(new RegExp(`^time=${stamp} level=info msg="pidpilot \\S+ started: pid ${p.pid}, 1 job from [^"]+"$`)),
+    ).toHaveLength(1);
     // every line is logfmt
     for (const line of p.lines) expect(line).toMatch(new RegExp(`^time=${stamp} level=\\w+ msg="`));
   });
@@ -294,9 +331,23 @@ describe('formats', () => {
       expect(r.time).toMatch(RFC3339);
       expect(typeof r.msg).toBe('string');
     }
-    expect(recs).toContainEqual({ level: 'info', time: expect.any(String), job: 'js', stream: 'stdout', msg: 'hello "json"' });
-    expect(recs).toContainEqual({ level: 'info', time: expect.any(String), job: 'js', stream: 'stderr', msg: 'to-err' });
-    expect(recs.some((r) => r.level === 'info' && /^pidpilot \S+ started: pid \d+, 2 jobs from /.test(String(r.msg)))).toBe(true);
+    expect(recs).toContainEqual({
+      level: 'info',
+      time: expect.any(String),
+      job: 'js',
+      stream: 'stdout',
+      msg: 'hello "json"',
+    });
+    expect(recs).toContainEqual({
+      level: 'info',
+      time: expect.any(String),
+      job: 'js',
+      stream: 'stderr',
+      msg: 'to-err',
+    });
+    expect(
+      recs.some((r) => r.level === 'info' && /^pidpilot \S+ started: pid \d+, 2 jobs from /.test(String(r.msg))),
+    ).toBe(true);
     const badRec = recs.find((r) => r.job === 'jsbad');
     expect(badRec, p.transcript()).toBeDefined();
     // the exact bytes are kept, as base64

@@ -10,7 +10,17 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, budget, describeProcs, jobLine, processes, until, useHarness, withArg, type Pidpilot } from './support.js';
+import {
+  BIN,
+  budget,
+  describeProcs,
+  jobLine,
+  type Pidpilot,
+  processes,
+  until,
+  useHarness,
+  withArg,
+} from './support.js';
 
 const h = useHarness();
 const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
@@ -19,7 +29,9 @@ const FAULT = fileURLToPath(new URL('../fixtures/scripts/fault.cjs', import.meta
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) {
-    throw new Error('the PID 1 tests run pidpilot in a new PID namespace (unshare --pid), which needs root: run them as root (CI does)');
+    throw new Error(
+      'the PID 1 tests run pidpilot in a new PID namespace (unshare --pid), which needs root: run them as root (CI does)',
+    );
   }
 });
 
@@ -34,7 +46,10 @@ function hermetic(config: object): object {
 
 /** Starts pidpilot as PID 1 of a new PID namespace on `config`. */
 function runAsPid1(config: object, env: Record<string, string | undefined> = {}): Pidpilot {
-  return h().start(['-config', h().writeConfig(hermetic(config))], { command: [...UNSHARE, process.execPath, BIN], env });
+  return h().start(['-config', h().writeConfig(hermetic(config))], {
+    command: [...UNSHARE, process.execPath, BIN],
+    env,
+  });
 }
 
 /** pidpilot's pid as this test sees it (the child of `unshare`). */
@@ -70,7 +85,9 @@ describe('as PID 1', () => {
 
   it('reaps 1,000 orphaned grandchildren: no zombie is left within a second of their exit', async () => {
     const stay = h().uniqueArg();
-    const p = runAsPid1({ jobs: [{ name: 'orphans', exec: ['sh', '-c', `python3 ${ORPHANS_PY} 1000 && exec sleep ${stay}`] }] });
+    const p = runAsPid1({
+      jobs: [{ name: 'orphans', exec: ['sh', '-c', `python3 ${ORPHANS_PY} 1000 && exec sleep ${stay}`] }],
+    });
     const pid = await pid1(p);
     await p.waitForLine(/ orphans orphans 1000$/);
     // Every orphan has exited (it is gone, or a zombie not reaped yet)...
@@ -93,7 +110,11 @@ describe('as PID 1', () => {
           jobs: [
             { name: 'orphans', exec: ['sh', '-c', `python3 ${ORPHANS_PY} 3000`] },
             // Restarted 3 times each: 160 runs, each with its own status, while the orphans die.
-            ...codes.map((code) => ({ name: `exit${code}`, exec: ['sh', '-c', `sleep 0.0${code % 10}; exit ${code}`], restarts: 3 })),
+            ...codes.map((code) => ({
+              name: `exit${code}`,
+              exec: ['sh', '-c', `sleep 0.0${code % 10}; exit ${code}`],
+              restarts: 3,
+            })),
           ],
         },
         { PIDPILOT_SPAWN: backend },
@@ -102,7 +123,10 @@ describe('as PID 1', () => {
       expect(p.matching(/ orphans orphans 3000$/), p.transcript()).toHaveLength(1);
       for (const code of codes) {
         const lines = p.matching(jobLine(`exit${code}`, `exited with code (\\d+)$`));
-        expect(lines.map((l) => /code (\d+)$/.exec(l)![1]), `exit${code}`).toEqual(Array(4).fill(String(code)));
+        expect(
+          lines.map((l) => /code (\d+)$/.exec(l)![1]),
+          `exit${code}`,
+        ).toEqual(Array(4).fill(String(code)));
       }
       expect(p.matching(/exit status lost/)).toEqual([]);
     },
@@ -134,7 +158,16 @@ describe('as PID 1', () => {
     const log = h().path('pidpilot.log');
     const p = runAsPid1({
       logging: { output: log },
-      jobs: [{ name: 'trapper', exec: ['sh', '-c', 'trap "echo got-USR1" USR1; trap "echo got-QUIT" QUIT; echo ready; while :; do sleep 0.05; done'] }],
+      jobs: [
+        {
+          name: 'trapper',
+          exec: [
+            'sh',
+            '-c',
+            'trap "echo got-USR1" USR1; trap "echo got-QUIT" QUIT; echo ready; while :; do sleep 0.05; done',
+          ],
+        },
+      ],
     });
     const pid = await pid1(p);
     await until(() => readOrEmpty(log).includes('trapper ready'), 'the job to start');
@@ -154,7 +187,13 @@ describe('as PID 1', () => {
   it('a second SIGTERM kills a job that ignores the first one', async () => {
     const p = runAsPid1({
       stopTimeout: '5m',
-      jobs: [{ name: 'stubborn', exec: ['sh', '-c', 'trap "echo ignoring-TERM" TERM; echo ready; while :; do sleep 0.05; done'], stopTimeout: '5m' }],
+      jobs: [
+        {
+          name: 'stubborn',
+          exec: ['sh', '-c', 'trap "echo ignoring-TERM" TERM; echo ready; while :; do sleep 0.05; done'],
+          stopTimeout: '5m',
+        },
+      ],
     });
     const pid = await pid1(p);
     await p.waitForLine(/ stubborn ready$/);
@@ -184,28 +223,49 @@ describe('as PID 1', () => {
     it.each([
       ['throw', /internal error \(uncaughtException\): Error: injected fault/],
       ['reject', /internal error \(unhandledRejection\): Error: injected rejection/],
-    ])('1 for an internal error (%s), logged with its stack, after stopping every job in order', async (mode, message) => {
-      const started = h().path('started');
-      const p = h().start([mode, '-config', h().writeConfig(hermetic({
-        jobs: [
-          { name: 'app', exec: ['sh', '-c', `trap "echo app-got-TERM; exit 0" TERM; touch ${started}; while :; do sleep 0.05; done`] },
-          { name: 'other', exec: ['sleep', h().uniqueArg()] },
-        ],
-      }))], { command: [...UNSHARE, process.execPath, FAULT], env: { PIDPILOT_FAULT_AFTER: started } });
-      expect(await p.waitExit(), p.transcript()).toEqual({ code: 1, signal: null });
-      const fatal = p.matching(message);
-      expect(fatal, p.transcript()).toHaveLength(1);
-      expect(p.lines.join('\n')).toMatch(new RegExp(`${message.source}\\n\\s+at `)); // the stack follows
-      expect(p.matching(/shutting down \(internal error\)/)).toHaveLength(1);
-      expect(p.matching(/ app app-got-TERM$/)).toHaveLength(1);
-      expect(p.matching(/pidpilot exiting with status 1$/)).toHaveLength(1);
-    });
+    ])(
+      '1 for an internal error (%s), logged with its stack, after stopping every job in order',
+      async (mode, message) => {
+        const started = h().path('started');
+        const p = h().start(
+          [
+            mode,
+            '-config',
+            h().writeConfig(
+              hermetic({
+                jobs: [
+                  {
+                    name: 'app',
+                    exec: [
+                      'sh',
+                      '-c',
+                      `trap "echo app-got-TERM; exit 0" TERM; touch ${started}; while :; do sleep 0.05; done`,
+                    ],
+                  },
+                  { name: 'other', exec: ['sleep', h().uniqueArg()] },
+                ],
+              }),
+            ),
+          ],
+          { command: [...UNSHARE, process.execPath, FAULT], env: { PIDPILOT_FAULT_AFTER: started } },
+        );
+        expect(await p.waitExit(), p.transcript()).toEqual({ code: 1, signal: null });
+        const fatal = p.matching(message);
+        expect(fatal, p.transcript()).toHaveLength(1);
+        expect(p.lines.join('\n')).toMatch(new RegExp(`${message.source}\\n\\s+at `)); // the stack follows
+        expect(p.matching(/shutting down \(internal error\)/)).toHaveLength(1);
+        expect(p.matching(/ app app-got-TERM$/)).toHaveLength(1);
+        expect(p.matching(/pidpilot exiting with status 1$/)).toHaveLength(1);
+      },
+    );
   });
 
   it('SIGKILLed, it takes every process of the namespace with it, even daemons that left their group', async () => {
     const [leader, groupmate, daemon] = [h().uniqueArg(), h().uniqueArg(), h().uniqueArg()];
     const p = runAsPid1({
-      jobs: [{ name: 'family', exec: ['sh', '-c', `sleep ${groupmate} & setsid sleep ${daemon} & exec sleep ${leader}`] }],
+      jobs: [
+        { name: 'family', exec: ['sh', '-c', `sleep ${groupmate} & setsid sleep ${daemon} & exec sleep ${leader}`] },
+      ],
     });
     const pid = await pid1(p);
     await until(() => [leader, groupmate, daemon].every((a) => withArg(a).length === 1), 'the job’s three processes');
@@ -220,7 +280,12 @@ describe('not PID 1', () => {
     const stay = h().uniqueArg();
     const p = h().run({
       logging: { level: 'DEBUG' },
-      jobs: [{ name: 'orphans', exec: ['sh', '-c', `python3 ${ORPHANS_PY} 200 && (setsid sleep ${stay} &) ; while :; do sleep 1; done`] }],
+      jobs: [
+        {
+          name: 'orphans',
+          exec: ['sh', '-c', `python3 ${ORPHANS_PY} 200 && (setsid sleep ${stay} &) ; while :; do sleep 1; done`],
+        },
+      ],
     });
     await p.waitForLine(/child subreaper: reaping the orphaned processes of jobs/);
     await p.waitForLine(/ orphans orphans 200$/);

@@ -10,11 +10,36 @@ const h = useHarness();
 
 describe('validate and start-up agree', () => {
   it.each([
-    ['a consul port out of range', '{ consul: "127.0.0.1:99999", jobs: [{ name: "a", exec: "true" }] }', {}, /consul: invalid consul setting: consul address "127\.0\.0\.1:99999": port must be 1-65535/],
-    ['a consul address that is not host:port', '{ consul: "[::1", jobs: [{ name: "a", exec: "true" }] }', {}, /consul: invalid consul setting: consul address "\[::1" is not host:port/],
-    ['a missing tls.cafile', '{ consul: { address: "127.0.0.1:8500", scheme: "https", tls: { cafile: "/nonexistent/ca.pem" } }, jobs: [{ name: "a", exec: "true" }] }', {}, /consul tls\.cafile \/nonexistent\/ca\.pem: ENOENT/],
-    ['a bad CONSUL_HTTP_ADDR', '{ consul: {}, jobs: [{ name: "a", exec: "true" }] }', { CONSUL_HTTP_ADDR: 'host:0' }, /CONSUL_HTTP_ADDR "host:0": port must be 1-65535/],
-    ['an env value with a NUL byte', '{ jobs: [{ name: "a", exec: "true", env: { X: "a\\u0000b" } }] }', {}, /jobs\[0\]\.env\.X: an environment value cannot contain a NUL byte/],
+    [
+      'a consul port out of range',
+      '{ consul: "127.0.0.1:99999", jobs: [{ name: "a", exec: "true" }] }',
+      {},
+      /consul: invalid consul setting: consul address "127\.0\.0\.1:99999": port must be 1-65535/,
+    ],
+    [
+      'a consul address that is not host:port',
+      '{ consul: "[::1", jobs: [{ name: "a", exec: "true" }] }',
+      {},
+      /consul: invalid consul setting: consul address "\[::1" is not host:port/,
+    ],
+    [
+      'a missing tls.cafile',
+      '{ consul: { address: "127.0.0.1:8500", scheme: "https", tls: { cafile: "/nonexistent/ca.pem" } }, jobs: [{ name: "a", exec: "true" }] }',
+      {},
+      /consul tls\.cafile \/nonexistent\/ca\.pem: ENOENT/,
+    ],
+    [
+      'a bad CONSUL_HTTP_ADDR',
+      '{ consul: {}, jobs: [{ name: "a", exec: "true" }] }',
+      { CONSUL_HTTP_ADDR: 'host:0' },
+      /CONSUL_HTTP_ADDR "host:0": port must be 1-65535/,
+    ],
+    [
+      'an env value with a NUL byte',
+      '{ jobs: [{ name: "a", exec: "true", env: { X: "a\\u0000b" } }] }',
+      {},
+      /jobs\[0\]\.env\.X: an environment value cannot contain a NUL byte/,
+    ],
   ] as [string, string, Record<string, string>, RegExp][])('%s', async (_what, text, env, message) => {
     const file = h().writeConfig(text);
     const v = await h().cli(['validate', '-config', file], { env });

@@ -15,7 +15,10 @@ describe('per-project control socket and state dir', () => {
     const env = { PIDPILOT_CONTROL_SOCKET: undefined };
     const files = ['shop', 'blog'].map((name) => {
       mkdirSync(h().path(name));
-      return h().writeConfig({ jobs: [{ name: `${name}-web`, exec: ['sleep', h().uniqueArg()] }] }, join(name, 'pidpilot.json5'));
+      return h().writeConfig(
+        { jobs: [{ name: `${name}-web`, exec: ['sleep', h().uniqueArg()] }] },
+        join(name, 'pidpilot.json5'),
+      );
     });
     const runs = files.map((file) => h().start(['-config', file], { env }));
     const sockets: string[] = [];
@@ -29,11 +32,13 @@ describe('per-project control socket and state dir', () => {
       expect(statSync(join(s, '..')).mode & 0o777).toBe(0o700);
     }
     // Both record history (the second is not "without history" for sharing the first's dir).
-    for (const run of runs) expect(run.stdout().toString("utf8")).not.toMatch(/history is not recorded/);
+    for (const run of runs) expect(run.stdout().toString('utf8')).not.toMatch(/history is not recorded/);
     for (const [i, file] of files.entries()) {
       const status = await h().cli(['status', '-config', file, '--json'], { env });
       expect(status.code, status.stderr).toBe(0);
-      expect(JSON.parse(status.stdout).jobs.map((j: { name: string }) => j.name)).toEqual([i === 0 ? 'shop-web' : 'blog-web']);
+      expect(JSON.parse(status.stdout).jobs.map((j: { name: string }) => j.name)).toEqual([
+        i === 0 ? 'shop-web' : 'blog-web',
+      ]);
       const events = await h().cli(['events', '-config', file], { env });
       expect(events.code, events.stderr).toBe(0);
     }

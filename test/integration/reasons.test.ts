@@ -28,7 +28,11 @@ it('a dependent of a server with setup waits for it to be started and set up, an
   const flag = h().path('seeded');
   const file = h().writeConfig({
     jobs: [
-      { name: 'app', exec: ['sleep', h().uniqueArg()], setup: [['sh', '-c', `while [ ! -e ${flag} ]; do sleep 0.05; done`]] },
+      {
+        name: 'app',
+        exec: ['sleep', h().uniqueArg()],
+        setup: [['sh', '-c', `while [ ! -e ${flag} ]; do sleep 0.05; done`]],
+      },
       // No condition: app is a service (it has setup), so the default is `started`, not `succeeded`.
       { name: 'target', exec: ['sh', '-c', 'echo target-ran'], dependsOn: ['app'] },
     ],
@@ -63,10 +67,16 @@ it('restarts exhausted: failed with the reason in status, the log (ERROR) and th
   });
   await eventually(async () => (await job('flaky'))?.state === 'failed', 'flaky failed');
   expect(await job('flaky')).toMatchObject({ reason: 'restarts exhausted after exit code 1', runs: 3, restarts: 2 });
-  await p.waitForLine(/ERROR.* flaky .*failed: restarts exhausted after exit code 1$|flaky.*failed: restarts exhausted after exit code 1$/, { stream: 'any' });
+  await p.waitForLine(
+    /ERROR.* flaky .*failed: restarts exhausted after exit code 1$|flaky.*failed: restarts exhausted after exit code 1$/,
+    { stream: 'any' },
+  );
   const events = await eventually(async () => {
     const r = await curl(h().socketPath, 'GET', '/v3/events');
-    const events = r.body.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { code: string; source: string; reason?: string });
+    const events = r.body
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { code: string; source: string; reason?: string });
     return events.find((e) => e.code === 'failed' && e.source === 'flaky') ?? null;
   }, 'the failed event in the history');
   expect(events.reason).toBe('restarts exhausted after exit code 1');

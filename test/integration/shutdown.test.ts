@@ -5,7 +5,17 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { descendants, describeProcs, esc, indexOfLine, jobLine, settleArg, until, useHarness, withArg } from './support.js';
+import {
+  descendants,
+  describeProcs,
+  esc,
+  indexOfLine,
+  jobLine,
+  settleArg,
+  until,
+  useHarness,
+  withArg,
+} from './support.js';
 
 const h = useHarness();
 
@@ -26,8 +36,14 @@ describe('SIGTERM', () => {
     // Both sleeps run, as descendants of pidpilot.
     await until(() => withArg(grandchild).length === 1 && withArg(child).length === 1, 'both sleeps to run');
     const desc = descendants(p.pid);
-    expect(desc.some((d) => d.argv.includes(grandchild)), describeProcs(desc)).toBe(true);
-    expect(desc.some((d) => d.argv.includes(child)), describeProcs(desc)).toBe(true);
+    expect(
+      desc.some((d) => d.argv.includes(grandchild)),
+      describeProcs(desc),
+    ).toBe(true);
+    expect(
+      desc.some((d) => d.argv.includes(child)),
+      describeProcs(desc),
+    ).toBe(true);
     // They share the job's own process group (not pidpilot's).
     const [g] = withArg(grandchild);
     const [c] = withArg(child);
@@ -89,7 +105,11 @@ describe('SIGTERM', () => {
       jobs: [
         {
           name: 'intjob',
-          exec: ['sh', '-c', `trap 'echo got-int; exit 0' INT; trap 'echo got-term; exit 0' TERM; echo up; while :; do sleep 0.05; done`],
+          exec: [
+            'sh',
+            '-c',
+            `trap 'echo got-int; exit 0' INT; trap 'echo got-term; exit 0' TERM; echo up; while :; do sleep 0.05; done`,
+          ],
           stopSignal: 'SIGINT',
         },
       ],
@@ -191,7 +211,10 @@ describe('SIGTERM', () => {
     expect(r.signal, p.transcript()).toBeNull();
     expect(r.code, p.transcript()).toBe(0);
     expect(Date.now() - before).toBeGreaterThanOrEqual(1_000);
-    expect(p.matching(/shutdown took longer than stopTimeout \(1000ms\): killing what is left/), p.transcript()).toHaveLength(1);
+    expect(
+      p.matching(/shutdown took longer than stopTimeout \(1000ms\): killing what is left/),
+      p.transcript(),
+    ).toHaveLength(1);
     await h().expectNoLeftovers();
   });
 
@@ -225,7 +248,13 @@ describe('SIGTERM', () => {
   it('a second SIGINT escalates too', async () => {
     const p = h().run({
       stopTimeout: '1h',
-      jobs: [{ name: 'stubborn', exec: ['sh', '-c', `trap 'echo got-signal' TERM INT; echo up; while :; do sleep 0.05; done`], stopTimeout: '1h' }],
+      jobs: [
+        {
+          name: 'stubborn',
+          exec: ['sh', '-c', `trap 'echo got-signal' TERM INT; echo up; while :; do sleep 0.05; done`],
+          stopTimeout: '1h',
+        },
+      ],
     });
     await p.waitForLine(/ stubborn up$/);
     p.signal('SIGINT');
@@ -298,7 +327,10 @@ describe('escaped daemons (not PID 1)', () => {
     const p = h().run({
       jobs: [
         // setsid forks: sh runs in a session of its own, its sleep is a grandchild of the escaped daemon.
-        { name: 'escape', exec: ['sh', '-c', `setsid sh -c 'sleep ${daemonChild}; echo never' & echo escaped; exec sleep ${keep}`] },
+        {
+          name: 'escape',
+          exec: ['sh', '-c', `setsid sh -c 'sleep ${daemonChild}; echo never' & echo escaped; exec sleep ${keep}`],
+        },
       ],
     });
     await p.waitForLine(/ escape escaped$/);

@@ -18,7 +18,7 @@
  * Waits are bounded only to keep a broken product from hanging the suite; the bounds are
  * generous and no assertion depends on how fast the machine is.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -218,7 +218,8 @@ export class Pidpilot {
 
   /** Lines of a stream (or both) matching `re`. */
   matching(re: RegExp, stream: WaitOptions['stream'] = 'stdout'): string[] {
-    const pick = stream === 'stderr' ? this.errLines : stream === 'any' ? [...this.lines, ...this.errLines] : this.lines;
+    const pick =
+      stream === 'stderr' ? this.errLines : stream === 'any' ? [...this.lines, ...this.errLines] : this.lines;
     return pick.filter((l) => re.test(l));
   }
 
@@ -251,7 +252,11 @@ export class Pidpilot {
           }
         }
         if (collectors.every((c) => c.ended)) {
-          done(new Error(`pidpilot ended (${JSON.stringify(this.result)}) without printing line #${nth} matching ${re}\n${this.transcript()}`));
+          done(
+            new Error(
+              `pidpilot ended (${JSON.stringify(this.result)}) without printing line #${nth} matching ${re}\n${this.transcript()}`,
+            ),
+          );
           return true;
         }
         return false;
@@ -313,12 +318,18 @@ function readProc(pid: number): ProcInfo | null {
     let argv: string[] = [];
     let environ: string[] = [];
     try {
-      argv = readFileSync(`/proc/${pid}/cmdline`).toString('utf8').split('\0').filter((s) => s !== '');
+      argv = readFileSync(`/proc/${pid}/cmdline`)
+        .toString('utf8')
+        .split('\0')
+        .filter((s) => s !== '');
     } catch {
       // gone, or a kernel thread
     }
     try {
-      environ = readFileSync(`/proc/${pid}/environ`).toString('utf8').split('\0').filter((s) => s !== '');
+      environ = readFileSync(`/proc/${pid}/environ`)
+        .toString('utf8')
+        .split('\0')
+        .filter((s) => s !== '');
     } catch {
       // gone, or not ours
     }
@@ -365,9 +376,7 @@ export function leftovers(marker: string): ProcInfo[] {
   const env = `${MARKER_VAR}=${marker}`;
   return processes().filter(
     (p) =>
-      p.pid !== process.pid &&
-      p.state !== 'Z' &&
-      (p.environ.includes(env) || p.argv.some((a) => a.includes(marker))),
+      p.pid !== process.pid && p.state !== 'Z' && (p.environ.includes(env) || p.argv.some((a) => a.includes(marker))),
   );
 }
 
@@ -385,7 +394,8 @@ export function blockedOnPipeWrite(pid: number): boolean {
   if (!p || p.state !== 'S') return false;
   try {
     const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
-    if (wchan !== '' && wchan !== '0') return /pipe_write|sock_alloc_send|unix_stream_sendmsg|sk_stream_wait_memory/.test(wchan);
+    if (wchan !== '' && wchan !== '0')
+      return /pipe_write|sock_alloc_send|unix_stream_sendmsg|sk_stream_wait_memory/.test(wchan);
   } catch {
     // no wchan: look at the system call instead
   }
@@ -500,7 +510,10 @@ export class Harness {
   }
 
   /** Runs a CLI command to its end (bounded) and returns its result and output. */
-  async cli(args: readonly string[], opts: Omit<StartOptions, 'args'> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; p: Pidpilot }> {
+  async cli(
+    args: readonly string[],
+    opts: Omit<StartOptions, 'args'> = {},
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; p: Pidpilot }> {
     const p = this.start(args, opts);
     const r = await p.waitExit();
     return { ...r, stdout: p.stdout().toString('utf8'), stderr: p.stderrText(), p };

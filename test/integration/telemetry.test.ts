@@ -29,7 +29,8 @@ const ACCEPTED_LINT = [
 
 function promtool(text: string): { status: number | null; problems: string[] } {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  if (r.error) throw new Error(`promtool is not installed (Debian package prometheus; .ci/run installs it): ${r.error.message}`);
+  if (r.error)
+    throw new Error(`promtool is not installed (Debian package prometheus; .ci/run installs it): ${r.error.message}`);
   const problems = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '');
   return { status: r.status, problems };
 }
@@ -64,16 +65,29 @@ describe('/metrics and /status', () => {
     const p = h().start(['-config', file]);
     await p.waitForLine(new RegExp(`telemetry: serving /metrics and /status on port ${port}`));
 
-    const put = await h().cli(['-config', file, '-putmetric', 'queue_depth=7', '-putmetric', 'app_requests=2', '-putmetric', 'latency_seconds=0.5']);
+    const put = await h().cli([
+      '-config',
+      file,
+      '-putmetric',
+      'queue_depth=7',
+      '-putmetric',
+      'app_requests=2',
+      '-putmetric',
+      'latency_seconds=0.5',
+    ]);
     expect(put.code, put.stderr).toBe(0);
     // ContainerPilot's matching name for a metric with only `name`: `__` + name.
-    expect((await curl(h().socketPath, 'POST', '/v3/metric', '{"__payload_bytes": 100, "app_requests": "3"}')).status).toBe(200);
+    expect(
+      (await curl(h().socketPath, 'POST', '/v3/metric', '{"__payload_bytes": 100, "app_requests": "3"}')).status,
+    ).toBe(200);
     expect((await curl(h().socketPath, 'POST', '/v3/metric', '{"queue_depth": "deep"}')).status).toBe(422);
 
     const m = await eventually(async () => {
       const r = await get(`http://127.0.0.1:${port}/metrics`);
       const ran = /pidpilot_job_run_duration_seconds_count\{job="quick",outcome="succeeded"\} 1/.test(r.text);
-      const checked = /pidpilot_health_check_duration_seconds_count\{job="checked",outcome="succeeded"\} [1-9]/.test(r.text);
+      const checked = /pidpilot_health_check_duration_seconds_count\{job="checked",outcome="succeeded"\} [1-9]/.test(
+        r.text,
+      );
       return ran && checked ? r : null;
     }, 'the quick run and a health check of checked in the metrics');
     expect(m.status).toBe(200);
@@ -117,7 +131,9 @@ describe('/metrics and /status', () => {
     const blocker = (await import('node:net')).createServer();
     await new Promise<void>((r) => blocker.listen(port, r));
     try {
-      const p = h().run(telemetryConfig(port, { jobs: [{ name: 'keeper', exec: ['sh', '-c', 'echo up; exec sleep 3600'] }] }));
+      const p = h().run(
+        telemetryConfig(port, { jobs: [{ name: 'keeper', exec: ['sh', '-c', 'echo up; exec sleep 3600'] }] }),
+      );
       await p.waitForLine(/telemetry: cannot serve on port \d+: .*EADDRINUSE.*running without it/);
       await p.waitForLine(/ keeper up$/);
       p.signal('SIGTERM');
@@ -131,7 +147,9 @@ describe('/metrics and /status', () => {
 describe('a real Prometheus server', () => {
   it('scrapes pidpilot and answers a query for a user metric set with -putmetric', async () => {
     const [port, promPort] = [await freePort(), await freePort()];
-    const file = h().writeConfig(telemetryConfig(port, { jobs: [{ name: 'keeper', exec: ['sleep', h().uniqueArg()] }] }));
+    const file = h().writeConfig(
+      telemetryConfig(port, { jobs: [{ name: 'keeper', exec: ['sleep', h().uniqueArg()] }] }),
+    );
     const p = h().start(['-config', file]);
     await p.waitForLine(/telemetry: serving/);
     const put = await h().cli(['-config', file, '-putmetric', 'queue_depth=42']);
@@ -142,11 +160,24 @@ describe('a real Prometheus server', () => {
     const promConfig = h().path('prometheus.yml');
     writeFileSync(
       promConfig,
-      ['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: pidpilot', '    static_configs:', `      - targets: ['127.0.0.1:${port}']`, ''].join('\n'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: pidpilot',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${port}']`,
+        '',
+      ].join('\n'),
     );
     const prom = spawn(
       'prometheus',
-      [`--config.file=${promConfig}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'],
+      [
+        `--config.file=${promConfig}`,
+        `--storage.tsdb.path=${dataDir}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let promLog = '';
@@ -157,7 +188,9 @@ describe('a real Prometheus server', () => {
         async () => {
           if (prom.exitCode !== null) throw new Error(`prometheus exited with ${prom.exitCode}:\n${promLog}`);
           try {
-            const r = await get(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('queue_depth{job="pidpilot"}')}`);
+            const r = await get(
+              `http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('queue_depth{job="pidpilot"}')}`,
+            );
             const doc = JSON.parse(r.text) as { status: string; data?: { result: Array<{ value: [number, string] }> } };
             return doc.status === 'success' && doc.data!.result.length > 0 ? doc.data!.result[0]!.value[1] : null;
           } catch {
@@ -168,7 +201,9 @@ describe('a real Prometheus server', () => {
         WAIT_MS * 3,
       );
       expect(value).toBe('42');
-      const up = await get(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('up{job="pidpilot"}')}`);
+      const up = await get(
+        `http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('up{job="pidpilot"}')}`,
+      );
       expect(JSON.parse(up.text).data.result[0].value[1]).toBe('1');
     } finally {
       prom.kill('SIGTERM');

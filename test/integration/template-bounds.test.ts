@@ -37,7 +37,9 @@ describe('catastrophic regular expressions (issue 14)', () => {
   });
 
   it('the regex budget is for the whole render, not per call', async () => {
-    const file = h().writeConfig(withEnv(`{{ range loop 100000 }}{{ regexReplaceAll "a*c|a" "x" "${'a'.repeat(1000)}" }}{{ end }}`));
+    const file = h().writeConfig(
+      withEnv(`{{ range loop 100000 }}{{ regexReplaceAll "a*c|a" "x" "${'a'.repeat(1000)}" }}{{ end }}`),
+    );
     const { code, stderr } = await h().cli(['validate', '-config', file]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/too much search work/);
@@ -47,6 +49,8 @@ describe('catastrophic regular expressions (issue 14)', () => {
     const file = h().writeConfig(withEnv('{{ range loop 1000000 }}{{ range loop 1000000 }}xxxxxxxx{{ end }}{{ end }}'));
     const { code, stderr } = await h().cli(['validate', '-config', file]);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/rendered output is larger than|exceeded \d+ steps|more than the limit of 1000000 for all loops/);
+    expect(stderr).toMatch(
+      /rendered output is larger than|exceeded \d+ steps|more than the limit of 1000000 for all loops/,
+    );
   });
 });

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const notices = readFileSync(join(ROOT, 'dist', 'THIRD_PARTY_LICENSES'), 'utf8');
-const hasSection = (name: string): boolean => new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}@\\S+ \\(`, 'm').test(notices);
+const hasSection = (name: string): boolean =>
+  new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}@\\S+ \\(`, 'm').test(notices);
 
 describe('THIRD_PARTY_LICENSES', () => {
   it('has a section, with a license text, for every package the build bundled', () => {
@@ -33,7 +34,13 @@ describe('THIRD_PARTY_LICENSES', () => {
       outfile: 'out.cjs',
       define: { 'import.meta.url': '""' },
       // As the build does (scripts/bundle.mjs, slimStartUp): pino's transports are never bundled.
-      plugins: [{ name: 'no-transport', setup: (b) => b.onResolve({ filter: /^\.\/(lib\/)?transport$/ }, () => ({ path: 'transport', external: true })) }],
+      plugins: [
+        {
+          name: 'no-transport',
+          setup: (b) =>
+            b.onResolve({ filter: /^\.\/(lib\/)?transport$/ }, () => ({ path: 'transport', external: true })),
+        },
+      ],
     });
     const names = new Set<string>();
     for (const input of Object.keys(r.metafile.inputs)) {

@@ -14,7 +14,10 @@ import { BIN, CONTROL_SOCKET_VAR, MARKER_VAR, useHarness } from './support.js';
 
 const h = useHarness();
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
-if (!hasTmux) console.warn('top test skipped: no tmux on this machine (Debian: apt-get install tmux; npm test installs it as root)');
+if (!hasTmux)
+  console.warn(
+    'top test skipped: no tmux on this machine (Debian: apt-get install tmux; npm test installs it as root)',
+  );
 
 class Pane {
   constructor(
@@ -61,40 +64,79 @@ class Pane {
 }
 
 describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
-  it('shows the jobs and the selected output, restarts with a key, quits; small and dumb terminals stay sane', { timeout: 120_000 }, async () => {
+  it('shows the jobs and the selected output, restarts with a key, quits; small and dumb terminals stay sane', {
+    timeout: 120_000,
+  }, async () => {
     const file = h().writeConfig({
       state: { dir: h().path('state') },
       jobs: [
-        { name: 'db', exec: ['sh', '-c', `echo db ready; exec sleep ${h().uniqueArg()}`], health: { exec: 'true', interval: 1, ttl: 5 } },
-        { name: 'web', exec: ['sh', '-c', `echo "web serving as $$"; exec sleep ${h().uniqueArg()}`], dependsOn: ['db'] },
+        {
+          name: 'db',
+          exec: ['sh', '-c', `echo db ready; exec sleep ${h().uniqueArg()}`],
+          health: { exec: 'true', interval: 1, ttl: 5 },
+        },
+        {
+          name: 'web',
+          exec: ['sh', '-c', `echo "web serving as $$"; exec sleep ${h().uniqueArg()}`],
+          dependsOn: ['db'],
+        },
         { name: 'migrate', exec: ['sh', '-c', 'echo migrated; exit 3'], when: { source: 'db', once: 'healthy' } },
       ],
     });
     const supervisor = h().start(['-config', file]);
     await supervisor.waitForLine(/ web web serving as \d+$/);
-    const env = { ...process.env, TMUX_TMPDIR: h().dir, PIDPILOT: file, [CONTROL_SOCKET_VAR]: h().socketPath, [MARKER_VAR]: h().marker, NO_COLOR: undefined, TMUX: undefined };
+    const env = {
+      ...process.env,
+      TMUX_TMPDIR: h().dir,
+      PIDPILOT: file,
+      [CONTROL_SOCKET_VAR]: h().socketPath,
+      [MARKER_VAR]: h().marker,
+      NO_COLOR: undefined,
+      TMUX: undefined,
+    };
     const pane = new Pane(`pidpilot-top-${process.pid}`, env);
     try {
       pane.start('big', 110, 24, 'xterm-256color');
-      const first = await pane.until('big', (s) => /^> db +running +\d+ .* healthy /m.test(s) && /^ {2}web +running +\d+/m.test(s) && /^ {2}migrate +\w+/m.test(s), 'every job');
+      const first = await pane.until(
+        'big',
+        (s) =>
+          /^> db +running +\d+ .* healthy /m.test(s) &&
+          /^ {2}web +running +\d+/m.test(s) &&
+          /^ {2}migrate +\w+/m.test(s),
+        'every job',
+      );
       expect(first).toMatch(/^ {2}JOB +STATE +PID +UPTIME +RESTARTS +LAST EXIT +HEALTH +READY +REASON/m);
       expect(first).toMatch(/── output of db/);
       expect(pane.capture('big', true)).toContain('\x1b['); // colours on a terminal
 
       // Down to web: its output; then r restarts it, and the table shows the new PID.
       pane.keys('big', 'Down');
-      const onWeb = await pane.until('big', (s) => /^> web /m.test(s) && /web serving as \d+/.test(s), 'web selected with its output');
+      const onWeb = await pane.until(
+        'big',
+        (s) => /^> web /m.test(s) && /web serving as \d+/.test(s),
+        'web selected with its output',
+      );
       const oldPid = /^> web +running +(\d+)/m.exec(onWeb)![1]!;
       pane.keys('big', 'r');
-      const restarted = await pane.until('big', (s) => {
-        const m = /^> web +running +(\d+)/m.exec(s);
-        return m !== null && m[1] !== oldPid && /web: restart done/.test(s);
-      }, 'web restarted with a new pid');
+      const restarted = await pane.until(
+        'big',
+        (s) => {
+          const m = /^> web +running +(\d+)/m.exec(s);
+          return m !== null && m[1] !== oldPid && /web: restart done/.test(s);
+        },
+        'web restarted with a new pid',
+      );
       const newPid = /^> web +running +(\d+)/m.exec(restarted)![1]!;
       await pane.until('big', (s) => s.includes(`web serving as ${newPid}`), 'the new run in the output pane');
       const dir = process.env.PIDPILOT_SCREENSHOTS ?? h().dir;
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'top.txt'), `${pane.capture('big').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
+      writeFileSync(
+        join(dir, 'top.txt'),
+        `${pane
+          .capture('big')
+          .replace(/\n{3,}/g, '\n\n')
+          .trimEnd()}\n`,
+      );
 
       // x stops, s starts again.
       pane.keys('big', 'x');
@@ -107,7 +149,10 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
       // A small pane: every line within its width, the headline and the selected job still there.
       pane.start('small', 40, 7, 'xterm-256color');
       const small = await pane.until('small', (s) => /^> db/m.test(s), 'the small pane');
-      expect(small.split('\n').every((l) => l.length <= 40), small).toBe(true);
+      expect(
+        small.split('\n').every((l) => l.length <= 40),
+        small,
+      ).toBe(true);
       expect(small).toMatch(/^pidpilot /);
       pane.keys('small', 'q');
       await eventually(async () => pane.dead('small'), 'top to quit');

@@ -4,7 +4,7 @@
  * per NUL), so no WebSocket library and no browser download are needed. Just what the
  * dashboard test uses: open a page, evaluate an expression, click, take a screenshot.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,9 +82,13 @@ export class Browser {
         if (msg.error) p?.reject(new Error(`${p.method}: ${msg.error.message}`));
         else p?.resolve(msg.result);
       } else if (msg.method === 'Runtime.consoleAPICalled') {
-        this.console.push(`console.${msg.params.type}: ${msg.params.args.map((a: any) => a.value ?? a.description).join(' ')}`);
+        this.console.push(
+          `console.${msg.params.type}: ${msg.params.args.map((a: any) => a.value ?? a.description).join(' ')}`,
+        );
       } else if (msg.method === 'Runtime.exceptionThrown') {
-        this.console.push(`exception: ${msg.params.exceptionDetails.exception?.description ?? msg.params.exceptionDetails.text}`);
+        this.console.push(
+          `exception: ${msg.params.exceptionDetails.exception?.description ?? msg.params.exceptionDetails.text}`,
+        );
       }
     }
   }
@@ -105,7 +109,12 @@ export class Browser {
     this.session = sessionId;
     await this.send('Runtime.enable');
     await this.send('Page.enable');
-    await this.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 1000, deviceScaleFactor: 1, mobile: false });
+    await this.send('Emulation.setDeviceMetricsOverride', {
+      width: 1280,
+      height: 1000,
+      deviceScaleFactor: 1,
+      mobile: false,
+    });
     await this.send('Page.navigate', { url });
     await this.until('document.readyState === "complete"', 'the page to load');
   }
@@ -113,7 +122,8 @@ export class Browser {
   /** The value of a JavaScript expression in the page. */
   async evaluate<T = unknown>(expression: string): Promise<T> {
     const r = await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
-    if (r.exceptionDetails) throw new Error(`${expression}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    if (r.exceptionDetails)
+      throw new Error(`${expression}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
     return r.result.value as T;
   }
 
@@ -123,7 +133,10 @@ export class Browser {
     for (;;) {
       const v = await this.evaluate<T>(expression);
       if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what} (${expression})\n${this.console.join('\n')}`);
+      if (Date.now() > end)
+        throw new Error(
+          `timed out after ${timeoutMs}ms waiting for ${what} (${expression})\n${this.console.join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

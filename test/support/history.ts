@@ -35,7 +35,10 @@ export class MemoryHistory implements HistoryReader {
   }
 
   async events(opts: { limit?: number } = {}): Promise<StoredEvent[]> {
-    const out = opts.limit === undefined ? [...this.storedEvents] : this.storedEvents.slice(-opts.limit || this.storedEvents.length);
+    const out =
+      opts.limit === undefined
+        ? [...this.storedEvents]
+        : this.storedEvents.slice(-opts.limit || this.storedEvents.length);
     this.onRead?.();
     return out;
   }

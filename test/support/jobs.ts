@@ -130,4 +130,9 @@ export function at(trace: string[], entry: string): number {
 }
 
 /** The validator's defaults for a health check's liveness fields (thresholds 1, no start period, no action). */
-export const HEALTH_DEFAULTS = { failureThreshold: 1, successThreshold: 1, startPeriod: 0, onUnhealthy: 'none' } as const;
+export const HEALTH_DEFAULTS = {
+  failureThreshold: 1,
+  successThreshold: 1,
+  startPeriod: 0,
+  onUnhealthy: 'none',
+} as const;

@@ -11,7 +11,7 @@
 import type { ArgNode, ChainNode, FieldNode, IdentifierNode, IfNode, Node, PipeNode, VariableNode } from './ast.js';
 import { TemplateFailure } from './errors.js';
 import { formatValue } from './fmt.js';
-import { type FuncContext, type FuncDef, FuncError, FUNCTIONS, type ParamType } from './funcs.js';
+import { FUNCTIONS, type FuncContext, type FuncDef, FuncError, type ParamType } from './funcs.js';
 import { type GoArg, type GoMap, type GoValue, isTrue, typeName } from './values.js';
 
 export interface ExecLimits {
@@ -53,7 +53,12 @@ interface Variable {
 
 type Spanned = { readonly pos: number; readonly end: number };
 
-export function execute(nodes: readonly Node[], source: string, root: GoMap, limits: ExecLimits = DEFAULT_LIMITS): string {
+export function execute(
+  nodes: readonly Node[],
+  source: string,
+  root: GoMap,
+  limits: ExecLimits = DEFAULT_LIMITS,
+): string {
   return new State(source, root, limits).run(nodes);
 }
 
@@ -71,7 +76,12 @@ class State {
     private readonly limits: ExecLimits,
   ) {
     this.vars = [{ name: '$', value: root }];
-    this.ctx = { env: root, maxLoop: limits.maxLoop, loopItems: { left: limits.maxLoop }, regexWork: { left: limits.maxRegexWork, total: limits.maxRegexWork } };
+    this.ctx = {
+      env: root,
+      maxLoop: limits.maxLoop,
+      loopItems: { left: limits.maxLoop },
+      regexWork: { left: limits.maxRegexWork, total: limits.maxRegexWork },
+    };
   }
 
   run(nodes: readonly Node[]): string {
@@ -339,17 +349,27 @@ class State {
     return this.evalCall(dot, fn, node.name, call, args.slice(1), final);
   }
 
-  private evalCall(dot: GoValue, fn: FuncDef, name: string, node: Spanned, argNodes: readonly ArgNode[], final: Final): GoValue {
+  private evalCall(
+    dot: GoValue,
+    fn: FuncDef,
+    name: string,
+    node: Spanned,
+    argNodes: readonly ArgNode[],
+    final: Final,
+  ): GoValue {
     const numIn = argNodes.length + (final === MISSING ? 0 : 1);
     const numFixed = fn.params.length;
     if (fn.variadic !== undefined) {
-      if (numIn < numFixed) this.fail(node, `wrong number of args for ${name}: want at least ${numFixed} got ${argNodes.length}`);
+      if (numIn < numFixed)
+        this.fail(node, `wrong number of args for ${name}: want at least ${numFixed} got ${argNodes.length}`);
     } else if (numIn !== numFixed) {
       this.fail(node, `wrong number of args for ${name}: want ${numFixed} got ${numIn}`);
     }
     if (fn.shortCircuit) return this.evalAndOr(dot, name === 'or', argNodes, final);
 
-    const argv: GoArg[] = argNodes.map((arg, i) => this.evalArg(dot, i < numFixed ? fn.params[i] : (fn.variadic as ParamType), arg));
+    const argv: GoArg[] = argNodes.map((arg, i) =>
+      this.evalArg(dot, i < numFixed ? fn.params[i] : (fn.variadic as ParamType), arg),
+    );
     if (final !== MISSING) {
       // The piped value fills the last parameter (or the variadic tail).
       const slot = numIn - 1;

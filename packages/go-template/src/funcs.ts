@@ -123,7 +123,9 @@ function loop(args: readonly GoArg[], ctx: FuncContext): GoValue {
   const [start, stop] = args.length === 1 ? [0n, ensureInt(args[0])] : [ensureInt(args[0]), ensureInt(args[1])];
   const count = stop < start ? start - stop : stop - start;
   if (count > BigInt(ctx.loopItems.left)) {
-    throw new FuncError(`loop: ${count} iterations is more than the limit of ${ctx.maxLoop} for all loops of a template together`);
+    throw new FuncError(
+      `loop: ${count} iterations is more than the limit of ${ctx.maxLoop} for all loops of a template together`,
+    );
   }
   ctx.loopItems.left -= Number(count);
   const step = stop < start ? -1n : 1n;
@@ -240,7 +242,8 @@ function slice(args: readonly GoArg[]): GoValue {
   const bounds = [0, len, len];
   for (const [n, i] of idx.entries()) bounds[n] = indexArg(i, len, true);
   if (bounds[0] > bounds[1]) throw new FuncError(`invalid slice index: ${bounds[0]} > ${bounds[1]}`);
-  if (idx.length === 3 && bounds[1] > bounds[2]) throw new FuncError(`invalid slice index: ${bounds[1]} > ${bounds[2]}`);
+  if (idx.length === 3 && bounds[1] > bounds[2])
+    throw new FuncError(`invalid slice index: ${bounds[1]} > ${bounds[2]}`);
   if (typeof item === 'string') {
     try {
       return utf8Strict.decode(utf8Bytes(item).slice(bounds[0], bounds[1]));
@@ -258,7 +261,17 @@ function evalArgs(args: readonly GoArg[]): string {
 
 function htmlEscape(s: string): string {
   return s.replace(/["'&<>\0]/g, (c) =>
-    c === '"' ? '&#34;' : c === "'" ? '&#39;' : c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '\ufffd',
+    c === '"'
+      ? '&#34;'
+      : c === "'"
+        ? '&#39;'
+        : c === '&'
+          ? '&amp;'
+          : c === '<'
+            ? '&lt;'
+            : c === '>'
+              ? '&gt;'
+              : '\ufffd',
   );
 }
 

@@ -8,14 +8,14 @@
  * regexp from re2js (regexp.ts).
  */
 
-import { TemplateError, TemplateFailure, lineAndColumn } from './errors.js';
+import { lineAndColumn, TemplateError, TemplateFailure } from './errors.js';
 import { DEFAULT_LIMITS, execute } from './exec.js';
 import { FUNCTIONS } from './funcs.js';
 import { parse } from './parse.js';
 import { envMap } from './values.js';
 
 export { TemplateError } from './errors.js';
-export { setRegexEngineLoader, type Re2js } from './regexp.js';
+export { type Re2js, setRegexEngineLoader } from './regexp.js';
 
 /**
  * Renders `text` with `env` as the data: `{{ .VAR }}` is the variable's value

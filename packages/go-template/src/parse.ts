@@ -5,16 +5,7 @@
  * rejects we reject.
  */
 
-import type {
-  ArgNode,
-  ChainNode,
-  CommandNode,
-  FieldNode,
-  IfNode,
-  Node,
-  PipeNode,
-  VariableNode,
-} from './ast.js';
+import type { ArgNode, ChainNode, CommandNode, FieldNode, IfNode, Node, PipeNode, VariableNode } from './ast.js';
 import { TemplateFailure } from './errors.js';
 import { lex, type Token, type TokenType } from './lex.js';
 import { parseNumber, unquoteCharConstant, unquoteString } from './literals.js';
@@ -277,7 +268,14 @@ class Parser {
       const token = this.nextNonSpace();
       if (token.type === end) {
         const last = cmds.length > 0 ? cmds[cmds.length - 1].end : token.pos;
-        const pipe: PipeNode = { kind: 'pipe', decl, isAssign, cmds, pos: start, end: end === 'rightParen' ? token.pos + 1 : last };
+        const pipe: PipeNode = {
+          kind: 'pipe',
+          decl,
+          isAssign,
+          cmds,
+          pos: start,
+          end: end === 'rightParen' ? token.pos + 1 : last,
+        };
         this.checkPipeline(pipe, context, token.pos);
         return pipe;
       }
@@ -291,7 +289,10 @@ class Parser {
     if (pipe.cmds.length === 0) this.fail(`missing value for ${context}`, endPos);
     pipe.cmds.forEach((cmd, i) => {
       const first = cmd.args[0].kind;
-      if (i > 0 && (first === 'bool' || first === 'dot' || first === 'nil' || first === 'number' || first === 'string')) {
+      if (
+        i > 0 &&
+        (first === 'bool' || first === 'dot' || first === 'nil' || first === 'number' || first === 'string')
+      ) {
         this.fail(`non executable command in pipeline stage ${i + 1}`, cmd.pos);
       }
     });
@@ -367,7 +368,14 @@ class Parser {
       case 'complex':
         return { kind: 'number', value: this.literal(() => parseNumber(token.value), pos), pos, end };
       case 'charConstant':
-        return { kind: 'number', value: BigInt(this.literal(() => unquoteCharConstant(token.value), pos, `in character constant ${token.value}`)), pos, end };
+        return {
+          kind: 'number',
+          value: BigInt(
+            this.literal(() => unquoteCharConstant(token.value), pos, `in character constant ${token.value}`),
+          ),
+          pos,
+          end,
+        };
       case 'string':
       case 'rawString':
         return {

@@ -15,8 +15,9 @@
  * the compiled program's size); a call that would go over it fails with an error instead of
  * running for minutes. Real uses (env values, hostnames, versions) stay far below.
  */
-import type { RE2JS as RE2JSClass, Matcher } from 're2js';
+
 import { createRequire } from 'node:module';
+import type { Matcher, RE2JS as RE2JSClass } from 're2js';
 
 export class RegexpError extends Error {}
 

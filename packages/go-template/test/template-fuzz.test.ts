@@ -6,14 +6,20 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TemplateError, renderTemplate } from '../src/index.js';
+import { renderTemplate, TemplateError } from '../src/index.js';
 
 const MAX_OUTPUT = 1024 * 1024;
 
 const regex = fc
-  .array(fc.constantFrom('a', 'b', '(', ')', '|', '*', '+', '?', '.', '[', ']', '^', '$', '{2}', '\\\\w', 'x*', '(a|a)*'), { maxLength: 8 })
+  .array(
+    fc.constantFrom('a', 'b', '(', ')', '|', '*', '+', '?', '.', '[', ']', '^', '$', '{2}', '\\\\w', 'x*', '(a|a)*'),
+    { maxLength: 8 },
+  )
   .map((parts) => parts.join(''));
-const text = fc.oneof(fc.constantFrom('.BIG', '.A', '"aaaa"', '(printf "%0500d" 1)'), fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)));
+const text = fc.oneof(
+  fc.constantFrom('.BIG', '.A', '"aaaa"', '(printf "%0500d" 1)'),
+  fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)),
+);
 const count = fc.constantFrom('3', '1000', '100000', '1000000', '-1', '"x"');
 
 const action: fc.Arbitrary<string> = fc.letrec<{ a: string }>((tie) => ({
@@ -21,7 +27,13 @@ const action: fc.Arbitrary<string> = fc.letrec<{ a: string }>((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     text.map((t) => `{{ ${t} }}`),
     fc.tuple(regex, text).map(([r, t]) => `{{ regexReplaceAll ${JSON.stringify(r)} "xy" ${t} }}`),
-    fc.constantFrom('{{ printf "%99999999d" 1 }}', '{{ printf "%.*f" 1000 1.5 }}', '{{ printf "%v %q" . .A }}', '{{ repeat }}', '{{ len .BIG }}'),
+    fc.constantFrom(
+      '{{ printf "%99999999d" 1 }}',
+      '{{ printf "%.*f" 1000 1.5 }}',
+      '{{ printf "%v %q" . .A }}',
+      '{{ repeat }}',
+      '{{ len .BIG }}',
+    ),
     fc.tuple(count, tie('a')).map(([n, body]) => `{{ range loop ${n} }}${body}{{ end }}`),
     fc.tuple(tie('a'), tie('a')).map(([x, y]) => x + y),
   ),

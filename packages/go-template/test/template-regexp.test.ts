@@ -4,9 +4,10 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { TemplateError, renderTemplate } from '../src/index.js';
+import { renderTemplate, TemplateError } from '../src/index.js';
 
-const loaded = (): boolean => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/re2js/'));
+const loaded = (): boolean =>
+  Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/re2js/'));
 
 describe('regexReplaceAll engine', () => {
   it('re2js is loaded on the first regex call, not before', () => {
@@ -22,7 +23,9 @@ describe('regexReplaceAll engine', () => {
     ['a*a*a*a*a*a*a*b', 'a'.repeat(2000)],
   ])('%s over a text that does not match is the text, as in Go', (pattern, text) => {
     expect(renderTemplate(`{{ regexReplaceAll "${pattern}" "x" .T }}`, { T: text })).toBe(text);
-    expect(renderTemplate(`{{ regexReplaceAll "${pattern}" "x" .T }}`, { T: `${text}${pattern.endsWith('y') ? 'y' : 'b'}` })).toBe('x');
+    expect(
+      renderTemplate(`{{ regexReplaceAll "${pattern}" "x" .T }}`, { T: `${text}${pattern.endsWith('y') ? 'y' : 'b'}` }),
+    ).toBe('x');
   });
 
   it('quadratic repeated searches are refused with a clear error, and the budget spans the render', () => {

@@ -5,11 +5,12 @@
  * on `TERM=dumb` or when not on a terminal it prints a plain frame after each change
  * (at most once a second). Keys work whenever stdin is a terminal; q or Ctrl-C quits.
  */
+
+import { LiveFeed } from '../../dashboard/feed.js';
+import type { StoredLogLine } from '../../state/types.js';
 import type { ParsedArgs } from '../args.js';
 import { ControlClient, errorOf, runClient } from '../client.js';
 import { colourWanted } from '../colour.js';
-import { LiveFeed } from '../../dashboard/feed.js';
-import type { StoredLogLine } from '../../state/types.js';
 import { renderTop, type TopState } from './screen.js';
 
 const OUTPUT_KEPT = 500;
@@ -49,7 +50,8 @@ export function top(args: ParsedArgs): Promise<number> {
       const wait = fancy ? 30 : Math.max(30, lastPlainAt + PLAIN_INTERVAL_MS - Date.now());
       timer = setTimeout(draw, wait);
     };
-    const selectedJob = (): string | undefined => state.status?.jobs[Math.min(state.selected, state.status.jobs.length - 1)]?.name;
+    const selectedJob = (): string | undefined =>
+      state.status?.jobs[Math.min(state.selected, state.status.jobs.length - 1)]?.name;
     const followOutput = (): void => {
       const job = selectedJob();
       if (job === followed) return;
@@ -74,7 +76,10 @@ export function top(args: ParsedArgs): Promise<number> {
       redraw();
       client.call('POST', `/v3/jobs/${encodeURIComponent(job)}/${action}`).then(
         (res) => {
-          state.message = res.status === 200 ? `${job}: ${action} done (now ${(res.json as { state: string }).state})` : `${job}: ${errorOf(res)}`;
+          state.message =
+            res.status === 200
+              ? `${job}: ${action} done (now ${(res.json as { state: string }).state})`
+              : `${job}: ${errorOf(res)}`;
           void feed.refresh();
           redraw();
         },
@@ -109,7 +114,8 @@ export function top(args: ParsedArgs): Promise<number> {
         const jobs = state.status?.jobs.length ?? 0;
         if (key === 'q' || key === '\x03' || key === '\x04') return resolve();
         if (/^\x1b[[O]A$/.test(key) || key === 'k') state.selected = Math.max(0, state.selected - 1);
-        else if (/^\x1b[[O]B$/.test(key) || key === 'j') state.selected = Math.min(Math.max(0, jobs - 1), state.selected + 1);
+        else if (/^\x1b[[O]B$/.test(key) || key === 'j')
+          state.selected = Math.min(Math.max(0, jobs - 1), state.selected + 1);
         else if (key === 's') return act('start');
         else if (key === 'x') return act('stop');
         else if (key === 'r') return act('restart');

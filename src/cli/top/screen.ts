@@ -6,7 +6,7 @@
  */
 import type { StatusSnapshot } from '../../control/target.js';
 import type { StoredLogLine } from '../../state/types.js';
-import { painter, visibleLength, type Paint } from '../colour.js';
+import { type Paint, painter, visibleLength } from '../colour.js';
 import { formatTable, STATUS_HEADER, statusHeadline, statusRow } from '../status.js';
 
 export interface TopState {
@@ -64,7 +64,9 @@ export function renderTop(state: TopState, width: number, height: number, colour
     cells[0] = i === sel ? paint(`> ${j.name}`, 'inverse') : `  ${j.name}`;
     return cells;
   });
-  const table = formatTable(['  ' + STATUS_HEADER[0], ...STATUS_HEADER.slice(1)], rows, paint).trimEnd().split('\n');
+  const table = formatTable(['  ' + STATUS_HEADER[0], ...STATUS_HEADER.slice(1)], rows, paint)
+    .trimEnd()
+    .split('\n');
   // Room: headline, table header, one job at least; output gets what the jobs leave, at least 2 lines when it can.
   const footer = 1;
   const outputMin = height >= 12 ? 3 : 1;
@@ -78,7 +80,9 @@ export function renderTop(state: TopState, width: number, height: number, colour
   if (left >= 2) {
     lines.push(paint(`── output of ${name ?? '-'} ${'─'.repeat(w)}`, 'dim'));
     const room = left - 1;
-    const out = state.output.slice(-room).map((l) => (l.stream === 'stderr' ? paint(printable(l.line), 'red') : printable(l.line)));
+    const out = state.output
+      .slice(-room)
+      .map((l) => (l.stream === 'stderr' ? paint(printable(l.line), 'red') : printable(l.line)));
     lines.push(...out);
     while (lines.length < height - footer) lines.push('');
   }

@@ -154,14 +154,11 @@ export function readObject<Tb extends FieldTable>(
     if (!Object.hasOwn(table, key)) {
       const suggestion = nearest(key, known);
       const where = at.child(key);
-      where.error(
-        `unknown field ${quoteName(key)}${suggestion ? `; did you mean ${quoteName(suggestion)}?` : ''}`,
-        {
-          atKey: true,
-          expected: `one of ${known.map(quoteName).join(', ')}`,
-          ...(suggestion ? { suggestion } : {}),
-        },
-      );
+      where.error(`unknown field ${quoteName(key)}${suggestion ? `; did you mean ${quoteName(suggestion)}?` : ''}`, {
+        atKey: true,
+        expected: `one of ${known.map(quoteName).join(', ')}`,
+        ...(suggestion ? { suggestion } : {}),
+      });
     }
   }
   for (const key of known) {
@@ -178,7 +175,12 @@ export function readObject<Tb extends FieldTable>(
 }
 
 /** Reads an array, element by element; `null` elements are skipped as ContainerPilot did. */
-export function readArray<T>(value: unknown, at: At, item: (v: unknown, at: At) => T | undefined, what: string): T[] | undefined {
+export function readArray<T>(
+  value: unknown,
+  at: At,
+  item: (v: unknown, at: At) => T | undefined,
+  what: string,
+): T[] | undefined {
   if (!Array.isArray(value)) {
     at.expected(what, value);
     return undefined;

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { DashboardConfig } from '../types.js';
-import { field, readObject, type Reader } from './core.js';
+import { field, type Reader, readObject } from './core.js';
 import { bool, int, str } from './scalars.js';
 
 export const DEFAULT_DASHBOARD_PORT = 8090;

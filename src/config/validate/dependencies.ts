@@ -21,7 +21,13 @@ export interface DependencyDrafts {
 
 /** A job that keeps running or runs again (as opposed to a one-shot). */
 export function isService(job: JobConfig): boolean {
-  return job.health !== undefined || job.setup.length > 0 || job.port !== undefined || job.restarts !== 0 || job.when.kind === 'interval';
+  return (
+    job.health !== undefined ||
+    job.setup.length > 0 ||
+    job.port !== undefined ||
+    job.restarts !== 0 ||
+    job.when.kind === 'interval'
+  );
 }
 
 export function defaultCondition(dep: JobConfig): DependencyCondition {
@@ -42,7 +48,10 @@ export function dependencyWarnings(jobs: readonly JobConfig[]): string[] {
         : dep.restarts === Infinity && dep.when.kind !== 'interval'
           ? 'it has restarts: "unlimited", so it never ends with a success'
           : null;
-      if (why) warnings.push(`job ${JSON.stringify(job.name)} waits for ${JSON.stringify(name)} to have succeeded, but ${why}: ${JSON.stringify(job.name)} will never start (use condition "started"?)`);
+      if (why)
+        warnings.push(
+          `job ${JSON.stringify(job.name)} waits for ${JSON.stringify(name)} to have succeeded, but ${why}: ${JSON.stringify(job.name)} will never start (use condition "started"?)`,
+        );
     }
   }
   return warnings;
@@ -55,14 +64,22 @@ export function resolveDependencies(all: readonly DependencyDrafts[], jobs: read
   for (const { job, at, drafts } of all) {
     drafts.forEach((d, i) => {
       if (d.job === job.name) {
-        at.child(i).error(`job ${JSON.stringify(job.name)} cannot depend on itself`, { expected: 'the name of another job' });
+        at.child(i).error(`job ${JSON.stringify(job.name)} cannot depend on itself`, {
+          expected: 'the name of another job',
+        });
         ok = false;
       } else if (!byName.has(d.job)) {
-        const suggestion = nearest(d.job, [...byName.keys()].filter((n) => n !== job.name));
-        at.child(i).error(`no job named ${JSON.stringify(d.job)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`, {
-          expected: 'the name of a job',
-          ...(suggestion ? { suggestion } : {}),
-        });
+        const suggestion = nearest(
+          d.job,
+          [...byName.keys()].filter((n) => n !== job.name),
+        );
+        at.child(i).error(
+          `no job named ${JSON.stringify(d.job)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`,
+          {
+            expected: 'the name of a job',
+            ...(suggestion ? { suggestion } : {}),
+          },
+        );
         ok = false;
       }
     });
@@ -70,7 +87,9 @@ export function resolveDependencies(all: readonly DependencyDrafts[], jobs: read
   if (!ok) return;
   const atOf = new Map(all.map((d) => [d.job.name, d.at]));
   for (const cycle of findCycles(all)) {
-    atOf.get(cycle[0]!)!.error(`dependsOn forms a cycle: ${cycle.join(' -> ')}`, { expected: 'dependencies without a cycle' });
+    atOf
+      .get(cycle[0]!)!
+      .error(`dependsOn forms a cycle: ${cycle.join(' -> ')}`, { expected: 'dependencies without a cycle' });
     ok = false;
   }
   if (!ok) return;

@@ -6,7 +6,7 @@
 import { constants as osConstants } from 'node:os';
 import { nearest } from '../errors.js';
 import type { HealthConfig, JobConsulExtras, JobLoggingConfig, RestartBackoff } from '../types.js';
-import { type Reader, field, isPlainObject, readObject } from './core.js';
+import { field, isPlainObject, type Reader, readObject } from './core.js';
 import { httpCheck, tcpCheck } from './lifecycle.js';
 import { HEALTH_LIVENESS_FIELDS, healthLiveness } from './liveness.js';
 import { bool, duration, exec, goDurationString } from './scalars.js';
@@ -26,7 +26,6 @@ export const jobLogging: Reader<JobLoggingConfig> = (v, at) => {
   const f = readObject(v, at, JOB_LOGGING_FIELDS);
   return f && { raw: f.raw ?? false };
 };
-
 
 export const HEALTH_FIELDS = {
   exec: field(exec),
@@ -54,13 +53,23 @@ export const health: Reader<HealthConfig> = (v, at) => {
     return undefined;
   }
   if (given.length > 1) {
-    at.child(given[1]!).error(`only one of \`exec\`, \`http\` or \`tcp\` may be set, got ${given.map((k) => `\`${k}\``).join(' and ')}`, {
-      atKey: true,
-      expected: 'one of exec, http, tcp',
-    });
+    at.child(given[1]!).error(
+      `only one of \`exec\`, \`http\` or \`tcp\` may be set, got ${given.map((k) => `\`${k}\``).join(' and ')}`,
+      {
+        atKey: true,
+        expected: 'one of exec, http, tcp',
+      },
+    );
     return undefined;
   }
-  const check = f.exec !== undefined ? { exec: f.exec } : f.http !== undefined ? { http: f.http } : f.tcp !== undefined ? { tcp: f.tcp } : undefined;
+  const check =
+    f.exec !== undefined
+      ? { exec: f.exec }
+      : f.http !== undefined
+        ? { http: f.http }
+        : f.tcp !== undefined
+          ? { tcp: f.tcp }
+          : undefined;
   if (check === undefined || f.interval === undefined || f.ttl === undefined) return undefined;
   return {
     ...check,
@@ -82,7 +91,8 @@ export const jobConsul: Reader<JobConsulExtras> = (v, at) => {
   const f = readObject(v, at, JOB_CONSUL_FIELDS);
   if (!f) return undefined;
   const out: JobConsulExtras = { enableTagOverride: f.enableTagOverride ?? false };
-  if (f.deregisterCriticalServiceAfter !== undefined) out.deregisterCriticalServiceAfter = f.deregisterCriticalServiceAfter;
+  if (f.deregisterCriticalServiceAfter !== undefined)
+    out.deregisterCriticalServiceAfter = f.deregisterCriticalServiceAfter;
   return out;
 };
 
@@ -158,7 +168,10 @@ export const stopSignal: Reader<NodeJS.Signals> = (v, at) => {
   }
   if (!SIGNALS.includes(name)) {
     // Compare without the common `SIG` prefix, or every short typo looks close to some signal.
-    const near = nearest(name.slice(3), SIGNALS.map((s) => s.slice(3)));
+    const near = nearest(
+      name.slice(3),
+      SIGNALS.map((s) => s.slice(3)),
+    );
     const suggestion = near === undefined ? undefined : `SIG${near}`;
     at.error(`expected ${expected}, got ${JSON.stringify(v)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`, {
       expected,
@@ -192,14 +205,19 @@ export const meta: Reader<Record<string, string>> = (v, at) => {
       });
       ok = false;
     } else if (key.startsWith('consul-')) {
-      item.error('meta keys starting with "consul-" are reserved by Consul', { atKey: true, expected: 'a key without the "consul-" prefix' });
+      item.error('meta keys starting with "consul-" are reserved by Consul', {
+        atKey: true,
+        expected: 'a key without the "consul-" prefix',
+      });
       ok = false;
     }
     if (typeof val !== 'string') {
       item.expected('a string', val);
       ok = false;
     } else if (val.length > 512) {
-      item.error(`Consul allows meta values of at most 512 characters, got ${val.length}`, { expected: 'at most 512 characters' });
+      item.error(`Consul allows meta values of at most 512 characters, got ${val.length}`, {
+        expected: 'at most 512 characters',
+      });
       ok = false;
     } else {
       Object.defineProperty(out, key, { value: val, enumerable: true, writable: true, configurable: true });

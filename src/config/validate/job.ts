@@ -7,7 +7,16 @@
 import { DEFAULT_INTERFACES } from '../interfaces.js';
 import type { JobConfig, WhenConfig } from '../types.js';
 import { type At, errorMark, field, readObject } from './core.js';
-import { DEFAULT_RESTART_BACKOFF, health, jobConsul, jobLogging, meta, restartBackoff, restarts, stopSignal } from './job-fields.js';
+import {
+  DEFAULT_RESTART_BACKOFF,
+  health,
+  jobConsul,
+  jobLogging,
+  meta,
+  restartBackoff,
+  restarts,
+  stopSignal,
+} from './job-fields.js';
 import { type DependencyDraft, dependsOn, env, setup, user } from './lifecycle.js';
 import { JOB_LIVENESS_FIELDS, jobLiveness } from './liveness.js';
 import { duration, exec, int, interfaces, layerOverride, oneOf, str, strings } from './scalars.js';
@@ -17,7 +26,13 @@ const SECOND = 1000;
 
 export const DEFAULT_JOB_STOP_TIMEOUT = 10 * SECOND;
 export const DEFAULT_SETUP_TIMEOUT = 60 * SECOND;
-export { DEFAULT_RESTART_BACKOFF, HEALTH_FIELDS, JOB_CONSUL_FIELDS, JOB_LOGGING_FIELDS, RESTART_BACKOFF_FIELDS } from './job-fields.js';
+export {
+  DEFAULT_RESTART_BACKOFF,
+  HEALTH_FIELDS,
+  JOB_CONSUL_FIELDS,
+  JOB_LOGGING_FIELDS,
+  RESTART_BACKOFF_FIELDS,
+} from './job-fields.js';
 export { WHEN_FIELDS } from './when.js';
 
 /** ContainerPilot's (and Consul's) service-name rule, for jobs that are registered. */
@@ -92,9 +107,12 @@ export function readJob(v: unknown, at: At): JobResult {
   const port = f.port === 0 ? undefined : f.port;
   if (port !== undefined) {
     if (raw.health === undefined || raw.health === null) {
-      at.child('health').error('missing required field `health`: a job with `port` is registered as a service and needs a health check', {
-        positionOf: at.child('port').path,
-      });
+      at.child('health').error(
+        'missing required field `health`: a job with `port` is registered as a service and needs a health check',
+        {
+          positionOf: at.child('port').path,
+        },
+      );
     }
     if (name !== undefined && JOB_NAME.test(name) && !SERVICE_NAME.test(name)) {
       at.child('name').error(

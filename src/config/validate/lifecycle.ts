@@ -5,7 +5,7 @@
  * the default condition) need every job and live in `dependencies.ts`.
  */
 import type { DependencyCondition, HttpCheckConfig, TcpCheckConfig, UserSpec } from '../types.js';
-import { type Reader, field, isPlainObject, readArray, readObject } from './core.js';
+import { field, isPlainObject, type Reader, readArray, readObject } from './core.js';
 import { exec, int, oneOf, str } from './scalars.js';
 
 export const DEPENDENCY_CONDITIONS: readonly DependencyCondition[] = ['healthy', 'succeeded', 'started'];
@@ -51,7 +51,9 @@ export const dependsOn: Reader<DependencyDraft[]> = (v, at) => {
 /** `setup`: a list of commands (each a string or an argv array), run in order. */
 export const setup: Reader<string[][]> = (v, at) => {
   const list = readArray(v, at, exec, 'a list of commands');
-  return list && list.length === (v as unknown[]).filter((x) => x !== null && x !== undefined).length ? list : undefined;
+  return list && list.length === (v as unknown[]).filter((x) => x !== null && x !== undefined).length
+    ? list
+    : undefined;
 };
 
 /** A POSIX-ish environment name: what `env` and `putenv` can set without surprises. */
@@ -75,9 +77,15 @@ export const env: Reader<Record<string, string>> = (v, at) => {
       ok = false;
     } else if (typeof val === 'string' && val.includes('\0')) {
       // The kernel's environment is NUL-terminated strings: such a value cannot be passed to a child.
-      item.error('an environment value cannot contain a NUL byte (\\u0000)', { expected: 'a string without NUL bytes' });
+      item.error('an environment value cannot contain a NUL byte (\\u0000)', {
+        expected: 'a string without NUL bytes',
+      });
       ok = false;
-    } else if (typeof val === 'string' || (typeof val === 'number' && Number.isFinite(val)) || typeof val === 'boolean') {
+    } else if (
+      typeof val === 'string' ||
+      (typeof val === 'number' && Number.isFinite(val)) ||
+      typeof val === 'boolean'
+    ) {
       Object.defineProperty(out, key, { value: String(val), enumerable: true, writable: true, configurable: true });
     } else {
       item.expected('a string', val);

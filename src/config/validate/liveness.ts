@@ -7,7 +7,7 @@
  * healthy again, and nothing else happens.
  */
 import type { HealthLiveness, JobLiveness, RestartLimit } from '../types.js';
-import { type At, type FieldsOf, type Reader, field, readObject } from './core.js';
+import { type At, type FieldsOf, field, type Reader, readObject } from './core.js';
 import { setup } from './lifecycle.js';
 import { bool, duration, int, oneOf } from './scalars.js';
 
@@ -64,23 +64,34 @@ export function jobLiveness(
 ): JobLiveness | undefined {
   let ok = true;
   if (f.watchdog !== undefined && f.notify !== true) {
-    at.child('watchdog').error('`watchdog` needs `notify: true`: the job feeds the watchdog by sending WATCHDOG=1 to $NOTIFY_SOCKET', {
-      expected: 'notify: true',
-    });
+    at.child('watchdog').error(
+      '`watchdog` needs `notify: true`: the job feeds the watchdog by sending WATCHDOG=1 to $NOTIFY_SOCKET',
+      {
+        expected: 'notify: true',
+      },
+    );
     ok = false;
   }
   if (f.notify === true && !job.exec) {
-    at.child('notify').error('`notify` needs `exec`: readiness comes from the job\'s process', { expected: 'a job with exec' });
-    ok = false;
-  }
-  if (job.health?.onUnhealthy === 'restart' && !job.exec) {
-    at.child('health').child('onUnhealthy').error('`onUnhealthy: "restart"` needs `exec`: there is no process to restart', {
-      expected: '"none" or "stop"',
+    at.child('notify').error("`notify` needs `exec`: readiness comes from the job's process", {
+      expected: 'a job with exec',
     });
     ok = false;
   }
+  if (job.health?.onUnhealthy === 'restart' && !job.exec) {
+    at.child('health')
+      .child('onUnhealthy')
+      .error('`onUnhealthy: "restart"` needs `exec`: there is no process to restart', {
+        expected: '"none" or "stop"',
+      });
+    ok = false;
+  }
   if (!ok) return undefined;
-  const out: JobLiveness = { notify: f.notify ?? false, cleanup: f.cleanup ?? [], cleanupTimeout: f.cleanupTimeout ?? DEFAULT_CLEANUP_TIMEOUT };
+  const out: JobLiveness = {
+    notify: f.notify ?? false,
+    cleanup: f.cleanup ?? [],
+    cleanupTimeout: f.cleanupTimeout ?? DEFAULT_CLEANUP_TIMEOUT,
+  };
   if (f.restartLimit !== undefined) out.restartLimit = f.restartLimit;
   if (f.watchdog !== undefined) out.watchdog = f.watchdog;
   return out;

@@ -6,7 +6,7 @@
 import { formatMs, parseDuration, parseGoDuration } from '../duration.js';
 import { nearest } from '../errors.js';
 import { DEFAULT_INTERFACES, parseInterfaceSpec } from '../interfaces.js';
-import { type Reader, describe } from './core.js';
+import { describe, type Reader } from './core.js';
 
 export function str(opts: { nonEmpty?: boolean } = {}): Reader<string> {
   return (v, at) => {
@@ -43,11 +43,7 @@ export function int(opts: { min?: number; max?: number; what?: string } = {}): R
   const { min = -Infinity, max = Infinity } = opts;
   const what =
     opts.what ??
-    (min === -Infinity
-      ? 'an integer'
-      : max === Infinity
-        ? `an integer ≥ ${min}`
-        : `an integer from ${min} to ${max}`);
+    (min === -Infinity ? 'an integer' : max === Infinity ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`);
   return (v, at) => {
     let n: number | undefined;
     if (typeof v === 'number') n = v;
@@ -77,12 +73,15 @@ export function duration(opts: { minMs?: number } = {}): Reader<number> {
   return (v, at) => {
     const r = parseDuration(v);
     if (!r.ok) {
-      const why = (typeof v === 'string' || typeof v === 'number') && r.reason !== 'not a duration' ? ` (${r.reason})` : '';
+      const why =
+        (typeof v === 'string' || typeof v === 'number') && r.reason !== 'not a duration' ? ` (${r.reason})` : '';
       at.error(`expected ${DURATION_EXPECTED}, got ${describe(v)}${why}`, { expected: DURATION_EXPECTED });
       return undefined;
     }
     if (r.ms > MAX_DURATION_MS) {
-      at.error(`must be at most ${MAX_DURATION_TEXT}, got ${describe(v)}`, { expected: `a duration ≤ ${MAX_DURATION_TEXT}` });
+      at.error(`must be at most ${MAX_DURATION_TEXT}, got ${describe(v)}`, {
+        expected: `a duration ≤ ${MAX_DURATION_TEXT}`,
+      });
       return undefined;
     }
     if (r.ms < minMs) {

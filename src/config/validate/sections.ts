@@ -2,6 +2,8 @@
  * The top-level sections other than jobs: consul, logging, control, state,
  * watches (§6.4) and telemetry (§10).
  */
+
+import { DEFAULT_INTERFACES } from '../interfaces.js';
 import type {
   ConsulConfig,
   ConsulTlsConfig,
@@ -14,10 +16,9 @@ import type {
   TelemetryConfig,
   WatchConfig,
 } from '../types.js';
-import { DEFAULT_INTERFACES } from '../interfaces.js';
-import { type At, type Reader, field, readObject } from './core.js';
-import { bool, duration, int, interfaces, layerOverride, oneOf, str, strings } from './scalars.js';
+import { type At, field, type Reader, readObject } from './core.js';
 import { SERVICE_NAME } from './job.js';
+import { bool, duration, int, interfaces, layerOverride, oneOf, str, strings } from './scalars.js';
 
 // ---------------------------------------------------------------------------
 // consul
@@ -96,7 +97,9 @@ export const readConsul: Reader<ConsulConfig> = (v, at) => {
     const a = splitAddress(f.address, at.child('address'));
     if (!a) return undefined;
     if (a.scheme && f.scheme && a.scheme !== f.scheme) {
-      at.child('scheme').error(`"${f.scheme}" contradicts the ${a.scheme}:// in \`address\``, { expected: `"${a.scheme}"` });
+      at.child('scheme').error(`"${f.scheme}" contradicts the ${a.scheme}:// in \`address\``, {
+        expected: `"${a.scheme}"`,
+      });
       return undefined;
     }
     out.address = a.address;
@@ -118,7 +121,10 @@ export const DEFAULT_LOGGING: Readonly<LoggingConfig> = { level: 'info', format:
 export const LOGGING_FIELDS = {
   // logrus, which ContainerPilot used, also reads "warning".
   level: field(
-    oneOf<LogLevel>(['debug', 'info', 'warn', 'error', 'fatal', 'panic'], { foldCase: true, aliases: { warning: 'warn' } }),
+    oneOf<LogLevel>(['debug', 'info', 'warn', 'error', 'fatal', 'panic'], {
+      foldCase: true,
+      aliases: { warning: 'warn' },
+    }),
   ),
   format: field(oneOf<LogFormat>(['default', 'text', 'json'], { foldCase: true })),
   output: field(str({ nonEmpty: true })),
@@ -253,7 +259,10 @@ function readMetric(v: unknown, at: At): MetricConfig | undefined {
   }
   if (f.buckets !== undefined) {
     if (f.type !== 'histogram') {
-      at.child('buckets').error('`buckets` applies only to metrics of type "histogram"', { atKey: true, expected: 'type "histogram"' });
+      at.child('buckets').error('`buckets` applies only to metrics of type "histogram"', {
+        atKey: true,
+        expected: 'type "histogram"',
+      });
     } else {
       m.buckets = f.buckets;
     }
@@ -282,9 +291,11 @@ export const TELEMETRY_FIELDS = {
       const full = metricFullName(m);
       const first = seen.get(full);
       if (first !== undefined) {
-        at.child(i).child('name').error(`duplicate metric ${JSON.stringify(full)} (also metrics[${first}])`, {
-          expected: 'a unique metric name',
-        });
+        at.child(i)
+          .child('name')
+          .error(`duplicate metric ${JSON.stringify(full)} (also metrics[${first}])`, {
+            expected: 'a unique metric name',
+          });
       } else {
         seen.set(full, i);
       }

@@ -34,15 +34,19 @@ export function readWhen(v: unknown, at: At): WhenResult | undefined {
 
   const triggers = (['interval', 'once', 'each'] as const).filter(given);
   if (triggers.length > 1) {
-    at.error(`only one of \`interval\`, \`once\` or \`each\` may be set, got ${triggers.map((t) => `\`${t}\``).join(' and ')}`, {
-      expected: 'one of interval, once, each',
-    });
+    at.error(
+      `only one of \`interval\`, \`once\` or \`each\` may be set, got ${triggers.map((t) => `\`${t}\``).join(' and ')}`,
+      {
+        expected: 'one of interval, once, each',
+      },
+    );
     return undefined;
   }
   if (given('interval')) {
     // ContainerPilot's docs: "If the interval field is set it is the only field permitted under when".
     for (const k of ['source', 'timeout'] as const) {
-      if (given(k)) at.child(k).error(`\`${k}\` cannot be combined with \`interval\``, { atKey: true, expected: 'interval alone' });
+      if (given(k))
+        at.child(k).error(`\`${k}\` cannot be combined with \`interval\``, { atKey: true, expected: 'interval alone' });
     }
     if (done() || f.interval === undefined) return undefined;
     return { when: { kind: 'interval', interval: f.interval }, each: false };
@@ -52,7 +56,9 @@ export function readWhen(v: unknown, at: At): WhenResult | undefined {
     if (triggers.length === 0) {
       // `when: { intervl: … }` already got "did you mean `interval`?"; do not pile on.
       if (done()) return undefined;
-      at.error('expected `interval`, or `source` with `once` or `each`', { expected: 'interval, or source with once/each' });
+      at.error('expected `interval`, or `source` with `once` or `each`', {
+        expected: 'interval, or source with once/each',
+      });
     } else {
       at.child('source').error(`missing required field \`source\`: \`${triggers[0]}\` needs the source of the event`, {
         positionOf: at.child(triggers[0]).path,
@@ -66,11 +72,16 @@ export function readWhen(v: unknown, at: At): WhenResult | undefined {
   const code = f.once ?? f.each;
   if (!isSignal) {
     if (code === undefined) {
-      at.error('`source` needs `once` or `each`: the event to wait for', { expected: 'once or each', positionOf: at.child('source').path });
+      at.error('`source` needs `once` or `each`: the event to wait for', {
+        expected: 'once or each',
+        positionOf: at.child('source').path,
+      });
       return undefined;
     }
     if ((SIGNAL_SOURCES as readonly string[]).includes(code)) {
-      at.child(triggers[0]).error(`the event ${code} is only emitted with source ${code}`, { expected: 'an event code' });
+      at.child(triggers[0]).error(`the event ${code} is only emitted with source ${code}`, {
+        expected: 'an event code',
+      });
       return undefined;
     }
   }

@@ -1,8 +1,7 @@
 // pidpilot dashboard: the live page. Plain browser JavaScript, no framework, no build step.
 // Data arrives as server-sent events: /api/stream (status, events) and /api/logs (output).
-'use strict';
 
-(function () {
+(() => {
   const csrf = document.querySelector('meta[name="pidpilot-csrf"]').content;
   const actions = document.querySelector('meta[name="pidpilot-actions"]').content;
   const TERMINAL = new Set(['stopped', 'completed', 'failed']);
@@ -98,7 +97,14 @@
 
   function renderSummary() {
     const mode = status.maintenance ? ', maintenance mode' : status.shuttingDown ? ', shutting down' : '';
-    $('#summary').textContent = 'v' + status.version + ', pid ' + status.pid + ', up ' + uptime(Date.now() + clockOffset - status.startedAt) + mode;
+    $('#summary').textContent =
+      'v' +
+      status.version +
+      ', pid ' +
+      status.pid +
+      ', up ' +
+      uptime(Date.now() + clockOffset - status.startedAt) +
+      mode;
   }
 
   function colourGraph() {
@@ -223,7 +229,9 @@
       .then(({ ok, status: code, body }) => {
         if (code === 403 && actions === 'token') sessionStorage.removeItem('pidpilot-token');
         result.className = ok ? '' : 'bad';
-        result.textContent = ok ? job + ': ' + action + ' done (now ' + body.state + ')' : job + ': ' + (body.error || 'HTTP ' + code);
+        result.textContent = ok
+          ? job + ': ' + action + ' done (now ' + body.state + ')'
+          : job + ': ' + (body.error || 'HTTP ' + code);
       })
       .catch((err) => {
         result.className = 'bad';

@@ -44,7 +44,8 @@ function classify(res: ConsulResponse, call: string): ConsulCallError {
   if (status === 404 || (status === 500 && /does not have associated TTL|Unknown check/i.test(detail))) {
     return new ConsulCallError('forgotten', `${call}: ${status} ${detail}`, status);
   }
-  if (status >= 500 || status === 429) return new ConsulCallError('unreachable', `${call}: ${status} ${detail}`, status);
+  if (status >= 500 || status === 429)
+    return new ConsulCallError('unreachable', `${call}: ${status} ${detail}`, status);
   return new ConsulCallError('rejected', `${call}: ${status} ${detail}`, status);
 }
 
@@ -88,7 +89,10 @@ export class ConsulApi {
       EnableTagOverride: def.enableTagOverride,
       Check: check,
     };
-    await this.call({ method: 'PUT', path: '/agent/service/register', body, timeoutMs: REQUEST_TIMEOUT_MS }, `register ${def.id}`);
+    await this.call(
+      { method: 'PUT', path: '/agent/service/register', body, timeoutMs: REQUEST_TIMEOUT_MS },
+      `register ${def.id}`,
+    );
   }
 
   async deregisterService(id: string): Promise<void> {

@@ -63,11 +63,21 @@ export class ConsulHttp {
     const s = this.settings;
     const query = r.query && Object.keys(r.query).length > 0 ? `?${new URLSearchParams(r.query).toString()}` : '';
     const payload = r.body === undefined ? undefined : Buffer.from(JSON.stringify(r.body));
-    const headers: Record<string, string | number> = { accept: 'application/json', 'content-length': payload?.length ?? 0 };
+    const headers: Record<string, string | number> = {
+      accept: 'application/json',
+      'content-length': payload?.length ?? 0,
+    };
     if (payload) headers['content-type'] = 'application/json';
     if (s.token !== undefined) headers['x-consul-token'] = s.token;
     return new Promise<ConsulResponse>((resolve, reject) => {
-      const req = request({ agent, host: s.host, port: s.port, method: r.method, path: `/v1${r.path}${query}`, headers });
+      const req = request({
+        agent,
+        host: s.host,
+        port: s.port,
+        method: r.method,
+        path: `/v1${r.path}${query}`,
+        headers,
+      });
       let settled = false;
       const settle = (): boolean => {
         if (settled) return false;
@@ -99,7 +109,8 @@ export class ConsulHttp {
         res.on('close', () => fail(new Error('connection closed before the answer was complete')));
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          if (settle()) resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body });
+          if (settle())
+            resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body });
         });
       });
       if (r.signal?.aborted) onAbort();

@@ -19,7 +19,14 @@
  * - A request the agent rejects as malformed (other 4xx) is logged and dropped.
  */
 import type { SupervisorLogger as Logger } from '../../log/logger.js';
-import type { CatalogQueryOptions, CatalogResult, CheckStatus, Discovery, RegisteredService, ServiceDefinition } from '../types.js';
+import type {
+  CatalogQueryOptions,
+  CatalogResult,
+  CheckStatus,
+  Discovery,
+  RegisteredService,
+  ServiceDefinition,
+} from '../types.js';
 import { ConsulApi, ConsulCallError } from './api.js';
 import type { ConsulSettings } from './settings.js';
 
@@ -143,7 +150,9 @@ export class ConsulRegistry implements Discovery {
     await Promise.race([this.idle(), bound]);
     clearTimeout(timer);
     if (this.deregistrations.size > 0) {
-      this.log.warn(`consul: ${this.deregistrations.size} service(s) could not be deregistered before shutdown (${this.outage ?? 'no answer in time'})`);
+      this.log.warn(
+        `consul: ${this.deregistrations.size} service(s) could not be deregistered before shutdown (${this.outage ?? 'no answer in time'})`,
+      );
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.api.destroy();

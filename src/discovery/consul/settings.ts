@@ -61,7 +61,8 @@ function splitAddress(raw: string, what: string): { scheme?: 'http' | 'https'; h
     rest = rest.slice(m[0].length);
   }
   rest = rest.replace(/\/+$/, '');
-  if (rest.startsWith('unix://') || rest.includes('/')) throw new Error(`${what} "${raw}": only host:port addresses are supported`);
+  if (rest.startsWith('unix://') || rest.includes('/'))
+    throw new Error(`${what} "${raw}": only host:port addresses are supported`);
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
   const plain = /^([^:[\]]+)(?::(\d+))?$/.exec(rest);
   const hp = v6 ?? plain;
@@ -118,7 +119,10 @@ export function resolveConsulSettings(config: ConsulConfig, env: Env): ConsulSet
   if ((clientcert === undefined) !== (clientkey === undefined)) {
     throw new Error('consul tls: clientcert and clientkey go together (CONSUL_CLIENT_CERT / CONSUL_CLIENT_KEY)');
   }
-  const ca = [...(cafile !== undefined ? [readPem(cafile, 'consul tls.cafile')] : []), ...(capath !== undefined ? readCaDir(capath) : [])];
+  const ca = [
+    ...(cafile !== undefined ? [readPem(cafile, 'consul tls.cafile')] : []),
+    ...(capath !== undefined ? readCaDir(capath) : []),
+  ];
   const settings: ConsulSettings = {
     host: parsed.host,
     port: parsed.port,

@@ -9,6 +9,8 @@
  * Everything is in memory and synchronous; timers are unref'd so the catalog never keeps
  * pidpilot alive by itself.
  */
+
+import { type LongTimer, setLongTimeout } from '../../events/long-timer.js';
 import type {
   CatalogQueryOptions,
   CatalogResult,
@@ -18,7 +20,6 @@ import type {
   ServiceDefinition,
   ServiceInstance,
 } from '../types.js';
-import { type LongTimer, setLongTimeout } from '../../events/long-timer.js';
 
 /** The datacenter the local catalog answers for (Consul's default name). */
 export const LOCAL_DATACENTER = 'dc1';
@@ -46,7 +47,13 @@ export class LocalCatalog implements Discovery {
     this.definitions.set(service.id, service);
     if (this.maintenance) return;
     this.drop(service.id);
-    const entry: Entry = { def: service, status: service.initialStatus ?? 'critical', output: '', ttlTimer: null, reapTimer: null };
+    const entry: Entry = {
+      def: service,
+      status: service.initialStatus ?? 'critical',
+      output: '',
+      ttlTimer: null,
+      reapTimer: null,
+    };
     this.entries.set(service.id, entry);
     this.armTtl(entry);
     this.armReap(entry);
@@ -113,7 +120,9 @@ export class LocalCatalog implements Discovery {
 
   healthyInstances(service: string, options: CatalogQueryOptions = {}): Promise<CatalogResult> {
     if (options.dc !== undefined && options.dc !== '' && options.dc !== LOCAL_DATACENTER) {
-      return Promise.reject(new Error(`the local catalog has only datacenter "${LOCAL_DATACENTER}", not "${options.dc}"`));
+      return Promise.reject(
+        new Error(`the local catalog has only datacenter "${LOCAL_DATACENTER}", not "${options.dc}"`),
+      );
     }
     const answer = (): CatalogResult => ({ instances: this.healthy(service, options.tag), index: this.index });
     const index = options.index ?? 0;

@@ -32,7 +32,16 @@ export async function runCleanup(
     } catch (err) {
       // runOne reports spawn failures as errored runs; anything else is a bug, and still not a reason to stop tearing down.
       const now = Date.now();
-      result = { pid: null, startedAt: now, endedAt: now, durationMs: 0, code: null, signal: null, outcome: 'errored', reason: String(err) };
+      result = {
+        pid: null,
+        startedAt: now,
+        endedAt: now,
+        durationMs: 0,
+        code: null,
+        signal: null,
+        outcome: 'errored',
+        reason: String(err),
+      };
     }
     steps.push({ index, argv, result });
     if (result.outcome === 'succeeded') log.info(`${label} done`);

@@ -19,7 +19,10 @@ export function lifecycleEnv(job: string, run: number, restarts: number): Record
   return { PIDPILOT_JOB: job, PIDPILOT_RUN: String(run), PIDPILOT_RESTARTS: String(restarts) };
 }
 
-export function runEndEnv(job: string, record: Pick<RunRecord, 'outcome' | 'reason' | 'code' | 'signal'>): Record<string, string> {
+export function runEndEnv(
+  job: string,
+  record: Pick<RunRecord, 'outcome' | 'reason' | 'code' | 'signal'>,
+): Record<string, string> {
   return {
     PIDPILOT_TRIGGER_JOB: job,
     PIDPILOT_RESULT: record.outcome,

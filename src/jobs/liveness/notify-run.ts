@@ -4,8 +4,9 @@
  * receives, handed to the job as inputs. Closed when the run ends, so a late message of
  * an old run finds no socket.
  */
-import type { SupervisorLogger as Logger } from '../../log/logger.js';
+
 import type { JobConfig } from '../../config/types.js';
+import type { SupervisorLogger as Logger } from '../../log/logger.js';
 import { type NotifyDir, type NotifyMessage, NotifySocket, notifyUnsupported } from '../../process/notify.js';
 
 /**
@@ -36,7 +37,10 @@ export function openRunNotify(
       opts.log.debug(`sd_notify from pid ${sender.pid}: ${describeMessage(msg)}`);
       onMessage(msg);
     },
-    { ...(opts.owner ? { owner: opts.owner } : {}), onInvalid: (why, sender) => opts.log.warn(`sd_notify message from pid ${sender.pid} ignored: ${why}`) },
+    {
+      ...(opts.owner ? { owner: opts.owner } : {}),
+      onInvalid: (why, sender) => opts.log.warn(`sd_notify message from pid ${sender.pid} ignored: ${why}`),
+    },
   );
   const env: Record<string, string> = { NOTIFY_SOCKET: socket.path };
   if (opts.watchdogMs !== undefined) env.WATCHDOG_USEC = String(opts.watchdogMs * 1000);

@@ -16,7 +16,11 @@ export interface ThresholdPolicy {
   startPeriod: Duration;
 }
 
-export const DEFAULT_THRESHOLDS: Readonly<ThresholdPolicy> = { failureThreshold: 1, successThreshold: 1, startPeriod: 0 };
+export const DEFAULT_THRESHOLDS: Readonly<ThresholdPolicy> = {
+  failureThreshold: 1,
+  successThreshold: 1,
+  startPeriod: 0,
+};
 
 export interface ThresholdState {
   health: 'unknown' | 'healthy' | 'unhealthy';
@@ -28,7 +32,12 @@ export interface ThresholdState {
 }
 
 /** A run's counting starts here (each run starts afresh). */
-export const INITIAL_THRESHOLD_STATE: Readonly<ThresholdState> = { health: 'unknown', failures: 0, passes: 0, wasHealthy: false };
+export const INITIAL_THRESHOLD_STATE: Readonly<ThresholdState> = {
+  health: 'unknown',
+  failures: 0,
+  passes: 0,
+  wasHealthy: false,
+};
 
 export interface ThresholdStep {
   state: ThresholdState;
@@ -41,7 +50,12 @@ export interface ThresholdStep {
 /**
  * Counts one check result. `sinceStart` is the time since the run started, in ms.
  */
-export function countCheck(state: ThresholdState, passed: boolean, policy: ThresholdPolicy, sinceStart: Duration): ThresholdStep {
+export function countCheck(
+  state: ThresholdState,
+  passed: boolean,
+  policy: ThresholdPolicy,
+  sinceStart: Duration,
+): ThresholdStep {
   if (passed) {
     const passes = state.passes + 1;
     const turns = state.health !== 'healthy' && passes >= policy.successThreshold;

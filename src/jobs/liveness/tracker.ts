@@ -4,8 +4,9 @@
  * sd_notify (its STATUS text, a changed watchdog interval). The job's handlers ask it what
  * a check result or a restart means; it decides nothing about states.
  */
-import type { HealthLiveness, JobConfig } from '../../config/types.js';
+
 import { formatMs } from '../../config/duration.js';
+import type { HealthLiveness, JobConfig } from '../../config/types.js';
 import { admitRestart, budgetExceededReason } from './restart-budget.js';
 import { countCheck, DEFAULT_THRESHOLDS, INITIAL_THRESHOLD_STATE, type ThresholdState } from './thresholds.js';
 

@@ -144,7 +144,16 @@ export class ConsulTestAgent {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     const tls = this.options.tls;
     const server = tls
-      ? createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined }, handler)
+      ? createHttpsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ca: tls.clientCa,
+            requestCert: tls.clientCa !== undefined,
+            rejectUnauthorized: tls.clientCa !== undefined,
+          },
+          handler,
+        )
       : createHttpServer(handler);
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -212,13 +221,20 @@ export class ConsulTestAgent {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
     const token = tokenOf(req, url);
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, token, status: 200 };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      token,
+      status: 200,
+    };
     this.requests.push(record);
     try {
       const body = await readBody(req);
       await this.gate?.(record.method, record.path);
       if (this.options.token !== undefined && url.pathname !== '/v1/status/leader') {
-        if (token === undefined || token === '') throw new HttpError(403, 'Permission denied: anonymous token lacks permission');
+        if (token === undefined || token === '')
+          throw new HttpError(403, 'Permission denied: anonymous token lacks permission');
         if (token !== this.options.token) throw new HttpError(403, 'ACL not found');
       }
       const dc = url.searchParams.get('dc');
@@ -239,22 +255,30 @@ export class ConsulTestAgent {
 
   private async route(method: string, url: URL, body: string, res: ServerResponse): Promise<unknown> {
     const path = url.pathname;
-    const rest = (prefix: string): string | undefined => (path.startsWith(prefix) ? decodeURIComponent(path.slice(prefix.length)) : undefined);
+    const rest = (prefix: string): string | undefined =>
+      path.startsWith(prefix) ? decodeURIComponent(path.slice(prefix.length)) : undefined;
     let id: string | undefined;
     if (method === 'GET' && path === '/v1/status/leader') return '127.0.0.1:8300';
-    if (method === 'GET' && path === '/v1/agent/self') return { Config: { Datacenter: this.datacenter, NodeName: this.node } };
+    if (method === 'GET' && path === '/v1/agent/self')
+      return { Config: { Datacenter: this.datacenter, NodeName: this.node } };
     if (method === 'GET' && path === '/v1/agent/services') return Object.fromEntries(this.services);
-    if (method === 'GET' && path === '/v1/agent/checks') return Object.fromEntries([...this.checks].map(([k, c]) => [k, publicCheck(c, this.node)]));
+    if (method === 'GET' && path === '/v1/agent/checks')
+      return Object.fromEntries([...this.checks].map(([k, c]) => [k, publicCheck(c, this.node)]));
     if (method === 'PUT' && path === '/v1/agent/service/register') return this.register(parseJson(body));
     if (method === 'PUT' && (id = rest('/v1/agent/service/deregister/')) !== undefined) return this.deregister(id);
-    for (const [verb, status] of [['pass', 'passing'], ['warn', 'warning'], ['fail', 'critical']] as const) {
+    for (const [verb, status] of [
+      ['pass', 'passing'],
+      ['warn', 'warning'],
+      ['fail', 'critical'],
+    ] as const) {
       if (method === 'PUT' && (id = rest(`/v1/agent/check/${verb}/`)) !== undefined) {
         return this.updateCheck(id, status, url.searchParams.get('note') ?? '');
       }
     }
     if (method === 'PUT' && (id = rest('/v1/agent/check/update/')) !== undefined) {
       const b = parseJson(body) as { Status?: string; Output?: string };
-      if (b.Status !== 'passing' && b.Status !== 'warning' && b.Status !== 'critical') throw new HttpError(400, `Invalid check status: "${b.Status}"`);
+      if (b.Status !== 'passing' && b.Status !== 'warning' && b.Status !== 'critical')
+        throw new HttpError(400, `Invalid check status: "${b.Status}"`);
       return this.updateCheck(id, b.Status, b.Output ?? '');
     }
     if (method === 'GET' && (id = rest('/v1/health/service/')) !== undefined) return this.healthService(id, url, res);
@@ -276,14 +300,17 @@ export class ConsulTestAgent {
       Meta: (b.Meta as Record<string, string>) ?? {},
       EnableTagOverride: b.EnableTagOverride === true,
     };
-    const checks = [...(b.Check ? [b.Check] : []), ...(Array.isArray(b.Checks) ? b.Checks : [])] as Array<Record<string, unknown>>;
+    const checks = [...(b.Check ? [b.Check] : []), ...(Array.isArray(b.Checks) ? b.Checks : [])] as Array<
+      Record<string, unknown>
+    >;
     this.dropService(id);
     this.services.set(id, service);
     checks.forEach((c, i) => {
       if (typeof c.TTL !== 'string') throw new HttpError(400, 'only TTL checks are implemented by the test agent');
       const ttl = parseGoDuration(c.TTL);
       if (!ttl.ok) throw new HttpError(400, `Invalid TTL: ${c.TTL}`);
-      const checkId = typeof c.CheckID === 'string' ? c.CheckID : checks.length > 1 ? `service:${id}:${i + 1}` : `service:${id}`;
+      const checkId =
+        typeof c.CheckID === 'string' ? c.CheckID : checks.length > 1 ? `service:${id}:${i + 1}` : `service:${id}`;
       const status = (c.Status as Status | undefined) || 'critical';
       const check: AgentCheck = {
         CheckID: checkId,
@@ -297,7 +324,8 @@ export class ConsulTestAgent {
       };
       if (typeof c.DeregisterCriticalServiceAfter === 'string') {
         const d = parseGoDuration(c.DeregisterCriticalServiceAfter);
-        if (!d.ok) throw new HttpError(400, `Invalid DeregisterCriticalServiceAfter: ${c.DeregisterCriticalServiceAfter}`);
+        if (!d.ok)
+          throw new HttpError(400, `Invalid DeregisterCriticalServiceAfter: ${c.DeregisterCriticalServiceAfter}`);
         check.deregisterAfterMs = Math.max(d.ms, this.options.minDeregisterAfterMs ?? 60_000);
       }
       if (status === 'critical') check.criticalSince = Date.now();
@@ -309,7 +337,11 @@ export class ConsulTestAgent {
   }
 
   private deregister(id: string): undefined {
-    if (!this.services.has(id)) throw new HttpError(404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
+    if (!this.services.has(id))
+      throw new HttpError(
+        404,
+        `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`,
+      );
     this.dropService(id);
     this.bump();
     return undefined;
@@ -326,7 +358,8 @@ export class ConsulTestAgent {
 
   private updateCheck(id: string, status: Status, output: string): undefined {
     const check = this.checks.get(id);
-    if (!check) throw new HttpError(404, `Unknown check ID "${id}". Ensure that the check ID is passed, not the check name.`);
+    if (!check)
+      throw new HttpError(404, `Unknown check ID "${id}". Ensure that the check ID is passed, not the check name.`);
     this.armTtl(check);
     this.setStatus(check, status, output);
     return undefined;
@@ -389,7 +422,16 @@ export class ConsulTestAgent {
         Node: { Node: this.node, Address: '127.0.0.1', Datacenter: this.datacenter },
         Service: s,
         Checks: [
-          { Node: this.node, CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing', ServiceID: '', ServiceName: '', Output: '', Notes: '' },
+          {
+            Node: this.node,
+            CheckID: 'serfHealth',
+            Name: 'Serf Health Status',
+            Status: 'passing',
+            ServiceID: '',
+            ServiceName: '',
+            Output: '',
+            Notes: '',
+          },
           ...checks.map((c) => publicCheck(c, this.node)),
         ],
       });
@@ -406,7 +448,17 @@ export class ConsulTestAgent {
 }
 
 function publicCheck(c: AgentCheck, node: string): Record<string, unknown> {
-  return { Node: node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes, Output: c.Output, ServiceID: c.ServiceID, ServiceName: c.ServiceName, Type: 'ttl' };
+  return {
+    Node: node,
+    CheckID: c.CheckID,
+    Name: c.Name,
+    Status: c.Status,
+    Notes: c.Notes,
+    Output: c.Output,
+    ServiceID: c.ServiceID,
+    ServiceName: c.ServiceName,
+    Type: 'ttl',
+  };
 }
 
 function tokenOf(req: IncomingMessage, url: URL): string | undefined {

@@ -23,15 +23,59 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function signed(dir: string, name: string, subject: string, ext: string): void {
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
+  openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject],
+    dir,
+  );
   writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ],
+    dir,
+  );
 }
 
 export function generateCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'pidpilot-certs-'));
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=pidpilot test CA'], dir);
-  signed(dir, 'server', '/CN=consul.test', 'subjectAltName=DNS:consul.test,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=pidpilot test CA',
+    ],
+    dir,
+  );
+  signed(
+    dir,
+    'server',
+    '/CN=consul.test',
+    'subjectAltName=DNS:consul.test,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
   signed(dir, 'client', '/CN=pidpilot client', 'extendedKeyUsage=clientAuth\n');
   return {
     dir,

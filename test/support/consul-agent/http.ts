@@ -8,7 +8,11 @@ export async function httpCall(
 ): Promise<{ status: number; json: unknown; headers: Headers }> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers['X-Consul-Token'] = token;
-  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown = text;
   try {

@@ -22,7 +22,11 @@ export interface ConsulUnderTest {
   restart(): Promise<void>;
   close(): Promise<void>;
   /** An HTTP call to the agent (with the ACL token, if one is required). */
-  call(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<{ status: number; json: unknown; headers: Headers }>;
+  call(
+    method: 'GET' | 'PUT',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown; headers: Headers }>;
 }
 
 export interface ConsulOptions {

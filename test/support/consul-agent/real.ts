@@ -5,7 +5,7 @@
  * wants one. `start()` waits until the agent has a leader (`/v1/status/leader`). A dev agent
  * keeps its state in memory, so `stop()`/`start()` and `restart()` all forget registrations.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { httpCall } from './http.js';
 import type { ConsulOptions, ConsulUnderTest } from './index.js';
@@ -40,7 +40,10 @@ export async function startRealConsul(bin: string, options: ConsulOptions): Prom
     '-log-level=warn',
   ];
   if (options.token !== undefined) {
-    args.push('-hcl', `acl { enabled = true\n default_policy = "deny"\n tokens { initial_management = "${options.token}" } }`);
+    args.push(
+      '-hcl',
+      `acl { enabled = true\n default_policy = "deny"\n tokens { initial_management = "${options.token}" } }`,
+    );
   }
   let child: ChildProcess | null = null;
   let output = '';
@@ -63,7 +66,8 @@ export async function startRealConsul(bin: string, options: ConsulOptions): Prom
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`consul agent -dev has no leader after ${LEADER_WAIT_MS} ms:\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`consul agent -dev has no leader after ${LEADER_WAIT_MS} ms:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };

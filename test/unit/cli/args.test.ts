@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../../../src/cli/args.js';
 import type { FlagSpec } from '../../../src/cli/args.js';
+import { parseArgs, UsageError } from '../../../src/cli/args.js';
 
 const spec: Record<string, FlagSpec> = {
   config: { kind: 'string', help: 'config file', value: 'FILE' },

@@ -13,8 +13,41 @@ describe('pidpilot status', () => {
         shuttingDown: false,
         watches: [],
         jobs: [
-          { name: 'web', dependencies: [], state: 'running', reason: 'run 3 (restart 2 of 5)', pid: 42, health: 'healthy', ready: true, runs: 3, restarts: 2, startedAt: now - 65_000, lastRun: { run: 2, pid: 41, startedAt: 0, endedAt: 1, durationMs: 1, code: 1, signal: null, outcome: 'failed' } },
-          { name: 'migrate', dependencies: [], state: 'failed', reason: 'when.timeout: no healthy from db within 50ms', pid: null, health: 'unknown', ready: false, runs: 0, restarts: 0, startedAt: null, lastRun: null },
+          {
+            name: 'web',
+            dependencies: [],
+            state: 'running',
+            reason: 'run 3 (restart 2 of 5)',
+            pid: 42,
+            health: 'healthy',
+            ready: true,
+            runs: 3,
+            restarts: 2,
+            startedAt: now - 65_000,
+            lastRun: {
+              run: 2,
+              pid: 41,
+              startedAt: 0,
+              endedAt: 1,
+              durationMs: 1,
+              code: 1,
+              signal: null,
+              outcome: 'failed',
+            },
+          },
+          {
+            name: 'migrate',
+            dependencies: [],
+            state: 'failed',
+            reason: 'when.timeout: no healthy from db within 50ms',
+            pid: null,
+            health: 'unknown',
+            ready: false,
+            runs: 0,
+            restarts: 0,
+            startedAt: null,
+            lastRun: null,
+          },
         ],
       },
       now,
@@ -32,6 +65,12 @@ describe('pidpilot status', () => {
   });
 
   it('uptimes', () => {
-    expect([0, 59_999, 60_000, 86_399_000, 90_000_000].map(formatUptime)).toEqual(['0s', '59s', '1m00s', '23h59m', '1d01h']);
+    expect([0, 59_999, 60_000, 86_399_000, 90_000_000].map(formatUptime)).toEqual([
+      '0s',
+      '59s',
+      '1m00s',
+      '23h59m',
+      '1d01h',
+    ]);
   });
 });

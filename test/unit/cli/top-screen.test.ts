@@ -1,17 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { fit, KEYS_HELP, printable, renderTop, type TopState } from '../../../src/cli/top/screen.js';
 import { visibleLength } from '../../../src/cli/colour.js';
+import { fit, KEYS_HELP, printable, renderTop, type TopState } from '../../../src/cli/top/screen.js';
 import type { JobSnapshot } from '../../../src/jobs/state.js';
 
 const job = (name: string, state: JobSnapshot['state'], pid: number | null, reason = 'run 1'): JobSnapshot => ({
-  name, state, reason, pid, health: 'unknown', ready: state === 'running', runs: 1, restarts: 0, startedAt: pid === null ? null : Date.now(), lastRun: null, dependencies: [],
+  name,
+  state,
+  reason,
+  pid,
+  health: 'unknown',
+  ready: state === 'running',
+  runs: 1,
+  restarts: 0,
+  startedAt: pid === null ? null : Date.now(),
+  lastRun: null,
+  dependencies: [],
 });
 
 const state = (over: Partial<TopState> = {}): TopState => ({
-  status: { version: '1.2.3', pid: 1, startedAt: Date.now(), maintenance: false, shuttingDown: false, watches: [], jobs: Array.from({ length: 8 }, (_, i) => job(`job${i}`, i === 3 ? 'failed' : 'running', i === 3 ? null : 100 + i)) },
+  status: {
+    version: '1.2.3',
+    pid: 1,
+    startedAt: Date.now(),
+    maintenance: false,
+    shuttingDown: false,
+    watches: [],
+    jobs: Array.from({ length: 8 }, (_, i) => job(`job${i}`, i === 3 ? 'failed' : 'running', i === 3 ? null : 100 + i)),
+  },
   error: null,
   selected: 0,
-  output: [{ time: 1, job: 'job0', stream: 'stdout', line: 'hello' }, { time: 2, job: 'job0', stream: 'stderr', line: 'oops\x1b[2J\ttab' }],
+  output: [
+    { time: 1, job: 'job0', stream: 'stdout', line: 'hello' },
+    { time: 2, job: 'job0', stream: 'stderr', line: 'oops\x1b[2J\ttab' },
+  ],
   message: null,
   ...over,
 });
@@ -40,7 +61,9 @@ describe('pidpilot top: the frame', () => {
   });
 
   it('says when the supervisor cannot be reached', () => {
-    expect(renderTop(state({ status: null, error: 'connection refused' }), 80, 10, false)[0]).toBe('pidpilot top  (supervisor unreachable: connection refused)');
+    expect(renderTop(state({ status: null, error: 'connection refused' }), 80, 10, false)[0]).toBe(
+      'pidpilot top  (supervisor unreachable: connection refused)',
+    );
   });
 
   it('fits coloured text by what shows, and closes the colour it cut', () => {

@@ -3,14 +3,19 @@
  * (rendered as a template, parsed, validated), so no snippet can rot. A block that is a
  * fragment (`telemetry: { … }`) is checked inside `{ … }`.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../../src/config/load.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
-const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 const snippets = files.flatMap((file) => {
   const text = readFileSync(join(ROOT, file), 'utf8');

@@ -51,7 +51,9 @@ describe('envFile', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigErrors);
-    expect((err as ConfigErrors).errors.map((e) => e.toString())).toEqual([expect.stringMatching(/jobs\[0\]\.envFile: cannot read the env file "nope.env": no such file/)]);
+    expect((err as ConfigErrors).errors.map((e) => e.toString())).toEqual([
+      expect.stringMatching(/jobs\[0\]\.envFile: cannot read the env file "nope.env": no such file/),
+    ]);
   });
 
   it('is validated: a number is not a file name', () => {

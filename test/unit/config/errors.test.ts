@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ConfigErrors, UsageError, editDistance, nearest } from '../../../src/config/errors.js';
+import { ConfigError, ConfigErrors, editDistance, nearest, UsageError } from '../../../src/config/errors.js';
 import { childPath, parentPath } from '../../../src/config/paths.js';
 
 describe('editDistance (optimal string alignment)', () => {
@@ -19,7 +19,18 @@ describe('editDistance (optimal string alignment)', () => {
 });
 
 describe('nearest', () => {
-  const jobFields = ['name', 'exec', 'health', 'port', 'restarts', 'initial_status', 'interfaces', 'tags', 'timeout', 'stopTimeout'];
+  const jobFields = [
+    'name',
+    'exec',
+    'health',
+    'port',
+    'restarts',
+    'initial_status',
+    'interfaces',
+    'tags',
+    'timeout',
+    'stopTimeout',
+  ];
   it.each([
     ['helth', 'health'],
     ['restart', 'restarts'],
@@ -70,7 +81,13 @@ describe('ConfigError', () => {
 
   it('serializes only what is set', () => {
     const e = new ConfigError({ file: 'f', path: 'a', message: 'm', suggestion: 'b', expected: 'x' });
-    expect(JSON.parse(JSON.stringify(e))).toEqual({ file: 'f', path: 'a', message: 'm', suggestion: 'b', expected: 'x' });
+    expect(JSON.parse(JSON.stringify(e))).toEqual({
+      file: 'f',
+      path: 'a',
+      message: 'm',
+      suggestion: 'b',
+      expected: 'x',
+    });
   });
 });
 

@@ -2,11 +2,11 @@
  * Configurations exercising the same features as ContainerPilot's documented
  * examples (written for this project; the tests do not read ContainerPilot's files).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { check } from './helpers.js';
 import { HEALTH_DEFAULTS } from '../../support/jobs.js';
+import { check } from './helpers.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
 const read = (name: string) => check(readFileSync(dir + name, 'utf8'));
@@ -27,7 +27,13 @@ describe('what the fixtures mean', () => {
     expect(agent.exec).toContain('{{ .CONSUL }}'); // rendering happens before parsing; none here
     expect(agent.restarts).toBe(Infinity);
     expect(agent.port).toBeUndefined();
-    expect(render.when).toEqual({ kind: 'event', source: 'consul-agent', code: 'healthy', mode: 'once', timeout: 120_000 });
+    expect(render.when).toEqual({
+      kind: 'event',
+      source: 'consul-agent',
+      code: 'healthy',
+      mode: 'once',
+      timeout: 120_000,
+    });
     expect(render.restarts).toBe(0);
     expect(app.port).toBe(8000);
     expect(app.health).toEqual({
@@ -82,7 +88,12 @@ describe('what the fixtures mean', () => {
       consul: { enableTagOverride: true, deregisterCriticalServiceAfter: '10m' },
     });
     expect(app.interfaces).toHaveLength(9);
-    expect(cfg.jobs.find((j) => j.name === 'on-hup')?.when).toEqual({ kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' });
+    expect(cfg.jobs.find((j) => j.name === 'on-hup')?.when).toEqual({
+      kind: 'event',
+      source: 'SIGHUP',
+      code: 'signal',
+      mode: 'each',
+    });
     expect(cfg.jobs.find((j) => j.name === 'coprocess')?.restarts).toBe(1);
     expect(cfg.control).toEqual({ socket: '/var/run/containerpilot.socket' });
     expect(cfg.telemetry?.interfaces).toEqual(['eth0']);

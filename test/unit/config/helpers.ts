@@ -1,6 +1,6 @@
 /** Shared by the config tests: run text through parse + validate (no template, no files). */
 import { expect } from 'vitest';
-import { ConfigErrors, type ConfigError } from '../../../src/config/errors.js';
+import { type ConfigError, ConfigErrors } from '../../../src/config/errors.js';
 import { parseJson5 } from '../../../src/config/parse.js';
 import type { Config, JobConfig } from '../../../src/config/types.js';
 import { validateConfig } from '../../../src/config/validate.js';

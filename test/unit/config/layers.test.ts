@@ -101,7 +101,11 @@ describe('layers', () => {
     // `mail` is jobs[3] in the second layer and jobs[2] once `web` is removed.
     expect(find('jobs[2].timeout')).toMatchObject({ file: shown(local), line: 6 });
     expect(find('watches[0].interval')).toMatchObject({ file: shown(local), line: 9 });
-    expect(find('jobs[3].override')).toMatchObject({ file: shown(local), line: 7, message: expect.stringMatching(/no earlier layer has a job named "ghost"/) });
+    expect(find('jobs[3].override')).toMatchObject({
+      file: shown(local),
+      line: 7,
+      message: expect.stringMatching(/no earlier layer has a job named "ghost"/),
+    });
     expect(errors).toHaveLength(5);
   });
 
@@ -109,7 +113,12 @@ describe('layers', () => {
     const base = write('base3.json5', BASE);
     const local = write('local3.json5', '{\n  jobs: [\n    { name: "db", override: "replcae" },\n  ],\n}\n');
     expect(errorsOf([base, local])).toEqual([
-      expect.objectContaining({ file: shown(local), line: 3, path: 'jobs[0].override', message: expect.stringMatching(/did you mean "replace"/) }),
+      expect.objectContaining({
+        file: shown(local),
+        line: 3,
+        path: 'jobs[0].override',
+        message: expect.stringMatching(/did you mean "replace"/),
+      }),
     ]);
   });
 
@@ -122,7 +131,10 @@ describe('layers', () => {
 
   it('render shows the merged result, which loads to the same configuration', () => {
     const base = write('base4.json5', BASE);
-    const local = write('local4.json5', '{ jobs: [ { name: "db", env: { C: "{{ .X }}" } }, { name: "web", override: "replace", exec: "true" } ] }');
+    const local = write(
+      'local4.json5',
+      '{ jobs: [ { name: "db", env: { C: "{{ .X }}" } }, { name: "web", override: "replace", exec: "true" } ] }',
+    );
     const text = renderConfigFile([base, local], { X: 'rendered' });
     const merged = JSON5.parse(text) as { jobs: { name: string; env?: object; override?: string }[] };
     expect(merged.jobs[0]!.env).toEqual({ A: '1', B: '2', C: 'rendered' });
@@ -138,6 +150,8 @@ describe('layers: only a layering problem', () => {
   it('removing a job no earlier layer has is the one error', () => {
     const base = write('base5.json5', BASE);
     const local = write('local5.json5', '{\n  jobs: [ { name: "nope", override: "remove" } ],\n}\n');
-    expect(errorsOf([base, local])).toEqual([expect.objectContaining({ file: shown(local), line: 2, path: 'jobs[0].override' })]);
+    expect(errorsOf([base, local])).toEqual([
+      expect.objectContaining({ file: shown(local), line: 2, path: 'jobs[0].override' }),
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 /** Finding, reading, rendering and loading the file; fingerprints. Real temp files and env objects. */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +63,9 @@ describe('findConfigPath', () => {
     const dir = join(tmp, 'empty-dir');
     mkdirSync(dir);
     expect(() => findConfigPath({ env: {}, cwd: dir })).toThrow(UsageError);
-    expect(() => findConfigPath({ env: {}, cwd: dir })).toThrow(/-config PATH.*PIDPILOT.*CONTAINERPILOT.*pidpilot\.json5/);
+    expect(() => findConfigPath({ env: {}, cwd: dir })).toThrow(
+      /-config PATH.*PIDPILOT.*CONTAINERPILOT.*pidpilot\.json5/,
+    );
   });
 });
 
@@ -126,7 +128,8 @@ describe('loadConfig', () => {
   });
 
   it('says so when rendering moved the lines', () => {
-    const text = '{\n  jobs: [\n{{ range $i := loop 3 }}    { name: "j{{ $i }}" },\n{{ end }}    { name: "x", restarts: "bad" },\n  ],\n}\n';
+    const text =
+      '{\n  jobs: [\n{{ range $i := loop 3 }}    { name: "j{{ $i }}" },\n{{ end }}    { name: "x", restarts: "bad" },\n  ],\n}\n';
     const p = write('moved.json5', text);
     const [e] = loadErrors(p);
     expect(e.path).toBe('jobs[3].restarts');
@@ -173,8 +176,12 @@ describe('configFingerprint', () => {
   const load = (text: string) => loadConfigText(text, {}, 'f.json5').jobs[0];
 
   it('is the same for the same definition, whatever the key order or spelling', () => {
-    const a = load('{ jobs: [{ name: "a", exec: "x  y", restarts: "unlimited", health: { exec: "c", interval: 5, ttl: 10 } }] }');
-    const b = load('{ jobs: [{ health: { ttl: "10s", interval: "5s", exec: ["c"] }, restarts: "unlimited", exec: ["x", "y"], name: "a" }] }');
+    const a = load(
+      '{ jobs: [{ name: "a", exec: "x  y", restarts: "unlimited", health: { exec: "c", interval: 5, ttl: 10 } }] }',
+    );
+    const b = load(
+      '{ jobs: [{ health: { ttl: "10s", interval: "5s", exec: ["c"] }, restarts: "unlimited", exec: ["x", "y"], name: "a" }] }',
+    );
     expect(configFingerprint(a)).toBe(configFingerprint(b));
   });
 
@@ -182,7 +189,9 @@ describe('configFingerprint', () => {
     const base = configFingerprint(load('{ jobs: [{ name: "a", exec: "x", restarts: "unlimited" }] }'));
     expect(configFingerprint(load('{ jobs: [{ name: "a", exec: "x", restarts: 0 }] }'))).not.toBe(base);
     expect(configFingerprint(load('{ jobs: [{ name: "a", exec: "x y", restarts: "unlimited" }] }'))).not.toBe(base);
-    expect(configFingerprint(load('{ jobs: [{ name: "a", exec: "x", restarts: "unlimited", stopSignal: "INT" }] }'))).not.toBe(base);
+    expect(
+      configFingerprint(load('{ jobs: [{ name: "a", exec: "x", restarts: "unlimited", stopSignal: "INT" }] }')),
+    ).not.toBe(base);
   });
 
   it('tells unlimited restarts from a count', () => {

@@ -130,7 +130,25 @@ function offsetOf(text: string, p: Pos): number {
 
 const ws = fc
   .array(
-    fc.constantFrom(' ', '\t', '\n', '\r\n', '\r', '\v', '\f', '\u00A0', '\uFEFF', '\u2028', '\u2029', '\u3000', '\u2003', '// c\n', '/* c */', '/**/', '/* * / */'),
+    fc.constantFrom(
+      ' ',
+      '\t',
+      '\n',
+      '\r\n',
+      '\r',
+      '\v',
+      '\f',
+      '\u00A0',
+      '\uFEFF',
+      '\u2028',
+      '\u2029',
+      '\u3000',
+      '\u2003',
+      '// c\n',
+      '/* c */',
+      '/**/',
+      '/* * / */',
+    ),
     { maxLength: 3 },
   )
   .map((a) => a.join(''));
@@ -143,8 +161,31 @@ const identifier = fc
   .filter((id) => !['null', 'true', 'false', 'Infinity', 'NaN'].includes(id));
 
 const strChar = fc.constantFrom(
-  'a', ' ', 'é', '\u{1F600}', '\\n', '\\t', '\\\\', "\\'", '\\"', '\\x41', '\\u00e9', '\\ud83d\\ude00',
-  '\\0', '\\\n', '\\\r\n', '\\\u2028', '\\q', '\\/', '\u2028', '{', '}', ':', ',', '//', '/*',
+  'a',
+  ' ',
+  'é',
+  '\u{1F600}',
+  '\\n',
+  '\\t',
+  '\\\\',
+  "\\'",
+  '\\"',
+  '\\x41',
+  '\\u00e9',
+  '\\ud83d\\ude00',
+  '\\0',
+  '\\\n',
+  '\\\r\n',
+  '\\\u2028',
+  '\\q',
+  '\\/',
+  '\u2028',
+  '{',
+  '}',
+  ':',
+  ',',
+  '//',
+  '/*',
 );
 // Quotes appear only escaped or inside the other kind of string.
 const stringLit = fc.oneof(
@@ -155,7 +196,23 @@ const stringLit = fc.oneof(
 const numberLit = fc.oneof(
   fc.integer().map(String),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => String(d)),
-  fc.constantFrom('0x1F', '0XaB', '-0x10', '+1', '-0', '.5', '5.', '1e3', '1E-2', '+.5e+2', 'Infinity', '-Infinity', '+Infinity', 'NaN', '-NaN'),
+  fc.constantFrom(
+    '0x1F',
+    '0XaB',
+    '-0x10',
+    '+1',
+    '-0',
+    '.5',
+    '5.',
+    '1e3',
+    '1E-2',
+    '+.5e+2',
+    'Infinity',
+    '-Infinity',
+    '+Infinity',
+    'NaN',
+    '-NaN',
+  ),
 );
 
 const { value: json5Text } = fc.letrec<{ value: string }>((tie) => ({
@@ -170,7 +227,11 @@ const { value: json5Text } = fc.letrec<{ value: string }>((tie) => ({
         items.length === 0 ? `[${w}]` : `[${items.map(([a, v, b]) => a + v + b).join(',')}${trailing ? ',' : ''}${w}]`,
       ),
     fc
-      .tuple(fc.array(fc.tuple(ws, fc.oneof(identifier, stringLit), ws, ws, tie('value'), ws), { maxLength: 4 }), fc.boolean(), ws)
+      .tuple(
+        fc.array(fc.tuple(ws, fc.oneof(identifier, stringLit), ws, ws, tie('value'), ws), { maxLength: 4 }),
+        fc.boolean(),
+        ws,
+      )
       .map(([members, trailing, w]) =>
         members.length === 0
           ? `{${w}}`
@@ -185,7 +246,8 @@ const document = fc.tuple(ws, json5Text, ws).map(([a, v, b]) => a + v + b);
 function pathsOf(v: unknown, path = '', out = new Set<string>()): Set<string> {
   out.add(path);
   if (Array.isArray(v)) for (const [i, x] of v.entries()) pathsOf(x, childPath(path, i), out);
-  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) pathsOf(x, childPath(path, k), out);
+  else if (typeof v === 'object' && v !== null)
+    for (const [k, x] of Object.entries(v)) pathsOf(x, childPath(path, k), out);
   return out;
 }
 
@@ -235,7 +297,29 @@ describe('scanPositions agrees with json5.parse (property)', () => {
   });
 
   it('random texts: whatever json5 accepts, the scanner places every path', () => {
-    const alphabet = fc.constantFrom('{', '}', '[', ']', ':', ',', '"', "'", '\\', 'a', '1', '.', 'e', '-', ' ', '\n', '/', '*', 'x', 'n', 'u');
+    const alphabet = fc.constantFrom(
+      '{',
+      '}',
+      '[',
+      ']',
+      ':',
+      ',',
+      '"',
+      "'",
+      '\\',
+      'a',
+      '1',
+      '.',
+      'e',
+      '-',
+      ' ',
+      '\n',
+      '/',
+      '*',
+      'x',
+      'n',
+      'u',
+    );
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 20 }), (chars) => {
         const text = chars.join('');
@@ -267,10 +351,15 @@ describe('scanPositions agrees with json5.parse (property)', () => {
       const parsed = parseJson5(text, 'f.json5');
       return () => (asked++, parsed.positions());
     };
-    validateConfig(JSON5.parse('{ jobs: [{ name: "a", exec: "true" }] }'), { file: 'f.json5', positions: lazy('{ jobs: [{ name: "a", exec: "true" }] }') });
+    validateConfig(JSON5.parse('{ jobs: [{ name: "a", exec: "true" }] }'), {
+      file: 'f.json5',
+      positions: lazy('{ jobs: [{ name: "a", exec: "true" }] }'),
+    });
     expect(asked).toBe(0);
     const bad = '{ jobs: [{ name: "a", exec: "true", restarts: "sometimes" }] }';
-    expect(() => validateConfig(JSON5.parse(bad), { file: 'f.json5', positions: lazy(bad) })).toThrow(/1:47: jobs\[0\]\.restarts/);
+    expect(() => validateConfig(JSON5.parse(bad), { file: 'f.json5', positions: lazy(bad) })).toThrow(
+      /1:47: jobs\[0\]\.restarts/,
+    );
     expect(asked).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
  * throws ConfigErrors (or UsageError): never a crash, never another exception.
  * A Config it returns always satisfies the normalized invariants.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import JSON5 from 'json5';
@@ -87,20 +87,113 @@ function runPipeline(text: string): void {
 /** Values that stress every reader: wrong types, edge numbers, near-miss words. */
 const weird = fc.oneof(
   fc.constantFrom<unknown>(
-    null, true, false, 0, -1, 1, 1.5, 65536, 1e21, '', ' ', '0', '5', '-5', '1.5', '5s', '-1s', '0.5ms', '1ns',
-    'unlimited', 'never', 'unlimted', 'SIGHUP', 'SIGUSR2', 'healthy', 'exitSuccess', 'stopping', 'eth0', 'inet6',
-    'static:1.2.3.4', '10.0.0.0/8', 'passing', 'warning', 'DEBUG', 'json', 'TERM', 'SIGSTOP', 'counter', 'histogram',
-    'https://c:1', 'tcp://x', '{{ .X }}', 'a', 'app', 'my_app', 'watch.app', [], {}, [1, 0], ['x'], { raw: true },
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1,
+    1.5,
+    65536,
+    1e21,
+    '',
+    ' ',
+    '0',
+    '5',
+    '-5',
+    '1.5',
+    '5s',
+    '-1s',
+    '0.5ms',
+    '1ns',
+    'unlimited',
+    'never',
+    'unlimted',
+    'SIGHUP',
+    'SIGUSR2',
+    'healthy',
+    'exitSuccess',
+    'stopping',
+    'eth0',
+    'inet6',
+    'static:1.2.3.4',
+    '10.0.0.0/8',
+    'passing',
+    'warning',
+    'DEBUG',
+    'json',
+    'TERM',
+    'SIGSTOP',
+    'counter',
+    'histogram',
+    'https://c:1',
+    'tcp://x',
+    '{{ .X }}',
+    'a',
+    'app',
+    'my_app',
+    'watch.app',
+    [],
+    {},
+    [1, 0],
+    ['x'],
+    { raw: true },
   ),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
 const KEYS = [
-  'consul', 'logging', 'jobs', 'watches', 'control', 'telemetry', 'stopTimeout', 'state', 'main',
-  'name', 'exec', 'when', 'timeout', 'restarts', 'restartBackoff', 'stopSignal', 'health', 'port', 'initial_status',
-  'tags', 'meta', 'interfaces', 'source', 'once', 'each', 'interval', 'ttl', 'raw', 'level', 'format', 'output',
-  'address', 'scheme', 'token', 'tls', 'verify', 'metrics', 'type', 'help', 'buckets', 'factor', 'max', 'initial',
-  'resetAfter', 'enableTagOverride', 'deregisterCriticalServiceAfter', 'socket', 'dir', 'keepRuns', 'helth', '__proto__',
+  'consul',
+  'logging',
+  'jobs',
+  'watches',
+  'control',
+  'telemetry',
+  'stopTimeout',
+  'state',
+  'main',
+  'name',
+  'exec',
+  'when',
+  'timeout',
+  'restarts',
+  'restartBackoff',
+  'stopSignal',
+  'health',
+  'port',
+  'initial_status',
+  'tags',
+  'meta',
+  'interfaces',
+  'source',
+  'once',
+  'each',
+  'interval',
+  'ttl',
+  'raw',
+  'level',
+  'format',
+  'output',
+  'address',
+  'scheme',
+  'token',
+  'tls',
+  'verify',
+  'metrics',
+  'type',
+  'help',
+  'buckets',
+  'factor',
+  'max',
+  'initial',
+  'resetAfter',
+  'enableTagOverride',
+  'deregisterCriticalServiceAfter',
+  'socket',
+  'dir',
+  'keepRuns',
+  'helth',
+  '__proto__',
 ];
 
 /** Config-shaped objects built from the known field names and weird values. */
@@ -156,8 +249,37 @@ describe('the load pipeline never fails in an unexpected way (property)', () => 
   });
 
   it('random text built from JSON5 and template characters', () => {
-    const chars = fc.constantFrom('{', '}', '[', ']', ':', ',', '"', "'", ' ', '\n', 'a', '1', '.', '-', '/', '*', '{{', '}}', '|', '$', 'jobs', 'name');
-    fc.assert(fc.property(fc.array(chars, { maxLength: 40 }).map((a) => a.join('')), runPipeline), { numRuns: 800 });
+    const chars = fc.constantFrom(
+      '{',
+      '}',
+      '[',
+      ']',
+      ':',
+      ',',
+      '"',
+      "'",
+      ' ',
+      '\n',
+      'a',
+      '1',
+      '.',
+      '-',
+      '/',
+      '*',
+      '{{',
+      '}}',
+      '|',
+      '$',
+      'jobs',
+      'name',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(chars, { maxLength: 40 }).map((a) => a.join('')),
+        runPipeline,
+      ),
+      { numRuns: 800 },
+    );
   });
 
   it('random JSON / JSON5 values', () => {
@@ -166,7 +288,9 @@ describe('the load pipeline never fails in an unexpected way (property)', () => 
 
   it('config-shaped objects', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom(...KEYS), shaped, { maxKeys: 6 }), (obj) => runPipeline(JSON5.stringify(obj))),
+      fc.property(fc.dictionary(fc.constantFrom(...KEYS), shaped, { maxKeys: 6 }), (obj) =>
+        runPipeline(JSON5.stringify(obj)),
+      ),
       { numRuns: 600 },
     );
   });

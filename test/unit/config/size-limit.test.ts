@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_CONFIG_BYTES, loadConfig, loadConfigText, renderConfigFile } from '../../../src/config/load.js';
+import { loadConfig, loadConfigText, MAX_CONFIG_BYTES, renderConfigFile } from '../../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pidpilot-size-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,7 +22,9 @@ describe('configuration size limit (1 MiB)', () => {
     expect(loadConfig(ok, {}).jobs).toHaveLength(1);
     const big = join(dir, 'big.json5');
     writeFileSync(big, configOf(MAX_CONFIG_BYTES + 1));
-    expect(() => loadConfig(big, {})).toThrow(/the configuration file is larger than the limit of 1 MiB \(1048576 bytes\): 1048577 bytes/);
+    expect(() => loadConfig(big, {})).toThrow(
+      /the configuration file is larger than the limit of 1 MiB \(1048576 bytes\): 1048577 bytes/,
+    );
     expect(() => renderConfigFile(big, {})).toThrow(/larger than the limit of 1 MiB/);
     expect(() => loadConfigText(configOf(MAX_CONFIG_BYTES + 1), {}, 'f.json5')).toThrow(/larger than the limit/);
   });
@@ -36,6 +38,8 @@ describe('configuration size limit (1 MiB)', () => {
     expect(() => loadConfigText(text, {}, 'f.json5')).toThrow(/rendered output is larger than 1048576 characters/);
     // Multi-byte characters count as bytes.
     const wide = `{ jobs: [{ name: "a", exec: "true", env: { X: "{{ range loop 600000 }}é{{ end }}" } }] }`;
-    expect(() => loadConfigText(wide, {}, 'f.json5')).toThrow(/the rendered configuration is larger than the limit of 1 MiB/);
+    expect(() => loadConfigText(wide, {}, 'f.json5')).toThrow(
+      /the rendered configuration is larger than the limit of 1 MiB/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 /** One test (or table) per job rule: path, line:column, message and suggestion. */
 import { describe, expect, it } from 'vitest';
-import { check, errorsOf, expectError, job, oneJob } from './helpers.js';
 import { HEALTH_DEFAULTS } from '../../support/jobs.js';
+import { check, errorsOf, expectError, job, oneJob } from './helpers.js';
 
 const HEALTH = 'health: { exec: "check", interval: 5, ttl: 10 }';
 
@@ -198,7 +198,11 @@ describe('when', () => {
       message: '`source` cannot be combined with `interval`',
     });
     const t2 = oneJob('name: "a", when: { interval: "5s", timeout: "1s" }');
-    expectError(t2, { path: 'jobs[0].when.timeout', at: 'timeout', message: '`timeout` cannot be combined with `interval`' });
+    expectError(t2, {
+      path: 'jobs[0].when.timeout',
+      at: 'timeout',
+      message: '`timeout` cannot be combined with `interval`',
+    });
   });
 
   it('once/each need a source', () => {
@@ -212,12 +216,20 @@ describe('when', () => {
 
   it('a source needs once or each', () => {
     const text = oneJob('name: "a", when: { source: "db" }');
-    expectError(text, { path: 'jobs[0].when', at: '"db"', message: '`source` needs `once` or `each`: the event to wait for' });
+    expectError(text, {
+      path: 'jobs[0].when',
+      at: '"db"',
+      message: '`source` needs `once` or `each`: the event to wait for',
+    });
   });
 
   it('an empty when is an error', () => {
     const text = oneJob('name: "a", when: {}');
-    expectError(text, { path: 'jobs[0].when', at: '{}', message: 'expected `interval`, or `source` with `once` or `each`' });
+    expectError(text, {
+      path: 'jobs[0].when',
+      at: '{}',
+      message: 'expected `interval`, or `source` with `once` or `each`',
+    });
   });
 
   it('event codes must be known, with a suggestion', () => {
@@ -233,7 +245,11 @@ describe('when', () => {
 
   it('a signal code needs the signal source', () => {
     const text = oneJob('name: "a", when: { source: "b", each: "SIGHUP" }');
-    expectError(text, { path: 'jobs[0].when.each', at: '"SIGHUP"', message: 'the event SIGHUP is only emitted with source SIGHUP' });
+    expectError(text, {
+      path: 'jobs[0].when.each',
+      at: '"SIGHUP"',
+      message: 'the event SIGHUP is only emitted with source SIGHUP',
+    });
   });
 
   it.each([
@@ -249,7 +265,11 @@ describe('when', () => {
 
   it('when.timeout in (0, 1ms) is refused', () => {
     const text = oneJob('name: "a", when: { source: "b", once: "healthy", timeout: "10us" }');
-    expectError(text, { path: 'jobs[0].when.timeout', at: '"10us"', message: 'must be 0 (no timeout) or at least 1ms' });
+    expectError(text, {
+      path: 'jobs[0].when.timeout',
+      at: '"10us"',
+      message: 'must be 0 (no timeout) or at least 1ms',
+    });
   });
 
   it('refuses unknown members and non-objects', () => {
@@ -283,7 +303,10 @@ describe('timeout and stopTimeout', () => {
     ['"1ns"', 'must be at least 1ms, got "1ns"'],
     ['"-1ms"', 'must be at least 1ms, got "-1ms"'],
     ['"xx"', 'expected a duration like "5s" or "300ms", or a whole number of seconds, got "xx"'],
-    ['1.5', 'expected a duration like "5s" or "300ms", or a whole number of seconds, got 1.5 (a bare number must be a whole number of seconds)'],
+    [
+      '1.5',
+      'expected a duration like "5s" or "300ms", or a whole number of seconds, got 1.5 (a bare number must be a whole number of seconds)',
+    ],
     ['true', 'expected a duration like "5s" or "300ms", or a whole number of seconds, got true'],
   ])('timeout %s is refused', (value, message) => {
     const text = oneJob(`name: "a", timeout: ${value}`);
@@ -323,7 +346,9 @@ describe('restarts', () => {
     expectError(text, {
       path: 'jobs[0].restarts',
       at: value,
-      message: new RegExp(`^expected "unlimited", "never", or a non-negative integer, got ${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      message: new RegExp(
+        `^expected "unlimited", "never", or a non-negative integer, got ${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      ),
     });
   });
 
@@ -342,7 +367,8 @@ describe('restarts', () => {
     expectError(text, {
       path: 'jobs[0].restarts',
       at: '"unlimited"',
-      message: '"unlimited" cannot be combined with `when.each`: every event would start another process that restarts forever',
+      message:
+        '"unlimited" cannot be combined with `when.each`: every event would start another process that restarts forever',
     });
   });
 
@@ -470,7 +496,12 @@ describe('health', () => {
       .join(', ');
     const text = oneJob(`name: "a", health: { ${body} }`);
     const why = missing === 'exec' ? ': a health check needs one of `exec`, `http` or `tcp`' : '';
-    expectError(text, { path: `jobs[0].health.${missing}`, at: '{ ', nth: 2, message: `missing required field \`${missing}\`${why}` });
+    expectError(text, {
+      path: `jobs[0].health.${missing}`,
+      at: '{ ',
+      nth: 2,
+      message: `missing required field \`${missing}\`${why}`,
+    });
   });
 
   it.each([
@@ -485,7 +516,12 @@ describe('health', () => {
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
     const text = oneJob(`name: "a", health: { ${body} }`);
-    expectError(text, { path: `jobs[0].health.${fieldName}`, at: `${fieldName}: ${value}`, skip: fieldName.length + 2, message });
+    expectError(text, {
+      path: `jobs[0].health.${fieldName}`,
+      at: `${fieldName}: ${value}`,
+      skip: fieldName.length + 2,
+      message,
+    });
   });
 
   it('http: a URL, or {url, method, expectStatus}, instead of exec', () => {
@@ -498,13 +534,29 @@ describe('health', () => {
       logging: { raw: false },
       ...HEALTH_DEFAULTS,
     });
-    expect(h('{ url: "https://x/h", method: "head", expectStatus: 204 }')!.http).toEqual({ url: 'https://x/h', method: 'HEAD', expectStatus: 204 });
+    expect(h('{ url: "https://x/h", method: "head", expectStatus: 204 }')!.http).toEqual({
+      url: 'https://x/h',
+      method: 'HEAD',
+      expectStatus: 204,
+    });
     const bad = oneJob('name: "a", health: { http: "ftp://x", interval: 1, ttl: 5 }');
-    expectError(bad, { path: 'jobs[0].health.http', at: '"ftp://x"', message: 'expected an http:// or https:// URL, got "ftp://x"' });
+    expectError(bad, {
+      path: 'jobs[0].health.http',
+      at: '"ftp://x"',
+      message: 'expected an http:// or https:// URL, got "ftp://x"',
+    });
     const status = oneJob('name: "a", health: { http: { url: "http://x", expectStatus: 99 }, interval: 1, ttl: 5 }');
-    expectError(status, { path: 'jobs[0].health.http.expectStatus', at: '99', message: 'expected an HTTP status from 100 to 599, got 99' });
+    expectError(status, {
+      path: 'jobs[0].health.http.expectStatus',
+      at: '99',
+      message: 'expected an HTTP status from 100 to 599, got 99',
+    });
     const method = oneJob('name: "a", health: { http: { url: "http://x", method: "GET /x" }, interval: 1, ttl: 5 }');
-    expectError(method, { path: 'jobs[0].health.http.method', at: '"GET /x"', message: 'expected an HTTP method such as "GET" or "HEAD", got "GET /x"' });
+    expectError(method, {
+      path: 'jobs[0].health.http.method',
+      at: '"GET /x"',
+      message: 'expected an HTTP method such as "GET" or "HEAD", got "GET /x"',
+    });
   });
 
   it('tcp: "host:port" instead of exec', () => {
@@ -513,12 +565,20 @@ describe('health', () => {
     expect(h('"[::1]:80"')).toEqual({ host: '::1', port: 80 });
     expect(h('"db:6379"')).toEqual({ host: 'db', port: 6379 });
     const bad = oneJob('name: "a", health: { tcp: "localhost", interval: 1, ttl: 5 }');
-    expectError(bad, { path: 'jobs[0].health.tcp', at: '"localhost"', message: 'expected "host:port", like "127.0.0.1:5432", got "localhost"' });
+    expectError(bad, {
+      path: 'jobs[0].health.tcp',
+      at: '"localhost"',
+      message: 'expected "host:port", like "127.0.0.1:5432", got "localhost"',
+    });
   });
 
   it('takes exactly one of exec, http and tcp', () => {
     const text = oneJob('name: "a", health: { exec: "c", tcp: "h:1", interval: 1, ttl: 5 }');
-    expectError(text, { path: 'jobs[0].health.tcp', at: 'tcp', message: 'only one of `exec`, `http` or `tcp` may be set, got `exec` and `tcp`' });
+    expectError(text, {
+      path: 'jobs[0].health.tcp',
+      at: 'tcp',
+      message: 'only one of `exec`, `http` or `tcp` may be set, got `exec` and `tcp`',
+    });
   });
 });
 
@@ -534,7 +594,7 @@ describe('port', () => {
     expectError(text, {
       path: 'jobs[0].port',
       at: `${value},`,
-      message: new RegExp(`^expected a port number from 1 to 65535, got `),
+      message: /^expected a port number from 1 to 65535, got /,
     });
   });
 
@@ -613,7 +673,8 @@ describe('tags, meta, interfaces, consul', () => {
     expect(job('name: "a"').interfaces).toEqual(['eth0:inet', 'inet']);
     expect(job('name: "a", interfaces: []').interfaces).toEqual(['eth0:inet', 'inet']);
     expect(job('name: "a", interfaces: "inet"').interfaces).toEqual(['inet']);
-    const all = '["eth0", "eth1[1]", "192.168.0.0/16", "2001:db8::/64", "eth2:inet", "eth2:inet6", "inet", "inet6", "static:192.168.1.100", "lo0"]';
+    const all =
+      '["eth0", "eth1[1]", "192.168.0.0/16", "2001:db8::/64", "eth2:inet", "eth2:inet6", "inet", "inet6", "static:192.168.1.100", "lo0"]';
     expect(job(`name: "a", interfaces: ${all}`).interfaces).toHaveLength(10);
     const text = oneJob('name: "a", interfaces: ["eth0", "eth0:inet4"]');
     expectError(text, {
@@ -631,14 +692,20 @@ describe('tags, meta, interfaces, consul', () => {
 
   it('consul: enableTagOverride and deregisterCriticalServiceAfter', () => {
     expect(job('name: "a"').consul).toEqual({ enableTagOverride: false });
-    expect(job('name: "a", consul: { enableTagOverride: true, deregisterCriticalServiceAfter: "10m" }').consul).toEqual({
-      enableTagOverride: true,
-      deregisterCriticalServiceAfter: '10m',
-    });
+    expect(job('name: "a", consul: { enableTagOverride: true, deregisterCriticalServiceAfter: "10m" }').consul).toEqual(
+      {
+        enableTagOverride: true,
+        deregisterCriticalServiceAfter: '10m',
+      },
+    );
     // ContainerPilot refused this (it parsed the empty deregister value); it is fine.
     expect(job('name: "a", consul: { enableTagOverride: true }').consul).toEqual({ enableTagOverride: true });
     const t1 = oneJob('name: "a", consul: { enableTagOverride: "nope" }');
-    expectError(t1, { path: 'jobs[0].consul.enableTagOverride', at: '"nope"', message: 'expected true or false, got "nope"' });
+    expectError(t1, {
+      path: 'jobs[0].consul.enableTagOverride',
+      at: '"nope"',
+      message: 'expected true or false, got "nope"',
+    });
     const t2 = oneJob('name: "a", consul: { deregisterCriticalServiceAfter: "nope" }');
     expectError(t2, {
       path: 'jobs[0].consul.deregisterCriticalServiceAfter',
@@ -667,7 +734,12 @@ describe('unknown job fields', () => {
 
   it('a near miss of an extension field is suggested too', () => {
     const text = oneJob('name: "a", dependOn: ["b"]');
-    expectError(text, { path: 'jobs[0].dependOn', at: 'dependOn', message: 'unknown field `dependOn`; did you mean `dependsOn`?', suggestion: 'dependsOn' });
+    expectError(text, {
+      path: 'jobs[0].dependOn',
+      at: 'dependOn',
+      message: 'unknown field `dependOn`; did you mean `dependsOn`?',
+      suggestion: 'dependsOn',
+    });
   });
 });
 

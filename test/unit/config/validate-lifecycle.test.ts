@@ -26,7 +26,9 @@ describe('dependsOn', () => {
   });
 
   it('a job with setup is a service too: started (and set up), not succeeded, by default', () => {
-    const cfg = check(jobs('name: "app", exec: "server", setup: ["seed"]', 'name: "target", exec: "t", dependsOn: ["app"]'));
+    const cfg = check(
+      jobs('name: "app", exec: "server", setup: ["seed"]', 'name: "target", exec: "t", dependsOn: ["app"]'),
+    );
     expect(cfg.jobs[1]!.dependsOn).toEqual([{ job: 'app', condition: 'started' }]);
     expect(dependencyWarnings(cfg.jobs)).toEqual([]);
   });
@@ -46,14 +48,25 @@ describe('dependsOn', () => {
   });
 
   it('takes an explicit condition and a single name', () => {
-    const cfg = check(jobs('name: "db", exec: "db"', 'name: "app", exec: "a", dependsOn: [{ job: "db", condition: "started" }]', 'name: "b", dependsOn: "db"'));
+    const cfg = check(
+      jobs(
+        'name: "db", exec: "db"',
+        'name: "app", exec: "a", dependsOn: [{ job: "db", condition: "started" }]',
+        'name: "b", dependsOn: "db"',
+      ),
+    );
     expect(cfg.jobs[1]!.dependsOn).toEqual([{ job: 'db', condition: 'started' }]);
     expect(cfg.jobs[2]!.dependsOn).toEqual([{ job: 'db', condition: 'succeeded' }]);
   });
 
   it('refuses an unknown condition, with a suggestion', () => {
     const text = jobs('name: "db", exec: "db"', 'name: "app", dependsOn: [{ job: "db", condition: "healty" }]');
-    expectError(text, { path: 'jobs[1].dependsOn[0].condition', at: '"healty"', message: 'expected one of "healthy", "succeeded", "started", got "healty"; did you mean "healthy"?', suggestion: 'healthy' });
+    expectError(text, {
+      path: 'jobs[1].dependsOn[0].condition',
+      at: '"healty"',
+      message: 'expected one of "healthy", "succeeded", "started", got "healty"; did you mean "healthy"?',
+      suggestion: 'healthy',
+    });
   });
 
   it('names an existing job, not itself, once', () => {
@@ -63,27 +76,51 @@ describe('dependsOn', () => {
       message: 'no job named "dv"; did you mean "db"?',
       suggestion: 'db',
     });
-    expectError(jobs('name: "app", dependsOn: ["app"]'), { path: 'jobs[0].dependsOn[0]', at: '"app"]', message: 'job "app" cannot depend on itself' });
-    expectError(jobs('name: "db"', 'name: "app", dependsOn: ["db", "db"]'), { path: 'jobs[1].dependsOn[1]', at: '"db"]', message: '"db" is listed twice' });
+    expectError(jobs('name: "app", dependsOn: ["app"]'), {
+      path: 'jobs[0].dependsOn[0]',
+      at: '"app"]',
+      message: 'job "app" cannot depend on itself',
+    });
+    expectError(jobs('name: "db"', 'name: "app", dependsOn: ["db", "db"]'), {
+      path: 'jobs[1].dependsOn[1]',
+      at: '"db"]',
+      message: '"db" is listed twice',
+    });
   });
 
   it('refuses a cycle and names it', () => {
-    const text = jobs('name: "a", dependsOn: ["c"]', 'name: "b", dependsOn: ["a"]', 'name: "c", dependsOn: ["b"]', 'name: "d", dependsOn: ["a"]');
+    const text = jobs(
+      'name: "a", dependsOn: ["c"]',
+      'name: "b", dependsOn: ["a"]',
+      'name: "c", dependsOn: ["b"]',
+      'name: "d", dependsOn: ["a"]',
+    );
     const e = errorOf(text);
     expect(e.path).toBe('jobs[0].dependsOn');
     expect(e.message).toBe('dependsOn forms a cycle: a -> c -> b -> a');
   });
 
   it('refuses a bad shape', () => {
-    expectError(oneJob('name: "a", dependsOn: 5'), { path: 'jobs[0].dependsOn', at: '5', message: 'expected a list of job names or {job, condition}, got 5' });
-    expectError(oneJob('name: "a", dependsOn: [{ condition: "started" }]'), { path: 'jobs[0].dependsOn[0].job', at: '{ condition', message: 'missing required field `job`' });
+    expectError(oneJob('name: "a", dependsOn: 5'), {
+      path: 'jobs[0].dependsOn',
+      at: '5',
+      message: 'expected a list of job names or {job, condition}, got 5',
+    });
+    expectError(oneJob('name: "a", dependsOn: [{ condition: "started" }]'), {
+      path: 'jobs[0].dependsOn[0].job',
+      at: '{ condition',
+      message: 'missing required field `job`',
+    });
   });
 });
 
 describe('setup and setupTimeout', () => {
   it('reads a list of commands; setupTimeout defaults to 60s', () => {
     const j = job('name: "a", exec: "x", setup: ["echo one", ["sh", "-c", "echo two"]]');
-    expect(j.setup).toEqual([['echo', 'one'], ['sh', '-c', 'echo two']]);
+    expect(j.setup).toEqual([
+      ['echo', 'one'],
+      ['sh', '-c', 'echo two'],
+    ]);
     expect(j.setupTimeout).toBe(60_000);
     expect(job('name: "a", setupTimeout: "2s"').setupTimeout).toBe(2000);
     expect(job('name: "a"').setup).toEqual([]);
@@ -95,7 +132,11 @@ describe('setup and setupTimeout', () => {
       at: '""]',
       message: 'expected a command string or a non-empty array of arguments, got an empty string',
     });
-    expectError(oneJob('name: "a", setup: "x"'), { path: 'jobs[0].setup', at: '"x"', message: 'expected a list of commands, got "x"' });
+    expectError(oneJob('name: "a", setup: "x"'), {
+      path: 'jobs[0].setup',
+      at: '"x"',
+      message: 'expected a list of commands, got "x"',
+    });
   });
 });
 
@@ -111,9 +152,25 @@ describe('workdir, env, user', () => {
   });
 
   it('refuses bad values', () => {
-    expectError(oneJob('name: "a", env: { "A-B": "x" }'), { path: 'jobs[0].env["A-B"]', at: '"A-B"', message: '"A-B" is not a valid environment variable name' });
-    expectError(oneJob('name: "a", env: { A: {} }'), { path: 'jobs[0].env.A', at: '{} }', message: 'expected a string, got an object' });
-    expectError(oneJob('name: "a", user: "a:b:c"'), { path: 'jobs[0].user', at: '"a:b:c"', message: 'expected a user name, "name:group", a uid, or "uid:gid", got "a:b:c"' });
-    expectError(oneJob('name: "a", workdir: ""'), { path: 'jobs[0].workdir', at: '""', message: 'expected a non-empty string, got ""' });
+    expectError(oneJob('name: "a", env: { "A-B": "x" }'), {
+      path: 'jobs[0].env["A-B"]',
+      at: '"A-B"',
+      message: '"A-B" is not a valid environment variable name',
+    });
+    expectError(oneJob('name: "a", env: { A: {} }'), {
+      path: 'jobs[0].env.A',
+      at: '{} }',
+      message: 'expected a string, got an object',
+    });
+    expectError(oneJob('name: "a", user: "a:b:c"'), {
+      path: 'jobs[0].user',
+      at: '"a:b:c"',
+      message: 'expected a user name, "name:group", a uid, or "uid:gid", got "a:b:c"',
+    });
+    expectError(oneJob('name: "a", workdir: ""'), {
+      path: 'jobs[0].workdir',
+      at: '""',
+      message: 'expected a non-empty string, got ""',
+    });
   });
 });

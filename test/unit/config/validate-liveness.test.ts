@@ -6,11 +6,18 @@ const CHECK = 'health: { exec: "true", interval: 1, ttl: 5';
 
 describe('health thresholds, start period and onUnhealthy', () => {
   it('default to ContainerPilot’s behaviour: 1, 1, no start period, no action', () => {
-    expect(job(`name: "a", exec: "x", ${CHECK} }`).health).toMatchObject({ failureThreshold: 1, successThreshold: 1, startPeriod: 0, onUnhealthy: 'none' });
+    expect(job(`name: "a", exec: "x", ${CHECK} }`).health).toMatchObject({
+      failureThreshold: 1,
+      successThreshold: 1,
+      startPeriod: 0,
+      onUnhealthy: 'none',
+    });
   });
 
   it('reads them', () => {
-    const h = job(`name: "a", exec: "x", ${CHECK}, failureThreshold: 3, successThreshold: "2", startPeriod: "30s", onUnhealthy: "restart" }`).health;
+    const h = job(
+      `name: "a", exec: "x", ${CHECK}, failureThreshold: 3, successThreshold: "2", startPeriod: "30s", onUnhealthy: "restart" }`,
+    ).health;
     expect(h).toMatchObject({ failureThreshold: 3, successThreshold: 2, startPeriod: 30_000, onUnhealthy: 'restart' });
     expect(job(`name: "a", ${CHECK}, onUnhealthy: "stop" }`).health?.onUnhealthy).toBe('stop');
   });
@@ -24,7 +31,9 @@ describe('health thresholds, start period and onUnhealthy', () => {
     const [e] = errorsOf(oneJob(`name: "a", exec: "x", ${CHECK}, onUnhealthy: "restrat" }`));
     expect(e!.path).toBe('jobs[0].health.onUnhealthy');
     expect(e!.message).toMatch(/did you mean "restart"/);
-    expect(errorsOf(oneJob(`name: "a", exec: "x", ${CHECK}, startPeriod: "soon" }`))[0]!.path).toBe('jobs[0].health.startPeriod');
+    expect(errorsOf(oneJob(`name: "a", exec: "x", ${CHECK}, startPeriod: "soon" }`))[0]!.path).toBe(
+      'jobs[0].health.startPeriod',
+    );
   });
 
   it('a restart needs a process to restart', () => {
@@ -37,14 +46,26 @@ describe('health thresholds, start period and onUnhealthy', () => {
 
 describe('restartLimit', () => {
   it('reads {burst, interval}; absent by default', () => {
-    expect(job('name: "a", exec: "x", restartLimit: { burst: 5, interval: "1m" }').restartLimit).toEqual({ burst: 5, interval: 60_000 });
+    expect(job('name: "a", exec: "x", restartLimit: { burst: 5, interval: "1m" }').restartLimit).toEqual({
+      burst: 5,
+      interval: 60_000,
+    });
     expect(job('name: "a", exec: "x"').restartLimit).toBeUndefined();
   });
 
   it('needs both, and sensible values', () => {
-    expectError(oneJob('name: "a", exec: "x", restartLimit: { burst: 5 }'), { path: 'jobs[0].restartLimit.interval', message: /missing required field `interval`/ });
-    expectError(oneJob('name: "a", exec: "x", restartLimit: { burst: 0, interval: 10 }'), { path: 'jobs[0].restartLimit.burst', message: 'expected a whole number ≥ 1, got 0' });
-    expectError(oneJob('name: "a", exec: "x", restartLimit: 5'), { path: 'jobs[0].restartLimit', message: 'expected an object like { burst: 5, interval: "1m" }, got 5' });
+    expectError(oneJob('name: "a", exec: "x", restartLimit: { burst: 5 }'), {
+      path: 'jobs[0].restartLimit.interval',
+      message: /missing required field `interval`/,
+    });
+    expectError(oneJob('name: "a", exec: "x", restartLimit: { burst: 0, interval: 10 }'), {
+      path: 'jobs[0].restartLimit.burst',
+      message: 'expected a whole number ≥ 1, got 0',
+    });
+    expectError(oneJob('name: "a", exec: "x", restartLimit: 5'), {
+      path: 'jobs[0].restartLimit',
+      message: 'expected an object like { burst: 5, interval: "1m" }, got 5',
+    });
   });
 });
 
@@ -71,13 +92,21 @@ describe('notify and watchdog', () => {
 
 describe('cleanup and cleanupTimeout', () => {
   it('reads a list of commands; cleanupTimeout defaults to 10s', () => {
-    const j = job('name: "a", exec: "x", cleanup: ["rm -f /tmp/a.pid", ["sh", "-c", "echo bye"]], cleanupTimeout: "3s"');
-    expect(j.cleanup).toEqual([['rm', '-f', '/tmp/a.pid'], ['sh', '-c', 'echo bye']]);
+    const j = job(
+      'name: "a", exec: "x", cleanup: ["rm -f /tmp/a.pid", ["sh", "-c", "echo bye"]], cleanupTimeout: "3s"',
+    );
+    expect(j.cleanup).toEqual([
+      ['rm', '-f', '/tmp/a.pid'],
+      ['sh', '-c', 'echo bye'],
+    ]);
     expect(j.cleanupTimeout).toBe(3000);
     expect(job('name: "a"')).toMatchObject({ cleanup: [], cleanupTimeout: 10_000 });
   });
 
   it('refuses a bad command', () => {
-    expectError(oneJob('name: "a", cleanup: ["ok", ""]'), { path: 'jobs[0].cleanup[1]', message: /expected a command string or a non-empty array/ });
+    expectError(oneJob('name: "a", cleanup: ["ok", ""]'), {
+      path: 'jobs[0].cleanup[1]',
+      message: /expected a command string or a non-empty array/,
+    });
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../../../src/config/errors.js';
 import { validateConfig } from '../../../src/config/validate.js';
-import { FILE, check, errorsOf, expectError, expectMatches } from './helpers.js';
+import { check, errorsOf, expectError, expectMatches, FILE } from './helpers.js';
 
 describe('the top level', () => {
   it.each([
@@ -55,9 +55,20 @@ describe('the top level', () => {
       message: 'unknown field `loging`; did you mean `logging`?',
       suggestion: 'logging',
     });
-    expectError('{ job: [] }', { path: 'job', at: 'job', message: 'unknown field `job`; did you mean `jobs`?', suggestion: 'jobs' });
-    const e = expectError('{ "strange key": 1 }', { path: '["strange key"]', at: '"strange', message: 'unknown field `strange key`' });
-    expect(e.expected).toBe('one of `consul`, `logging`, `jobs`, `watches`, `control`, `telemetry`, `dashboard`, `stopTimeout`, `state`, `main`, `envFile`');
+    expectError('{ job: [] }', {
+      path: 'job',
+      at: 'job',
+      message: 'unknown field `job`; did you mean `jobs`?',
+      suggestion: 'jobs',
+    });
+    const e = expectError('{ "strange key": 1 }', {
+      path: '["strange key"]',
+      at: '"strange',
+      message: 'unknown field `strange key`',
+    });
+    expect(e.expected).toBe(
+      'one of `consul`, `logging`, `jobs`, `watches`, `control`, `telemetry`, `dashboard`, `stopTimeout`, `state`, `main`, `envFile`',
+    );
   });
 
   it('null members count as absent (as in ContainerPilot)', () => {
@@ -139,7 +150,14 @@ describe('consul', () => {
       address: 'consul.example.com:8500',
       scheme: 'https',
       token: 't',
-      tls: { cafile: 'ca.crt', capath: 'certs/', clientcert: 'c.crt', clientkey: 'c.key', servername: 'consul', verify: true },
+      tls: {
+        cafile: 'ca.crt',
+        capath: 'certs/',
+        clientcert: 'c.crt',
+        clientkey: 'c.key',
+        servername: 'consul',
+        verify: true,
+      },
     });
   });
 
@@ -152,7 +170,11 @@ describe('consul', () => {
 
   it('refuses a scheme that contradicts the address', () => {
     const text = '{ consul: { address: "https://c:8501", scheme: "http" } }';
-    expectError(text, { path: 'consul.scheme', at: '"http" }', message: '"http" contradicts the https:// in `address`' });
+    expectError(text, {
+      path: 'consul.scheme',
+      at: '"http" }',
+      message: '"http" contradicts the https:// in `address`',
+    });
   });
 
   it('refuses unknown schemes and TLS fields', () => {
@@ -212,7 +234,11 @@ describe('logging', () => {
       at: '"xml"',
       message: 'expected one of "default", "text", "json", got "xml"',
     });
-    expectError('{ logging: { output: "" } }', { path: 'logging.output', at: '""', message: 'expected a non-empty string, got ""' });
+    expectError('{ logging: { output: "" } }', {
+      path: 'logging.output',
+      at: '""',
+      message: 'expected a non-empty string, got ""',
+    });
   });
 });
 
@@ -221,12 +247,20 @@ describe('stopTimeout, control, state, main', () => {
     expect(check('{ stopTimeout: 8 }').stopTimeout).toBe(8000);
     expect(check('{ stopTimeout: "2500ms" }').stopTimeout).toBe(2500);
     expect(check('{ stopTimeout: 0 }').stopTimeout).toBe(5000);
-    expectError('{ stopTimeout: "-1s" }', { path: 'stopTimeout', at: '"-1s"', message: 'must not be negative, got "-1s"' });
+    expectError('{ stopTimeout: "-1s" }', {
+      path: 'stopTimeout',
+      at: '"-1s"',
+      message: 'must not be negative, got "-1s"',
+    });
   });
 
   it('control.socket', () => {
     expect(check('{ control: { socket: "/tmp/cp.sock" } }').control).toEqual({ socket: '/tmp/cp.sock' });
-    expectError('{ control: { socket: "" } }', { path: 'control.socket', at: '""', message: 'expected a non-empty string, got ""' });
+    expectError('{ control: { socket: "" } }', {
+      path: 'control.socket',
+      at: '""',
+      message: 'expected a non-empty string, got ""',
+    });
     expectError('{ control: { sock: "/x" } }', {
       path: 'control.sock',
       at: 'sock',
@@ -242,7 +276,11 @@ describe('stopTimeout, control, state, main', () => {
       maxEventLogBytes: 2048,
     });
     expect(check('{ state: {} }').state).toEqual({ keepRuns: 20, maxEventLogBytes: 10485760 });
-    expectError('{ state: { keepRuns: -1 } }', { path: 'state.keepRuns', at: '-1', message: 'expected an integer ≥ 0, got -1' });
+    expectError('{ state: { keepRuns: -1 } }', {
+      path: 'state.keepRuns',
+      at: '-1',
+      message: 'expected an integer ≥ 0, got -1',
+    });
     expectError('{ state: { maxEventLogBytes: 100 } }', {
       path: 'state.maxEventLogBytes',
       at: '100',
@@ -253,7 +291,12 @@ describe('stopTimeout, control, state, main', () => {
   it('main must name a job', () => {
     expect(check('{ main: "app", jobs: [{ name: "app", exec: "x" }] }').main).toBe('app');
     const text = '{ main: "ap", jobs: [{ name: "app", exec: "x" }] }';
-    expectError(text, { path: 'main', at: '"ap"', message: 'no job named "ap"; did you mean "app"?', suggestion: 'app' });
+    expectError(text, {
+      path: 'main',
+      at: '"ap"',
+      message: 'no job named "ap"; did you mean "app"?',
+      suggestion: 'app',
+    });
     expectError('{ main: "x" }', { path: 'main', at: '"x"', message: 'no job named "x"' });
   });
 
@@ -265,7 +308,11 @@ describe('stopTimeout, control, state, main', () => {
 
 describe('watches', () => {
   it('normalizes; interval in seconds or a duration', () => {
-    expect(check('{ watches: [{ name: "app", interval: 10, tag: "prod", dc: "us-east-1" }, { name: "db", interval: "500ms" }] }').watches).toEqual([
+    expect(
+      check(
+        '{ watches: [{ name: "app", interval: 10, tag: "prod", dc: "us-east-1" }, { name: "db", interval: "500ms" }] }',
+      ).watches,
+    ).toEqual([
       { name: 'app', interval: 10_000, tag: 'prod', dc: 'us-east-1' },
       { name: 'db', interval: 500 },
     ]);
@@ -299,7 +346,12 @@ describe('watches', () => {
 
   it('names are unique', () => {
     const text = '{ watches: [{ name: "db", interval: 5 }, { name: "db", interval: 6 }] }';
-    expectError(text, { path: 'watches[1].name', at: '"db"', nth: 1, message: 'duplicate watch name "db" (also watches[0])' });
+    expectError(text, {
+      path: 'watches[1].name',
+      at: '"db"',
+      nth: 1,
+      message: 'duplicate watch name "db" (also watches[0])',
+    });
   });
 
   it('unknown fields and wrong shapes', () => {
@@ -309,13 +361,22 @@ describe('watches', () => {
       message: 'unknown field `tags`; did you mean `tag`?',
       suggestion: 'tag',
     });
-    expectError('{ watches: {} }', { path: 'watches', at: '{}', message: 'expected an array of watches, got an object' });
+    expectError('{ watches: {} }', {
+      path: 'watches',
+      at: '{}',
+      message: 'expected an array of watches, got an object',
+    });
   });
 });
 
 describe('telemetry', () => {
   it('defaults', () => {
-    expect(check('{ telemetry: {} }').telemetry).toEqual({ port: 9090, interfaces: ['eth0:inet', 'inet'], tags: [], metrics: [] });
+    expect(check('{ telemetry: {} }').telemetry).toEqual({
+      port: 9090,
+      interfaces: ['eth0:inet', 'inet'],
+      tags: [],
+      metrics: [],
+    });
   });
 
   it('normalizes metrics', () => {
@@ -336,7 +397,11 @@ describe('telemetry', () => {
 
   it('metric name, help and type are required', () => {
     const errs = errorsOf('{ telemetry: { metrics: [{}] } }');
-    expect(errs.map((e) => e.path)).toEqual(['telemetry.metrics[0].name', 'telemetry.metrics[0].help', 'telemetry.metrics[0].type']);
+    expect(errs.map((e) => e.path)).toEqual([
+      'telemetry.metrics[0].name',
+      'telemetry.metrics[0].help',
+      'telemetry.metrics[0].type',
+    ]);
   });
 
   it('type must be known', () => {

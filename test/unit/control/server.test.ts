@@ -3,20 +3,29 @@
  * answers, pidpilot's own, request validation, the body limit, follow streams without
  * gaps or duplicates, and the socket's life (mode 0600, stale replaced, live refused).
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { request } from 'node:http';
+
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ControlServer, ControlSocketInUse } from '../../../src/control/server.js';
-import type { ControlTarget, EnvChanges, JobAction, JobActionResult, MetricRecorder, ReloadResult, StatusSnapshot } from '../../../src/control/target.js';
 import type { MetricType } from '../../../src/config/types.js';
+import { connectionCap, MAX_CONNECTIONS } from '../../../src/control/admission.js';
+import { DEFAULT_HISTORY_LIMIT, MAX_FOLLOWERS } from '../../../src/control/routes.js';
+import { ControlServer, ControlSocketInUse } from '../../../src/control/server.js';
+import type {
+  ControlTarget,
+  EnvChanges,
+  JobAction,
+  JobActionResult,
+  MetricRecorder,
+  ReloadResult,
+  StatusSnapshot,
+} from '../../../src/control/target.js';
 import type { JobGraph } from '../../../src/jobs/graph-model.js';
 import { createLogger } from '../../../src/log/logger.js';
-import { DEFAULT_HISTORY_LIMIT, MAX_FOLLOWERS } from '../../../src/control/routes.js';
-import { connectionCap, MAX_CONNECTIONS } from '../../../src/control/admission.js';
 import { MemoryHistory } from '../../support/history.js';
 import { MemorySink } from '../../support/jobs.js';
 
@@ -55,7 +64,15 @@ class FakeTarget implements ControlTarget {
     return changed;
   }
   status(): StatusSnapshot {
-    return { version: 't', pid: 1, startedAt: 0, maintenance: this.maintenance, shuttingDown: false, jobs: [], watches: [] };
+    return {
+      version: 't',
+      pid: 1,
+      startedAt: 0,
+      maintenance: this.maintenance,
+      shuttingDown: false,
+      jobs: [],
+      watches: [],
+    };
   }
   jobGraph(): JobGraph {
     return { nodes: [{ id: 'n0', label: 'web', kind: 'job' }], edges: [] };
@@ -77,7 +94,13 @@ interface Answer {
   json: any;
 }
 
-function call(socketPath: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+function call(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -188,7 +211,16 @@ describe("ContainerPilot's endpoints", () => {
     expect((await call(socketPath, 'POST', '/v3/env', '{"C":null}')).status).toBe(200);
     expect(target.env).toEqual({ A: '1' });
     const calls = target.envCalls;
-    for (const body of ['{"1BAD":"x","OK":"y"}', '{"A B":"x"}', '{"OK":5}', '{"OK":"a\\u0000b"}', '["A"]', '"A=1"', '{not json', '']) {
+    for (const body of [
+      '{"1BAD":"x","OK":"y"}',
+      '{"A B":"x"}',
+      '{"OK":5}',
+      '{"OK":"a\\u0000b"}',
+      '["A"]',
+      '"A=1"',
+      '{not json',
+      '',
+    ]) {
       const r = await call(socketPath, 'POST', '/v3/env', body);
       expect(r.status, body).toBe(422);
       expect(typeof r.json.error, body).toBe('string');
@@ -218,7 +250,15 @@ describe("ContainerPilot's endpoints", () => {
       ['gauge_x', 2.5],
       ['hits', 3],
     ]);
-    for (const body of ['{"gauge_x": 1, "nope": 1}', '{"gauge_x": "abc"}', '{"gauge_x": null}', '{"hits": -1}', '{"gauge_x": 1e999}', '[1]', '{']) {
+    for (const body of [
+      '{"gauge_x": 1, "nope": 1}',
+      '{"gauge_x": "abc"}',
+      '{"gauge_x": null}',
+      '{"hits": -1}',
+      '{"gauge_x": 1e999}',
+      '[1]',
+      '{',
+    ]) {
       const r = await call(socketPath, 'POST', '/v3/metric', body);
       expect(r.status, body).toBe(422);
     }
@@ -230,7 +270,8 @@ describe("ContainerPilot's endpoints", () => {
 
   it('POST /v3/maintenance/enable|disable is idempotent and says whether it changed anything', async () => {
     const answers = [];
-    for (const path of ['enable', 'enable', 'disable', 'disable']) answers.push((await call(socketPath, 'POST', `/v3/maintenance/${path}`)).json);
+    for (const path of ['enable', 'enable', 'disable', 'disable'])
+      answers.push((await call(socketPath, 'POST', `/v3/maintenance/${path}`)).json);
     expect(answers).toEqual([{ updated: true }, { updated: false }, { updated: true }, { updated: false }]);
   });
 
@@ -300,7 +341,12 @@ describe("pidpilot's endpoints", () => {
     expect((await call(socketPath, 'POST', '/v3/jobs/nope/stop')).status).toBe(404);
     expect((await call(socketPath, 'POST', '/v3/jobs/web/frobnicate')).status).toBe(404);
     expect((await call(socketPath, 'POST', '/v3/jobs/web/start')).status).toBe(409);
-    expect((await call(socketPath, 'POST', '/v3/jobs/web/stop?timeout=2s')).json).toEqual({ ok: true, job: 'web', action: 'stop', state: 'stopped' });
+    expect((await call(socketPath, 'POST', '/v3/jobs/web/stop?timeout=2s')).json).toEqual({
+      ok: true,
+      job: 'web',
+      action: 'stop',
+      state: 'stopped',
+    });
     await call(socketPath, 'POST', '/v3/jobs/web/restart', '{"timeout":"1500ms"}');
     await call(socketPath, 'POST', '/v3/jobs/a%20b/stop', '{"timeout":3}');
     expect(target.actions).toEqual([
@@ -337,7 +383,12 @@ describe("pidpilot's endpoints", () => {
     h.addEvent('failed', 'db', 'last run failed');
     const r = await call(socketPath, 'GET', '/v3/events');
     expect(r.headers['content-type']).toBe('application/x-ndjson');
-    expect(r.body.trim().split('\n').map((l) => JSON.parse(l).code)).toEqual(['startup', 'failed']);
+    expect(
+      r.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).code),
+    ).toEqual(['startup', 'failed']);
     const last = await call(socketPath, 'GET', '/v3/events?limit=1');
     expect(JSON.parse(last.body).reason).toBe('last run failed');
     expect((await call(socketPath, 'GET', '/v3/events?limit=-1')).status).toBe(400);
@@ -382,7 +433,19 @@ describe("pidpilot's endpoints", () => {
   it('logs of a job, and runs', async () => {
     const h = target.history!;
     h.addLog('web', 'one');
-    h.storedRuns.set('web', [{ job: 'web', run: 1, pid: 5, startedAt: 1, endedAt: 2, durationMs: 1, code: 0, signal: null, outcome: 'succeeded' }]);
+    h.storedRuns.set('web', [
+      {
+        job: 'web',
+        run: 1,
+        pid: 5,
+        startedAt: 1,
+        endedAt: 2,
+        durationMs: 1,
+        code: 0,
+        signal: null,
+        outcome: 'succeeded',
+      },
+    ]);
     const f = follow(socketPath, '/v3/jobs/web/logs?follow=1');
     await until(() => f.lines.length >= 1, 'the first line');
     h.addLog('other', 'not mine');
@@ -433,13 +496,17 @@ function rawPing(path: string, opened?: (c: ReturnType<typeof connect>) => void)
 /** `n` connections that send half a request line and then nothing (slowloris). */
 async function slowClients(path: string, n: number): Promise<Array<ReturnType<typeof connect>>> {
   const conns = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
-      const c = connect(path, () => {
-        c.write('GET /v3/pi');
-        resolve(c);
-      });
-      c.on('error', () => resolve(c));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof connect>>((resolve) => {
+          const c = connect(path, () => {
+            c.write('GET /v3/pi');
+            resolve(c);
+          });
+          c.on('error', () => resolve(c));
+        }),
+    ),
   );
   return conns;
 }
@@ -456,7 +523,10 @@ describe('lock-out (issue 14 defect 6): ping stays reachable', () => {
     const slow = await slowClients(socketPath, MAX_CONNECTIONS + 20);
     try {
       expect(await rawPing(socketPath)).toBe('HTTP/1.1 200 OK');
-      await until(() => slow.slice(0, 20).every((c) => c.destroyed || c.readableEnded), 'the oldest slow clients to be closed');
+      await until(
+        () => slow.slice(0, 20).every((c) => c.destroyed || c.readableEnded),
+        'the oldest slow clients to be closed',
+      );
     } finally {
       for (const c of slow) c.destroy();
     }
@@ -478,6 +548,11 @@ describe('lock-out (issue 14 defect 6): ping stays reachable', () => {
 
 describe('connectionCap', () => {
   it('is MAX_CONNECTIONS, or a quarter of a smaller descriptor limit, never under 64', () => {
-    expect([connectionCap(null), connectionCap(Infinity), connectionCap(1024), connectionCap(100)]).toEqual([MAX_CONNECTIONS, MAX_CONNECTIONS, 256, 64]);
+    expect([connectionCap(null), connectionCap(Infinity), connectionCap(1024), connectionCap(100)]).toEqual([
+      MAX_CONNECTIONS,
+      MAX_CONNECTIONS,
+      256,
+      64,
+    ]);
   });
 });

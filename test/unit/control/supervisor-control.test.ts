@@ -54,8 +54,15 @@ describe('maintenance', () => {
   it('goes through the registry and publishes enter/exitMaintenance once per change', () => {
     const registry = new MemoryRegistry();
     const { supervisor, events } = start(config([job('web', { exec: ['sleep', '30'] })]), registry);
-    expect([supervisor.setMaintenance(true), supervisor.setMaintenance(true), supervisor.setMaintenance(false)]).toEqual([true, false, true]);
-    expect(registry.calls.filter((c) => c.startsWith('maintenance'))).toEqual(['maintenance true', 'maintenance false']);
+    expect([
+      supervisor.setMaintenance(true),
+      supervisor.setMaintenance(true),
+      supervisor.setMaintenance(false),
+    ]).toEqual([true, false, true]);
+    expect(registry.calls.filter((c) => c.startsWith('maintenance'))).toEqual([
+      'maintenance true',
+      'maintenance false',
+    ]);
     expect(events.filter((e) => /Maintenance/.test(e))).toEqual(['enterMaintenance:global', 'exitMaintenance:global']);
     expect(supervisor.status().maintenance).toBe(false);
   });
@@ -64,7 +71,13 @@ describe('maintenance', () => {
 describe('putEnv', () => {
   it('changes the environment of children started afterwards', async () => {
     const { supervisor, sink } = start(
-      config([job('keeper', { exec: ['sleep', '30'] }), job('echo', { exec: ['sh', '-c', 'echo "v=[$V]"'], when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' } })]),
+      config([
+        job('keeper', { exec: ['sleep', '30'] }),
+        job('echo', {
+          exec: ['sh', '-c', 'echo "v=[$V]"'],
+          when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' },
+        }),
+      ]),
     );
     supervisor.putEnv({ V: 'one' });
     supervisor.signalEvent('SIGHUP');
@@ -77,7 +90,13 @@ describe('putEnv', () => {
 
   it('refuses to grow the environment past MAX_ENV_BYTES (changing nothing); children still spawn; shrinking is allowed', async () => {
     const { supervisor, sink } = start(
-      config([job('keeper', { exec: ['sleep', '30'] }), job('echo', { exec: ['sh', '-c', 'echo "n=[${#BIG0}] w=[$W]"'], when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' } })]),
+      config([
+        job('keeper', { exec: ['sleep', '30'] }),
+        job('echo', {
+          exec: ['sh', '-c', 'echo "n=[${#BIG0}] w=[$W]"'],
+          when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' },
+        }),
+      ]),
     );
     const value = 'x'.repeat(MAX_ENV_ENTRY_BYTES - 100);
     let refused: unknown = null;
@@ -102,7 +121,13 @@ describe('putEnv', () => {
 
   it('cannot take CONTAINERPILOT_PID away from children', async () => {
     const { supervisor, sink } = start(
-      config([job('keeper', { exec: ['sleep', '30'] }), job('echo', { exec: ['sh', '-c', 'echo "pid=[$CONTAINERPILOT_PID]"'], when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' } })]),
+      config([
+        job('keeper', { exec: ['sleep', '30'] }),
+        job('echo', {
+          exec: ['sh', '-c', 'echo "pid=[$CONTAINERPILOT_PID]"'],
+          when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' },
+        }),
+      ]),
     );
     supervisor.putEnv({ CONTAINERPILOT_PID: null });
     supervisor.signalEvent('SIGHUP');
@@ -111,7 +136,8 @@ describe('putEnv', () => {
 });
 
 describe('reload', () => {
-  const write = (file: string, v: number, jobs: string) => writeFileSync(file, `{ jobs: [${jobs.replaceAll('@V@', String(v))}] }`);
+  const write = (file: string, v: number, jobs: string) =>
+    writeFileSync(file, `{ jobs: [${jobs.replaceAll('@V@', String(v))}] }`);
 
   it('a dependent listed before its dependency, both changed, starts again instead of failing on the old instance', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'pidpilot-reload-')), 'pidpilot.json5');
@@ -152,21 +178,30 @@ describe('reload', () => {
 
 describe('job actions', () => {
   it('restarting the main job gives it a new process and does not end the supervisor', async () => {
-    const { supervisor } = start(config([job('web', { exec: ['sleep', '30'] }), job('side', { exec: ['sleep', '30'] })], { main: 'web' }));
+    const { supervisor } = start(
+      config([job('web', { exec: ['sleep', '30'] }), job('side', { exec: ['sleep', '30'] })], { main: 'web' }),
+    );
     const before = await until(() => supervisor.job('web')!.snapshot().pid, 'web running');
     const r = await supervisor.jobAction('web', 'restart');
     expect(r.ok).toBe(true);
     const after = await until(() => supervisor.job('web')!.snapshot().pid, 'web running again');
     expect(after).not.toBe(before);
     expect(supervisor.status().shuttingDown).toBe(false);
-    expect(await supervisor.jobAction('web', 'start')).toEqual({ ok: false, status: 409, error: expect.stringMatching(/web is running/) });
+    expect(await supervisor.jobAction('web', 'start')).toEqual({
+      ok: false,
+      status: 409,
+      error: expect.stringMatching(/web is running/),
+    });
     expect(await supervisor.jobAction('nope', 'stop')).toEqual({ ok: false, status: 404, error: 'no such job: nope' });
   });
 
   it('a stop timeout kills a job that ignores its stop signal', async () => {
     const { supervisor, sink } = start(
       config([
-        job('stubborn', { exec: ['sh', '-c', 'trap "" TERM; echo trapped; while :; do sleep 0.1; done'], stopTimeout: 3_600_000 }),
+        job('stubborn', {
+          exec: ['sh', '-c', 'trap "" TERM; echo trapped; while :; do sleep 0.1; done'],
+          stopTimeout: 3_600_000,
+        }),
         job('side', { exec: ['sleep', '30'] }),
       ]),
     );

@@ -6,8 +6,20 @@ const req = (headers: Record<string, string>): IncomingMessage => ({ headers }) 
 
 describe('who may act on the dashboard', () => {
   it('knows loopback addresses', () => {
-    expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost'].map(isLoopback)).toEqual([true, true, true, true, true]);
-    expect(['0.0.0.0', '10.0.0.1', '::', 'example.com', '128.0.0.1'].map(isLoopback)).toEqual([false, false, false, false, false]);
+    expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost'].map(isLoopback)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['0.0.0.0', '10.0.0.1', '::', 'example.com', '128.0.0.1'].map(isLoopback)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('on loopback: actions on, with the page header only, and only for a loopback Host', () => {
@@ -31,7 +43,9 @@ describe('who may act on the dashboard', () => {
     const token = new Access({ listen: '0.0.0.0', allowActions: false, token: 's3cret' });
     expect(token.actions).toBe('token');
     expect(token.actionProblem(req({ 'x-pidpilot-csrf': token.csrf }))).toMatch(/wrong or missing token/);
-    expect(token.actionProblem(req({ 'x-pidpilot-csrf': token.csrf, 'x-pidpilot-token': 's3cre' }))).toMatch(/wrong or missing token/);
+    expect(token.actionProblem(req({ 'x-pidpilot-csrf': token.csrf, 'x-pidpilot-token': 's3cre' }))).toMatch(
+      /wrong or missing token/,
+    );
     expect(token.actionProblem(req({ 'x-pidpilot-csrf': token.csrf, 'x-pidpilot-token': 's3cret' }))).toBeNull();
     expect(new Access({ listen: '0.0.0.0', allowActions: false }).csrf).not.toBe(off.csrf);
   });

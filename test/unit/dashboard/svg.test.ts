@@ -3,7 +3,13 @@ import { graphSvg } from '../../../src/dashboard/svg.js';
 import type { JobGraph } from '../../../src/jobs/graph-model.js';
 
 const boxes = (svg: string): Map<string, { x: number; y: number }> =>
-  new Map([...svg.matchAll(/<g class="node \w+"(?: data-job="([^"]+)")?><title>([^<]+)<\/title><(?:rect x="([\d.]+)" y="([\d.]+)"|polygon points="([\d.]+),([\d.]+))/g)].map((m) => [m[2]!, { x: Number(m[3] ?? m[5]), y: Number(m[4] ?? m[6]) }]));
+  new Map(
+    [
+      ...svg.matchAll(
+        /<g class="node \w+"(?: data-job="([^"]+)")?><title>([^<]+)<\/title><(?:rect x="([\d.]+)" y="([\d.]+)"|polygon points="([\d.]+),([\d.]+))/g,
+      ),
+    ].map((m) => [m[2]!, { x: Number(m[3] ?? m[5]), y: Number(m[4] ?? m[6]) }]),
+  );
 
 describe('the job graph as SVG', () => {
   it('puts dependencies left of their dependents, one column per step, and draws every edge', () => {

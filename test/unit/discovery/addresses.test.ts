@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_INTERFACES } from '../../../src/config/interfaces.js';
-import { interfaceIps, ipBytes, selectAddress, type InterfaceList } from '../../../src/discovery/addresses.js';
+import { type InterfaceList, interfaceIps, ipBytes, selectAddress } from '../../../src/discovery/addresses.js';
 
 const addrs = (...a: string[]) => a.map((address) => ({ address }));
 
@@ -16,7 +16,12 @@ const HOST: InterfaceList = {
 describe('selectAddress', () => {
   const cases: Array<[string, readonly string[], InterfaceList, string]> = [
     ['default: eth0 IPv4, lowest address first', DEFAULT_INTERFACES, HOST, '10.0.0.2'],
-    ['default without eth0 falls back to any non-loopback IPv4', DEFAULT_INTERFACES, { lo: addrs('127.0.0.1'), ens3: addrs('172.16.0.4') }, '172.16.0.4'],
+    [
+      'default without eth0 falls back to any non-loopback IPv4',
+      DEFAULT_INTERFACES,
+      { lo: addrs('127.0.0.1'), ens3: addrs('172.16.0.4') },
+      '172.16.0.4',
+    ],
     ['eth0 means eth0:inet', ['eth0'], HOST, '10.0.0.2'],
     ['eth0:inet6', ['eth0:inet6'], HOST, 'fe80::42:acff:fe11:2'],
     ['eth0[0]: IPv4 sorts before IPv6 (::ffff: form)', ['eth0[0]'], HOST, '10.0.0.2'],
@@ -36,7 +41,12 @@ describe('selectAddress', () => {
     ['static wins without looking', ['static:203.0.113.7'], {}, '203.0.113.7'],
     ['static after a spec that matches is not reached', ['eth1', 'static:203.0.113.7'], HOST, '192.168.1.5'],
     ['first matching spec in order, not first address', ['eth2:inet6', 'eth0'], HOST, 'fdc6:238c:c4bc::7'],
-    ['interfaces sort by name, not by listing order', ['inet'], { zz: addrs('10.9.9.9'), aa: addrs('10.1.1.1') }, '10.1.1.1'],
+    [
+      'interfaces sort by name, not by listing order',
+      ['inet'],
+      { zz: addrs('10.9.9.9'), aa: addrs('10.1.1.1') },
+      '10.1.1.1',
+    ],
     ['IPv6 bytes order, not text order', ['eth0[0]'], { eth0: addrs('fe80::a', '2001:db8::1') }, '2001:db8::1'],
     ['IPv4-mapped IPv6 counts as IPv4, shown dotted', ['eth0:inet'], { eth0: addrs('::ffff:10.1.2.3') }, '10.1.2.3'],
   ];
@@ -62,7 +72,10 @@ describe('selectAddress', () => {
     for (const [name, list] of Object.entries(real)) {
       if (!/^\w+$/.test(name) || !list?.length) continue; // names the spec syntax cannot express
       const first = selectAddress([`${name}[0]`], real);
-      expect(typeof first === 'string' && list.some((a) => a.address.replace(/%.*$/, '') === first), `${name}[0] -> ${String(first)}`).toBe(true);
+      expect(
+        typeof first === 'string' && list.some((a) => a.address.replace(/%.*$/, '') === first),
+        `${name}[0] -> ${String(first)}`,
+      ).toBe(true);
     }
     const any = selectAddress(['inet'], real);
     if (typeof any === 'string') {

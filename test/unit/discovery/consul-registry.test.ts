@@ -1,8 +1,9 @@
 /**
  * The Consul backend over real HTTP against the Consul test agent (test/support/consul-agent).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+
 import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConsulRegistry } from '../../../src/discovery/consul/registry.js';
 import { resolveConsulSettings } from '../../../src/discovery/consul/settings.js';
 import type { ServiceDefinition } from '../../../src/discovery/types.js';
@@ -27,7 +28,10 @@ function def(id: string, fields: Partial<ServiceDefinition> = {}): ServiceDefini
 
 function memoryLog(): { log: SupervisorLogger; lines: string[] } {
   const lines: string[] = [];
-  const log = pino<'panic'>({ customLevels: { panic: 70 }, level: 'debug' }, { write: (s: string) => void lines.push(s) }) as SupervisorLogger;
+  const log = pino<'panic'>(
+    { customLevels: { panic: 70 }, level: 'debug' },
+    { write: (s: string) => void lines.push(s) },
+  ) as SupervisorLogger;
   return { log, lines };
 }
 
@@ -62,7 +66,15 @@ describe('ConsulRegistry', () => {
       EnableTagOverride: true,
     });
     expect(registry.services()).toEqual([
-      { id: 'web-host', name: 'web', address: '10.1.2.3', port: 8080, tags: ['a', 'b'], registered: true, status: 'passing' },
+      {
+        id: 'web-host',
+        name: 'web',
+        address: '10.1.2.3',
+        port: 8080,
+        tags: ['a', 'b'],
+        registered: true,
+        status: 'passing',
+      },
     ]);
     const check = agent.checkOf('web-host')!;
     expect(check).toMatchObject({ Status: 'passing', ttlMs: 60_000, deregisterAfterMs: 90_000 });
@@ -117,7 +129,9 @@ describe('ConsulRegistry', () => {
     // A first retry a minute out stands for a backoff that grew during a long outage.
     const { agent } = await setup();
     const { log, lines } = memoryLog();
-    const registry = new ConsulRegistry(resolveConsulSettings({ address: agent.address }, {}), log, undefined, { backoffInitialMs: 60_000 });
+    const registry = new ConsulRegistry(resolveConsulSettings({ address: agent.address }, {}), log, undefined, {
+      backoffInitialMs: 60_000,
+    });
     cleanups.push(() => registry.close(1000));
     await agent.stop();
     registry.register(def('web-host'));
@@ -136,7 +150,9 @@ describe('ConsulRegistry', () => {
   it("any call the agent answers (a watch's query) ends a backoff: what waits is sent at once", async () => {
     const { agent } = await setup();
     const { log, lines } = memoryLog();
-    const registry = new ConsulRegistry(resolveConsulSettings({ address: agent.address }, {}), log, undefined, { backoffInitialMs: 60_000 });
+    const registry = new ConsulRegistry(resolveConsulSettings({ address: agent.address }, {}), log, undefined, {
+      backoffInitialMs: 60_000,
+    });
     cleanups.push(() => registry.close(1000));
     await agent.stop();
     registry.register(def('web-host'));
@@ -215,8 +231,20 @@ describe('ConsulRegistry', () => {
 
   it('watch queries: passing, tag, blocking index with X-Consul-Index', async () => {
     const { agent, registry } = await setup();
-    agent.registerDirect({ ID: 'db-1', Name: 'db', Tags: ['primary'], Port: 5432, Check: { TTL: '60s', Status: 'passing' } });
-    agent.registerDirect({ ID: 'db-2', Name: 'db', Address: '10.0.0.2', Port: 5432, Check: { TTL: '60s', Status: 'critical' } });
+    agent.registerDirect({
+      ID: 'db-1',
+      Name: 'db',
+      Tags: ['primary'],
+      Port: 5432,
+      Check: { TTL: '60s', Status: 'passing' },
+    });
+    agent.registerDirect({
+      ID: 'db-2',
+      Name: 'db',
+      Address: '10.0.0.2',
+      Port: 5432,
+      Check: { TTL: '60s', Status: 'critical' },
+    });
     const first = await registry.healthyInstances('db');
     // A service without its own address is reached at its node's.
     expect(first.instances).toEqual([{ id: 'db-1', name: 'db', address: '127.0.0.1', port: 5432, tags: ['primary'] }]);
@@ -254,7 +282,11 @@ describe('ConsulRegistry', () => {
     const certs = generateCertificates();
     const tlsAgent = { tls: { key: certs.read(certs.serverKey), cert: certs.read(certs.serverCert) } };
     // The certificate names consul.test, not 127.0.0.1: servername is needed.
-    const ok = await setup(tlsAgent, { CONSUL_CACERT: certs.caFile, CONSUL_TLS_SERVER_NAME: 'consul.test' }, { scheme: 'https' });
+    const ok = await setup(
+      tlsAgent,
+      { CONSUL_CACERT: certs.caFile, CONSUL_TLS_SERVER_NAME: 'consul.test' },
+      { scheme: 'https' },
+    );
     ok.registry.register(def('web-host'));
     await ok.registry.idle();
     expect(ok.agent.services.has('web-host')).toBe(true);
@@ -270,10 +302,19 @@ describe('ConsulRegistry', () => {
     expect(noVerify.agent.services.has('web-host')).toBe(true);
 
     const mtlsAgent = { tls: { ...tlsAgent.tls, clientCa: certs.read(certs.caFile) } };
-    const mtls = await setup(mtlsAgent, {}, {
-      scheme: 'https',
-      tls: { cafile: certs.caFile, servername: 'localhost', clientcert: certs.clientCert, clientkey: certs.clientKey },
-    });
+    const mtls = await setup(
+      mtlsAgent,
+      {},
+      {
+        scheme: 'https',
+        tls: {
+          cafile: certs.caFile,
+          servername: 'localhost',
+          clientcert: certs.clientCert,
+          clientkey: certs.clientKey,
+        },
+      },
+    );
     mtls.registry.register(def('web-host'));
     await mtls.registry.idle();
     expect(mtls.agent.services.has('web-host')).toBe(true);

@@ -8,15 +8,31 @@ const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 describe('resolveConsulSettings', () => {
   it('defaults to 127.0.0.1:8500 over http', () => {
-    expect(resolveConsulSettings({}, {})).toMatchObject({ host: '127.0.0.1', port: 8500, secure: false, url: 'http://127.0.0.1:8500', tls: { verify: true } });
+    expect(resolveConsulSettings({}, {})).toMatchObject({
+      host: '127.0.0.1',
+      port: 8500,
+      secure: false,
+      url: 'http://127.0.0.1:8500',
+      tls: { verify: true },
+    });
   });
 
   it.each([
-    ['file address', { address: 'consul:8501', scheme: 'http' as const }, { CONSUL_HTTP_ADDR: 'other:1' }, 'http://consul:8501'],
+    [
+      'file address',
+      { address: 'consul:8501', scheme: 'http' as const },
+      { CONSUL_HTTP_ADDR: 'other:1' },
+      'http://consul:8501',
+    ],
     ['env address', {}, { CONSUL_HTTP_ADDR: 'consul.local:8600' }, 'http://consul.local:8600'],
     ['env address with https://', {}, { CONSUL_HTTP_ADDR: 'https://consul.local:8501' }, 'https://consul.local:8501'],
     ['CONSUL_HTTP_SSL', {}, { CONSUL_HTTP_ADDR: 'c:1', CONSUL_HTTP_SSL: 'true' }, 'https://c:1'],
-    ['file scheme wins over CONSUL_HTTP_SSL', { scheme: 'http' as const }, { CONSUL_HTTP_SSL: '1' }, 'http://127.0.0.1:8500'],
+    [
+      'file scheme wins over CONSUL_HTTP_SSL',
+      { scheme: 'http' as const },
+      { CONSUL_HTTP_SSL: '1' },
+      'http://127.0.0.1:8500',
+    ],
     ['host without port', { address: 'consul' }, {}, 'http://consul:8500'],
     ['IPv6', { address: '[::1]:8500' }, {}, 'http://[::1]:8500'],
   ])('%s', (_t, config, env, url) => {

@@ -4,7 +4,17 @@ import type { ServiceDefinition } from '../../../src/discovery/types.js';
 import { waitFor } from './support.js';
 
 function def(id: string, fields: Partial<ServiceDefinition> = {}): ServiceDefinition {
-  return { id, name: 'web', address: '10.0.0.1', port: 80, tags: [], meta: {}, enableTagOverride: false, ttlMs: 60_000, ...fields };
+  return {
+    id,
+    name: 'web',
+    address: '10.0.0.1',
+    port: 80,
+    tags: [],
+    meta: {},
+    enableTagOverride: false,
+    ttlMs: 60_000,
+    ...fields,
+  };
 }
 
 const registered = (c: LocalCatalog) => c.services().filter((s) => s.registered);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../../src/events/bus.js';
 import { ipEnvName, Registrar, serviceDefinitions } from '../../../src/discovery/registrar.js';
 import type { CheckStatus, ServiceDefinition, ServiceRegistry } from '../../../src/discovery/types.js';
-import { job, HEALTH_DEFAULTS } from '../../support/jobs.js';
+import { Bus } from '../../../src/events/bus.js';
+import { HEALTH_DEFAULTS, job } from '../../support/jobs.js';
 
 /** Records the calls the registrar makes. */
 class RecordingRegistry implements ServiceRegistry {
@@ -25,14 +25,27 @@ class RecordingRegistry implements ServiceRegistry {
   }
 }
 
-const HEALTH = { exec: ['true'], interval: 1000, ttl: 5000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS };
+const HEALTH = {
+  exec: ['true'],
+  interval: 1000,
+  ttl: 5000,
+  timeout: 1000,
+  logging: { raw: false },
+  ...HEALTH_DEFAULTS,
+};
 const IFACES = { eth0: [{ address: '10.0.0.5' }] };
 
 describe('serviceDefinitions', () => {
   it('builds ID, address, TTL and Consul extras for jobs with a port only', () => {
     const { services, errors } = serviceDefinitions(
       [
-        job('web', { port: 80, health: HEALTH, tags: ['x'], meta: { a: 'b' }, consul: { enableTagOverride: true, deregisterCriticalServiceAfter: '90m' } }),
+        job('web', {
+          port: 80,
+          health: HEALTH,
+          tags: ['x'],
+          meta: { a: 'b' },
+          consul: { enableTagOverride: true, deregisterCriticalServiceAfter: '90m' },
+        }),
         job('worker'),
       ],
       'host1',
@@ -55,7 +68,11 @@ describe('serviceDefinitions', () => {
   });
 
   it('reports a job whose interfaces match nothing', () => {
-    const { services, errors } = serviceDefinitions([job('web', { port: 80, health: HEALTH, interfaces: ['eth9'] })], 'h', IFACES);
+    const { services, errors } = serviceDefinitions(
+      [job('web', { port: 80, health: HEALTH, interfaces: ['eth9'] })],
+      'h',
+      IFACES,
+    );
     expect(services.size).toBe(0);
     expect(errors[0]!.job).toBe('web');
     expect(errors[0]!.error.message).toMatch(/no interface address matches \[eth9\]/);
@@ -66,13 +83,22 @@ describe('Registrar', () => {
   function setup(fields = {}) {
     const bus = new Bus();
     const registry = new RecordingRegistry();
-    const { services } = serviceDefinitions([job('web', { port: 80, health: HEALTH, ...fields }), job('other')], 'h', IFACES);
+    const { services } = serviceDefinitions(
+      [job('web', { port: 80, health: HEALTH, ...fields }), job('other')],
+      'h',
+      IFACES,
+    );
     const registrar = new Registrar(registry, services);
     bus.observe(registrar.observe);
     return { bus, calls: registry.calls, registrar };
   }
 
-  const defs = (...jobs: Parameters<typeof job>[]) => serviceDefinitions(jobs.map((args) => job(...args)), 'h', IFACES).services;
+  const defs = (...jobs: Parameters<typeof job>[]) =>
+    serviceDefinitions(
+      jobs.map((args) => job(...args)),
+      'h',
+      IFACES,
+    ).services;
 
   it('registers on the first passing check, heartbeats on each, fails on unhealthy, deregisters on stopping', () => {
     const { bus, calls } = setup();
@@ -129,10 +155,14 @@ describe('Registrar', () => {
     bus.publish('startup', 'global');
     // web changes its port: reload stops it first (deregistered), then hands the new definitions.
     bus.publish('stopping', 'web');
-    registrar.update(defs(['web', { port: 81, health: HEALTH }], ['api', { port: 90, health: HEALTH, initialStatus: 'warning' }]));
+    registrar.update(
+      defs(['web', { port: 81, health: HEALTH }], ['api', { port: 90, health: HEALTH, initialStatus: 'warning' }]),
+    );
     bus.publish('healthy', 'web');
     bus.publish('healthy', 'gone'); // removed from the file: not advertised any more
-    registrar.update(defs(['web', { port: 81, health: HEALTH }], ['api', { port: 90, health: HEALTH, initialStatus: 'warning' }]));
+    registrar.update(
+      defs(['web', { port: 81, health: HEALTH }], ['api', { port: 90, health: HEALTH, initialStatus: 'warning' }]),
+    );
     expect(calls).toEqual([
       'register web-h passing',
       'deregister web-h',

@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_STEP_MS, clearLongTimeout, setLongInterval, setLongTimeout } from '../../../src/events/long-timer.js';
+import {
+  clearLongTimeout,
+  MAX_TIMER_STEP_MS,
+  setLongInterval,
+  setLongTimeout,
+} from '../../../src/events/long-timer.js';
 
 const HOUR = 3_600_000;
 const MONTH = 720 * HOUR; // "720h", above what one Node timer holds
@@ -28,7 +33,7 @@ describe('long timers', () => {
     expect(fn).toHaveBeenCalledTimes(1);
   });
 
-  it('waits ~292 years (Go\'s largest duration) without firing early', () => {
+  it("waits ~292 years (Go's largest duration) without firing early", () => {
     const fn = vi.fn();
     const t = setLongTimeout(fn, 9_223_372_036_854.775);
     for (let i = 0; i < 50; i++) vi.advanceTimersByTime(MAX_TIMER_STEP_MS);

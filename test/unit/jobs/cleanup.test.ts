@@ -7,7 +7,11 @@ import { ProcessRun } from '../../../src/process/run.js';
 
 function logger() {
   const lines: string[] = [];
-  return { lines, info: (m: string) => void lines.push(`INFO ${m}`), warn: (m: string) => void lines.push(`WARN ${m}`) };
+  return {
+    lines,
+    info: (m: string) => void lines.push(`INFO ${m}`),
+    warn: (m: string) => void lines.push(`WARN ${m}`),
+  };
 }
 
 describe('runCleanup (real processes)', () => {
@@ -23,7 +27,15 @@ describe('runCleanup (real processes)', () => {
     ];
     const steps = await runCleanup(
       commands,
-      (argv) => ProcessRun.start({ argv, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 300, stopSignal: 'SIGTERM', stdout: 'ignore', stderr: 'ignore' }).result,
+      (argv) =>
+        ProcessRun.start({
+          argv,
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+          timeout: 300,
+          stopSignal: 'SIGTERM',
+          stdout: 'ignore',
+          stderr: 'ignore',
+        }).result,
       log,
     );
     expect(steps.map((s) => s.result.outcome)).toEqual(['succeeded', 'failed', 'errored', 'errored', 'succeeded']);
@@ -35,18 +47,24 @@ describe('runCleanup (real processes)', () => {
     expect(log.lines[1]).toMatch(/^WARN cleanup 2\/5 .* failed: exit code 3$/);
     expect(log.lines[2]).toMatch(/^WARN cleanup 3\/5 .* errored: timeout$/);
     expect(log.lines[3]).toMatch(/^WARN cleanup 4\/5 \(no-such-program-pidpilot-test\) errored: ENOENT/);
-    expect(cleanupSummary(steps)).toBe(`cleanup 2 (sh -c echo two >> ${dir}/order; exit 3) failed: exit code 3 (and 2 more)`);
+    expect(cleanupSummary(steps)).toBe(
+      `cleanup 2 (sh -c echo two >> ${dir}/order; exit 3) failed: exit code 3 (and 2 more)`,
+    );
     expect(cleanupSummary(steps.slice(0, 1))).toBeUndefined();
   });
 
   it('a runner that throws is recorded as errored and the rest still runs', async () => {
     const log = logger();
     const ran: number[] = [];
-    const steps = await runCleanup([['a'], ['b']], async (_argv, i) => {
-      ran.push(i);
-      if (i === 0) throw new Error('boom');
-      return { pid: 1, startedAt: 0, endedAt: 0, durationMs: 0, code: 0, signal: null, outcome: 'succeeded' };
-    }, log);
+    const steps = await runCleanup(
+      [['a'], ['b']],
+      async (_argv, i) => {
+        ran.push(i);
+        if (i === 0) throw new Error('boom');
+        return { pid: 1, startedAt: 0, endedAt: 0, durationMs: 0, code: 0, signal: null, outcome: 'succeeded' };
+      },
+      log,
+    );
     expect(ran).toEqual([0, 1]);
     expect(steps.map((s) => s.result.outcome)).toEqual(['errored', 'succeeded']);
     expect(log.lines[0]).toBe('WARN cleanup 1/2 (a) errored: Error: boom');

@@ -1,12 +1,19 @@
 /** judgeDependency: each condition of docs/configuration.md against the states a dependency goes through. */
 import { describe, expect, it } from 'vitest';
-import { judgeDependency, type DependencyView } from '../../../src/jobs/dependencies.js';
+import { type DependencyView, judgeDependency } from '../../../src/jobs/dependencies.js';
 
-const view = (fields: Partial<DependencyView>): DependencyView => ({ state: 'pending', ready: false, hasSetup: false, lastRunSucceeded: false, ...fields });
+const view = (fields: Partial<DependencyView>): DependencyView => ({
+  state: 'pending',
+  ready: false,
+  hasSetup: false,
+  lastRunSucceeded: false,
+  ...fields,
+});
 
 describe('judgeDependency', () => {
   it('a failed dependency fails every condition', () => {
-    for (const c of ['healthy', 'succeeded', 'started'] as const) expect(judgeDependency(c, view({ state: 'failed' }))).toBe('failed');
+    for (const c of ['healthy', 'succeeded', 'started'] as const)
+      expect(judgeDependency(c, view({ state: 'failed' }))).toBe('failed');
   });
 
   it('healthy: met when ready (health passed and setup done), not merely healthy', () => {

@@ -23,9 +23,16 @@ describe('during shutdown', () => {
   it('a job waiting out its restart delay is not restarted while its dependents stop first', async () => {
     const h = harness(
       config([
-        job('db', { exec: sh('sleep 0.2; exit 1'), restarts: Infinity, restartBackoff: { initial: 2000, max: 2000, factor: 1, resetAfter: 60_000 } }),
+        job('db', {
+          exec: sh('sleep 0.2; exit 1'),
+          restarts: Infinity,
+          restartBackoff: { initial: 2000, max: 2000, factor: 1, resetAfter: 60_000 },
+        }),
         // Slow to stop: db must wait for it, long enough for db's restart delay to run out.
-        job('app', { exec: sh('trap "sleep 3; exit 0" TERM; while :; do sleep 0.05; done'), dependsOn: [{ job: 'db', condition: 'started' }] }),
+        job('app', {
+          exec: sh('trap "sleep 3; exit 0" TERM; while :; do sleep 0.05; done'),
+          dependsOn: [{ job: 'db', condition: 'started' }],
+        }),
       ]),
     );
     const exit = h.run();
@@ -41,7 +48,11 @@ describe('after a run exits', () => {
   it('output that keeps coming from an escaped process does not hold the exit back for ever', async () => {
     const marker = `escaped-writer-${process.pid}-${Date.now()}`;
     escaped.push(marker);
-    const h = harness(config([job('leaky', { exec: sh(`setsid sh -c 'while :; do echo ${marker}; sleep 0.02; done' & sleep 0.3; exit 3`) })]));
+    const h = harness(
+      config([
+        job('leaky', { exec: sh(`setsid sh -c 'while :; do echo ${marker}; sleep 0.02; done' & sleep 0.3; exit 3`) }),
+      ]),
+    );
     const exit = h.run();
     await h.waitFor('exitFailed', 'leaky');
     expect(await exit).toBe(0);

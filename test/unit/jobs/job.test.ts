@@ -3,11 +3,11 @@
  * real child processes. Assertions are on the event order, states and run records,
  * never on how long anything took.
  */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { at, config, harness, job, HEALTH_DEFAULTS } from '../../support/jobs.js';
+import { at, config, HEALTH_DEFAULTS, harness, job } from '../../support/jobs.js';
 
 const sh = (script: string): string[] => ['sh', '-c', script];
 
@@ -29,8 +29,14 @@ describe('job lifecycle', () => {
     const h = harness(
       config([
         job('first', { exec: sh('exit 0') }),
-        job('second', { exec: sh('exit 0'), when: { kind: 'event', source: 'first', code: 'exitSuccess', mode: 'once' } }),
-        job('third', { exec: sh('exit 0'), when: { kind: 'event', source: 'second', code: 'exitSuccess', mode: 'once' } }),
+        job('second', {
+          exec: sh('exit 0'),
+          when: { kind: 'event', source: 'first', code: 'exitSuccess', mode: 'once' },
+        }),
+        job('third', {
+          exec: sh('exit 0'),
+          when: { kind: 'event', source: 'second', code: 'exitSuccess', mode: 'once' },
+        }),
       ]),
     );
     expect(await h.run()).toBe(0);
@@ -54,7 +60,9 @@ describe('job lifecycle', () => {
   });
 
   it('an interval job runs restarts+1 times, never twice at once', async () => {
-    const h = harness(config([job('tick', { exec: sh('echo tick'), when: { kind: 'interval', interval: 20 }, restarts: 2 })]));
+    const h = harness(
+      config([job('tick', { exec: sh('echo tick'), when: { kind: 'interval', interval: 20 }, restarts: 2 })]),
+    );
     expect(await h.run()).toBe(0);
     const snap = h.supervisor.job('tick')!.snapshot();
     expect(snap.runs).toBe(3);
@@ -64,7 +72,9 @@ describe('job lifecycle', () => {
   it('an interval tick that comes while the run is still going does not start it twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pp-interval-'));
     const script = `if [ -e ${dir}/lock ]; then echo overlap >> ${dir}/log; fi; touch ${dir}/lock; sleep 0.3; rm ${dir}/lock; echo run >> ${dir}/log`;
-    const h = harness(config([job('slow', { exec: sh(script), when: { kind: 'interval', interval: 50 }, restarts: 2, timeout: 5000 })]));
+    const h = harness(
+      config([job('slow', { exec: sh(script), when: { kind: 'interval', interval: 50 }, restarts: 2, timeout: 5000 })]),
+    );
     expect(await h.run()).toBe(0);
     const log = readFileSync(join(dir, 'log'), 'utf8');
     expect(log).not.toMatch(/overlap/);
@@ -74,21 +84,25 @@ describe('job lifecycle', () => {
   it('when.timeout: the trigger never came, so timerExpired, failed, never run', async () => {
     const h = harness(
       config([
-        job('never', { exec: sh('exit 0'), when: { kind: 'event', source: 'nobody', code: 'healthy', mode: 'once', timeout: 50 } }),
+        job('never', {
+          exec: sh('exit 0'),
+          when: { kind: 'event', source: 'nobody', code: 'healthy', mode: 'once', timeout: 50 },
+        }),
       ]),
     );
     expect(await h.run()).toBe(0);
     const snap = h.supervisor.job('never')!.snapshot();
-    expect(snap).toMatchObject({ state: 'failed', reason: 'when.timeout: no healthy from nobody within 50ms', runs: 0 });
+    expect(snap).toMatchObject({
+      state: 'failed',
+      reason: 'when.timeout: no healthy from nobody within 50ms',
+      runs: 0,
+    });
     expect(h.trace()).toContain('timerExpired:never');
   });
 
   it('a child exit status 124 is a plain failure, a timeout is errored with reason timeout', async () => {
     const h = harness(
-      config([
-        job('exits124', { exec: sh('exit 124') }),
-        job('slow', { exec: sh('sleep 30'), timeout: 100 }),
-      ]),
+      config([job('exits124', { exec: sh('exit 124') }), job('slow', { exec: sh('sleep 30'), timeout: 100 })]),
     );
     expect(await h.run()).toBe(0);
     expect(h.supervisor.job('exits124')!.snapshot().lastRun).toMatchObject({ outcome: 'failed', code: 124 });
@@ -113,9 +127,19 @@ describe('job lifecycle', () => {
       config([
         job('db', {
           exec: sh('sleep 30'),
-          health: { exec: sh('exit 0'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS },
+          health: {
+            exec: sh('exit 0'),
+            interval: 20,
+            ttl: 1000,
+            timeout: 1000,
+            logging: { raw: false },
+            ...HEALTH_DEFAULTS,
+          },
         }),
-        job('app', { exec: sh('echo app started'), when: { kind: 'event', source: 'db', code: 'healthy', mode: 'once' } }),
+        job('app', {
+          exec: sh('echo app started'),
+          when: { kind: 'event', source: 'db', code: 'healthy', mode: 'once' },
+        }),
       ]),
     );
     void h.run();
@@ -133,7 +157,14 @@ describe('job lifecycle', () => {
       config([
         job('svc', {
           exec: sh('sleep 30'),
-          health: { exec: sh('exit 1'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS },
+          health: {
+            exec: sh('exit 1'),
+            interval: 20,
+            ttl: 1000,
+            timeout: 1000,
+            logging: { raw: false },
+            ...HEALTH_DEFAULTS,
+          },
         }),
       ]),
     );
@@ -143,19 +174,28 @@ describe('job lifecycle', () => {
     await h.supervisor.shutdown('test');
   });
 
-  it('turning unhealthy is a WARN with the check\'s exit and last output line, once per change', async () => {
+  it("turning unhealthy is a WARN with the check's exit and last output line, once per change", async () => {
     const h = harness(
       config([
         job('svc', {
           exec: sh('sleep 30'),
-          health: { exec: sh('echo checking; echo "connection refused" >&2; exit 7'), interval: 20, ttl: 1000, timeout: 1000, logging: { raw: false }, ...HEALTH_DEFAULTS },
+          health: {
+            exec: sh('echo checking; echo "connection refused" >&2; exit 7'),
+            interval: 20,
+            ttl: 1000,
+            timeout: 1000,
+            logging: { raw: false },
+            ...HEALTH_DEFAULTS,
+          },
         }),
       ]),
     );
     void h.run();
     await h.waitFor('unhealthy', 'svc');
     await h.waitFor('exitFailed', 'check.svc');
-    await h.waitForOutput(/WARN.*unhealthy: health check failed: exit code 7: connection refused|unhealthy: health check failed: exit code 7: connection refused/);
+    await h.waitForOutput(
+      /WARN.*unhealthy: health check failed: exit code 7: connection refused|unhealthy: health check failed: exit code 7: connection refused/,
+    );
     await h.supervisor.shutdown('test');
     expect(h.sink.text.match(/unhealthy: health check failed/g)).toHaveLength(1);
     expect(h.supervisor.job('svc')!.snapshot().reason).toBe('shutdown');
@@ -187,7 +227,10 @@ describe('job lifecycle', () => {
     const h = harness(
       config([
         job('daemon', { exec: sh('sleep 30') }),
-        job('worker', { exec: sh('sleep 0.2'), when: { kind: 'event', source: 'SIGUSR2', code: 'signal', mode: 'each' } }),
+        job('worker', {
+          exec: sh('sleep 0.2'),
+          when: { kind: 'event', source: 'SIGUSR2', code: 'signal', mode: 'each' },
+        }),
       ]),
     );
     void h.run();
@@ -197,7 +240,8 @@ describe('job lifecycle', () => {
     await h.waitFor('exitSuccess', 'worker');
     await new Promise<void>((resolve) => {
       const check = (): void => {
-        if (h.trace().filter((e) => e === 'exitSuccess:worker').length === 2 && !h.supervisor.job('worker')!.busy) resolve();
+        if (h.trace().filter((e) => e === 'exitSuccess:worker').length === 2 && !h.supervisor.job('worker')!.busy)
+          resolve();
         else setTimeout(check, 10);
       };
       check();
@@ -213,9 +257,19 @@ describe('shutdown', () => {
     const h = harness(
       config([
         // The service records whether the pre-stop hook had run when it got SIGTERM.
-        job('svc', { exec: sh(`trap 'test -e ${dir}/prestop && echo yes > ${dir}/seen; exit 0' TERM; echo trap-set; while :; do sleep 0.05; done`) }),
-        job('prestop', { exec: sh(`touch ${dir}/prestop`), when: { kind: 'event', source: 'svc', code: 'stopping', mode: 'once' } }),
-        job('poststop', { exec: sh(`touch ${dir}/poststop`), when: { kind: 'event', source: 'svc', code: 'stopped', mode: 'once' } }),
+        job('svc', {
+          exec: sh(
+            `trap 'test -e ${dir}/prestop && echo yes > ${dir}/seen; exit 0' TERM; echo trap-set; while :; do sleep 0.05; done`,
+          ),
+        }),
+        job('prestop', {
+          exec: sh(`touch ${dir}/prestop`),
+          when: { kind: 'event', source: 'svc', code: 'stopping', mode: 'once' },
+        }),
+        job('poststop', {
+          exec: sh(`touch ${dir}/poststop`),
+          when: { kind: 'event', source: 'svc', code: 'stopped', mode: 'once' },
+        }),
       ]),
     );
     void h.run();
@@ -228,11 +282,19 @@ describe('shutdown', () => {
     expect(at(t, 'stopped:svc')).toBeLessThan(at(t, 'exitSuccess:poststop'));
     expect(readFileSync(join(dir, 'seen'), 'utf8').trim()).toBe('yes');
     expect(existsSync(join(dir, 'poststop'))).toBe(true);
-    expect(h.supervisor.job('svc')!.snapshot().lastRun).toMatchObject({ outcome: 'aborted', reason: 'shutdown', code: 0 });
+    expect(h.supervisor.job('svc')!.snapshot().lastRun).toMatchObject({
+      outcome: 'aborted',
+      reason: 'shutdown',
+      code: 0,
+    });
   });
 
   it('a child that ignores its stop signal is killed after its stopTimeout', async () => {
-    const h = harness(config([job('stubborn', { exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: 200 })]));
+    const h = harness(
+      config([
+        job('stubborn', { exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: 200 }),
+      ]),
+    );
     void h.run();
     await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
     expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
@@ -241,7 +303,15 @@ describe('shutdown', () => {
 
   it('the global stop bound kills what is left', async () => {
     const h = harness(
-      config([job('stubborn', { exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: 60_000 })], { stopTimeout: 200 }),
+      config(
+        [
+          job('stubborn', {
+            exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`),
+            stopTimeout: 60_000,
+          }),
+        ],
+        { stopTimeout: 200 },
+      ),
     );
     void h.run();
     await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
@@ -251,7 +321,17 @@ describe('shutdown', () => {
   });
 
   it('a second shutdown request escalates to SIGKILL at once', async () => {
-    const h = harness(config([job('stubborn', { exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: 60_000 })], { stopTimeout: 60_000 }));
+    const h = harness(
+      config(
+        [
+          job('stubborn', {
+            exec: sh(`trap '' TERM; echo trap-set; while :; do sleep 0.05; done`),
+            stopTimeout: 60_000,
+          }),
+        ],
+        { stopTimeout: 60_000 },
+      ),
+    );
     void h.run();
     await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
     const first = h.supervisor.shutdown('SIGTERM');

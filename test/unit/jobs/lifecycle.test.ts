@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DependencyConfig, JobConfig } from '../../../src/config/types.js';
-import { at, config, harness, job, HEALTH_DEFAULTS } from '../../support/jobs.js';
+import { at, config, HEALTH_DEFAULTS, harness, job } from '../../support/jobs.js';
 
 const sh = (script: string): string[] => ['sh', '-c', script];
 const dep = (name: string, condition: DependencyConfig['condition']): DependencyConfig => ({ job: name, condition });
 /** A long-running job that stays up until stopped. */
-const server = (name: string, fields: Partial<JobConfig> = {}): JobConfig => job(name, { exec: sh('exec sleep 60'), restarts: 0, ...fields });
+const server = (name: string, fields: Partial<JobConfig> = {}): JobConfig =>
+  job(name, { exec: sh('exec sleep 60'), restarts: 0, ...fields });
 /** A health check that passes at once. */
 const passing = { exec: ['true'], interval: 20, ttl: 1000, timeout: 2000, logging: { raw: false }, ...HEALTH_DEFAULTS };
 
@@ -40,7 +41,9 @@ describe('dependsOn', () => {
   });
 
   it('started: a dependency without health check is met once its process runs', async () => {
-    const h = harness(config([server('cache'), job('app', { exec: sh('exit 0'), dependsOn: [dep('cache', 'started')] })]));
+    const h = harness(
+      config([server('cache'), job('app', { exec: sh('exit 0'), dependsOn: [dep('cache', 'started')] })]),
+    );
     void h.run();
     await h.waitFor('exitSuccess', 'app');
     const t = h.trace();
@@ -91,7 +94,10 @@ describe('setup', () => {
   it('a failing setup command fails the job, stops its process, and fails its dependents (cascading)', async () => {
     const h = harness(
       config([
-        server('db', { setup: [sh('exit 0'), sh('echo broken >&2; exit 4'), sh('echo never-run')], restarts: Infinity }),
+        server('db', {
+          setup: [sh('exit 0'), sh('echo broken >&2; exit 4'), sh('echo never-run')],
+          restarts: Infinity,
+        }),
         job('app', { exec: sh('echo app-ran'), dependsOn: [dep('db', 'started')] }),
         job('web', { exec: sh('echo web-ran'), dependsOn: [dep('app', 'succeeded')] }),
       ]),
@@ -102,8 +108,16 @@ describe('setup', () => {
     expect(db.reason).toMatch(/^setup command 2 \(sh -c echo broken >&2; exit 4\) failed: exit code 4$/);
     expect(db.runs).toBe(1); // no restart after a setup failure
     expect(db.lastRun).toMatchObject({ outcome: 'aborted' });
-    expect(h.supervisor.job('app')!.snapshot()).toMatchObject({ state: 'failed', reason: 'dependency "db" failed', runs: 0 });
-    expect(h.supervisor.job('web')!.snapshot()).toMatchObject({ state: 'failed', reason: 'dependency "app" failed', runs: 0 });
+    expect(h.supervisor.job('app')!.snapshot()).toMatchObject({
+      state: 'failed',
+      reason: 'dependency "db" failed',
+      runs: 0,
+    });
+    expect(h.supervisor.job('web')!.snapshot()).toMatchObject({
+      state: 'failed',
+      reason: 'dependency "app" failed',
+      runs: 0,
+    });
     const t = h.trace();
     expect(t).not.toContain('ready:db');
     expect(at(t, 'failed:db')).toBeLessThan(at(t, 'failed:app'));
@@ -144,13 +158,22 @@ describe('failure propagation', () => {
   it('when.timeout of a dependency fails its dependents', async () => {
     const h = harness(
       config([
-        job('gate', { exec: sh('exit 0'), when: { kind: 'event', source: 'nobody', code: 'healthy', mode: 'once', timeout: 50 } }),
+        job('gate', {
+          exec: sh('exit 0'),
+          when: { kind: 'event', source: 'nobody', code: 'healthy', mode: 'once', timeout: 50 },
+        }),
         job('after', { exec: sh('exit 0'), dependsOn: [dep('gate', 'succeeded')] }),
       ]),
     );
     expect(await h.run()).toBe(0);
-    expect(h.supervisor.job('gate')!.snapshot()).toMatchObject({ state: 'failed', reason: 'when.timeout: no healthy from nobody within 50ms' });
-    expect(h.supervisor.job('after')!.snapshot()).toMatchObject({ state: 'failed', reason: 'dependency "gate" failed' });
+    expect(h.supervisor.job('gate')!.snapshot()).toMatchObject({
+      state: 'failed',
+      reason: 'when.timeout: no healthy from nobody within 50ms',
+    });
+    expect(h.supervisor.job('after')!.snapshot()).toMatchObject({
+      state: 'failed',
+      reason: 'dependency "gate" failed',
+    });
   });
 
   it('a dependent of a job that stopped before meeting the condition never starts, and the supervisor still ends', async () => {
@@ -170,7 +193,11 @@ describe('the supervisor’s “nothing left to run” check', () => {
   it('a job pending on a dependency that can still start keeps the supervisor alive', async () => {
     const h = harness(
       config([
-        job('dep', { exec: sh('echo dep-ran'), when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' }, restarts: 0 }),
+        job('dep', {
+          exec: sh('echo dep-ran'),
+          when: { kind: 'event', source: 'SIGHUP', code: 'signal', mode: 'each' },
+          restarts: 0,
+        }),
         job('app', { exec: sh('echo app-ran'), dependsOn: [dep('dep', 'succeeded')] }),
         job('quick', { exec: sh('exit 0') }),
       ]),
@@ -228,7 +255,11 @@ describe('ordered teardown', () => {
   it('the main job ending tears the rest down in order and gives the exit status', async () => {
     const h = harness(
       config(
-        [server('db', { health: passing }), server('api', { dependsOn: [dep('db', 'healthy')] }), job('test', { exec: sh('exit 5'), dependsOn: [dep('api', 'started')] })],
+        [
+          server('db', { health: passing }),
+          server('api', { dependsOn: [dep('db', 'healthy')] }),
+          job('test', { exec: sh('exit 5'), dependsOn: [dep('api', 'started')] }),
+        ],
         { main: 'test' },
       ),
     );
@@ -238,9 +269,14 @@ describe('ordered teardown', () => {
     expect(at(t, 'stopped:api')).toBeLessThan(at(t, 'stopping:db'));
   });
 
-  it('a main job that crashed once and was restarted gives its last run\'s status on a SIGTERM shutdown, not the crash\'s', async () => {
+  it("a main job that crashed once and was restarted gives its last run's status on a SIGTERM shutdown, not the crash's", async () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'pidpilot-main-')), 'ran-once');
-    const h = harness(config([job('app', { exec: sh(`if [ -e ${marker} ]; then exec sleep 60; fi; touch ${marker}; exit 3`), restarts: 1 })], { main: 'app' }));
+    const h = harness(
+      config(
+        [job('app', { exec: sh(`if [ -e ${marker} ]; then exec sleep 60; fi; touch ${marker}; exit 3`), restarts: 1 })],
+        { main: 'app' },
+      ),
+    );
     const exit = h.run();
     await h.waitFor('exitFailed', 'app');
     const app = h.supervisor.job('app')!;
@@ -250,7 +286,12 @@ describe('ordered teardown', () => {
   });
 
   it('a main job whose dependency failed exits non-zero', async () => {
-    const h = harness(config([job('db', { exec: sh('exit 1') }), job('test', { exec: sh('exit 0'), dependsOn: [dep('db', 'succeeded')] })], { main: 'test' }));
+    const h = harness(
+      config(
+        [job('db', { exec: sh('exit 1') }), job('test', { exec: sh('exit 0'), dependsOn: [dep('db', 'succeeded')] })],
+        { main: 'test' },
+      ),
+    );
     expect(await h.run()).toBe(1);
     expect(h.supervisor.job('test')!.snapshot()).toMatchObject({ state: 'failed', reason: 'dependency "db" failed' });
   });
@@ -262,7 +303,10 @@ describe('user', () => {
     expect(await h.run()).toBe(0);
     const a = h.supervisor.job('a')!.snapshot();
     expect(a.state).toBe('failed');
-    expect(a.lastRun).toMatchObject({ outcome: 'errored', reason: 'EINVAL: unknown user "no-such-user-xyz" (not in /etc/passwd or /etc/group)' });
+    expect(a.lastRun).toMatchObject({
+      outcome: 'errored',
+      reason: 'EINVAL: unknown user "no-such-user-xyz" (not in /etc/passwd or /etc/group)',
+    });
   });
 
   it.skipIf(process.getuid?.() !== 0)('a job, its setup and its health check run as the user', async () => {
@@ -286,7 +330,15 @@ describe('user', () => {
 
 describe('workdir and env', () => {
   it('a job runs in its workdir with its env on top of pidpilot’s', async () => {
-    const h = harness(config([job('a', { exec: sh('echo "cwd=$(pwd) foo=$FOO pid=${CONTAINERPILOT_PID:+set}"'), workdir: '/tmp', env: { FOO: 'bar' } })]));
+    const h = harness(
+      config([
+        job('a', {
+          exec: sh('echo "cwd=$(pwd) foo=$FOO pid=${CONTAINERPILOT_PID:+set}"'),
+          workdir: '/tmp',
+          env: { FOO: 'bar' },
+        }),
+      ]),
+    );
     expect(await h.run()).toBe(0);
     expect(h.sink.text).toMatch(/cwd=\/tmp foo=bar pid=set/);
   });
@@ -301,7 +353,16 @@ describe('workdir and env', () => {
 describe('the main job that can never start', () => {
   it('exits 1 when the main job waits for something that can no longer happen', async () => {
     const h = harness(
-      config([job('first', { exec: sh('exit 0') }), job('app', { exec: sh('exit 0'), when: { kind: 'event', source: 'first', code: 'exitFailed', mode: 'once' } })], { main: 'app' }),
+      config(
+        [
+          job('first', { exec: sh('exit 0') }),
+          job('app', {
+            exec: sh('exit 0'),
+            when: { kind: 'event', source: 'first', code: 'exitFailed', mode: 'once' },
+          }),
+        ],
+        { main: 'app' },
+      ),
     );
     expect(await h.run()).toBe(1);
     expect(h.sink.text).toMatch(/main job app can no longer start/);

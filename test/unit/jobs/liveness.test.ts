@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { lifecycleEnv, runEndEnv } from '../../../src/jobs/liveness/env.js';
 import { admitRestart, budgetExceededReason } from '../../../src/jobs/liveness/restart-budget.js';
-import { countCheck, DEFAULT_THRESHOLDS, INITIAL_THRESHOLD_STATE, type ThresholdPolicy, type ThresholdState } from '../../../src/jobs/liveness/thresholds.js';
+import {
+  countCheck,
+  DEFAULT_THRESHOLDS,
+  INITIAL_THRESHOLD_STATE,
+  type ThresholdPolicy,
+  type ThresholdState,
+} from '../../../src/jobs/liveness/thresholds.js';
 
 /** Feeds results ('+' pass, '-' fail) at the given times (ms since start); returns each step's change or ignore mark. */
 function feed(policy: ThresholdPolicy, results: Array<[string, number]>): { marks: string[]; state: ThresholdState } {
@@ -40,13 +46,25 @@ describe('health thresholds', () => {
 
   it('start period: failures in it are not counted; after it they are', () => {
     const p = { ...DEFAULT_THRESHOLDS, failureThreshold: 2, startPeriod: 5000 };
-    const r = feed(p, [['-', 0], ['-', 1000], ['-', 4999], ['-', 5000], ['-', 6000]]);
+    const r = feed(p, [
+      ['-', 0],
+      ['-', 1000],
+      ['-', 4999],
+      ['-', 5000],
+      ['-', 6000],
+    ]);
     expect(r.marks).toEqual(['ignored', 'ignored', 'ignored', '.', 'unhealthy']);
   });
 
   it('start period ends early once the job has been healthy (Docker)', () => {
     const p = { ...DEFAULT_THRESHOLDS, startPeriod: 60_000 };
-    expect(feed(p, [['-', 0], ['+', 100], ['-', 200]]).marks).toEqual(['ignored', 'healthy', 'unhealthy']);
+    expect(
+      feed(p, [
+        ['-', 0],
+        ['+', 100],
+        ['-', 200],
+      ]).marks,
+    ).toEqual(['ignored', 'healthy', 'unhealthy']);
   });
 });
 
@@ -68,8 +86,12 @@ describe('restart budget', () => {
     expect(admitRestart([0, 1000, 2000], 9_999, limit).allowed).toBe(false);
   });
   it('says why', () => {
-    expect(budgetExceededReason(limit, (ms) => `${ms / 1000}s`)).toBe('restarted too often: more than 3 restarts within 10s');
-    expect(budgetExceededReason({ burst: 1, interval: 60_000 }, (ms) => `${ms / 60_000}m`)).toBe('restarted too often: more than 1 restart within 1m');
+    expect(budgetExceededReason(limit, (ms) => `${ms / 1000}s`)).toBe(
+      'restarted too often: more than 3 restarts within 10s',
+    );
+    expect(budgetExceededReason({ burst: 1, interval: 60_000 }, (ms) => `${ms / 60_000}m`)).toBe(
+      'restarted too often: more than 1 restart within 1m',
+    );
   });
 });
 
@@ -79,11 +101,21 @@ describe('lifecycle environment', () => {
   });
   it('tells the end of the triggering run: exited, killed, errored', () => {
     expect(runEndEnv('db', { outcome: 'failed', code: 3, signal: null })).toEqual({
-      PIDPILOT_TRIGGER_JOB: 'db', PIDPILOT_RESULT: 'failed', PIDPILOT_RESULT_REASON: '', PIDPILOT_EXIT_CODE: '3', PIDPILOT_EXIT_SIGNAL: '',
+      PIDPILOT_TRIGGER_JOB: 'db',
+      PIDPILOT_RESULT: 'failed',
+      PIDPILOT_RESULT_REASON: '',
+      PIDPILOT_EXIT_CODE: '3',
+      PIDPILOT_EXIT_SIGNAL: '',
     });
     expect(runEndEnv('db', { outcome: 'aborted', reason: 'shutdown', code: null, signal: 'SIGTERM' })).toMatchObject({
-      PIDPILOT_RESULT: 'aborted', PIDPILOT_RESULT_REASON: 'shutdown', PIDPILOT_EXIT_CODE: '', PIDPILOT_EXIT_SIGNAL: 'SIGTERM',
+      PIDPILOT_RESULT: 'aborted',
+      PIDPILOT_RESULT_REASON: 'shutdown',
+      PIDPILOT_EXIT_CODE: '',
+      PIDPILOT_EXIT_SIGNAL: 'SIGTERM',
     });
-    expect(runEndEnv('db', { outcome: 'errored', reason: 'timeout', code: null, signal: 'SIGKILL' })).toMatchObject({ PIDPILOT_RESULT: 'errored', PIDPILOT_RESULT_REASON: 'timeout' });
+    expect(runEndEnv('db', { outcome: 'errored', reason: 'timeout', code: null, signal: 'SIGKILL' })).toMatchObject({
+      PIDPILOT_RESULT: 'errored',
+      PIDPILOT_RESULT_REASON: 'timeout',
+    });
   });
 });

@@ -20,7 +20,17 @@ function count(trace: string[], entry: string): number {
 
 describe('durations longer than a Node timer', () => {
   it('when.interval "720h" (with timeout "720h") runs once, not in a loop', async () => {
-    const h = harness(config([clock(), job('monthly', { exec: sh('exit 0'), when: { kind: 'interval', interval: MONTH }, timeout: MONTH, restarts: Infinity })]));
+    const h = harness(
+      config([
+        clock(),
+        job('monthly', {
+          exec: sh('exit 0'),
+          when: { kind: 'interval', interval: MONTH },
+          timeout: MONTH,
+          restarts: Infinity,
+        }),
+      ]),
+    );
     void h.run();
     await h.waitFor('stopped', 'clock');
     expect(count(h.trace(), 'exitSuccess:monthly')).toBe(1);
@@ -32,7 +42,10 @@ describe('durations longer than a Node timer', () => {
     const h = harness(
       config([
         clock(),
-        job('waiting', { exec: sh('exit 0'), when: { kind: 'event', source: 'nobody', code: 'healthy', mode: 'once', timeout: MONTH } }),
+        job('waiting', {
+          exec: sh('exit 0'),
+          when: { kind: 'event', source: 'nobody', code: 'healthy', mode: 'once', timeout: MONTH },
+        }),
       ]),
     );
     void h.run();
@@ -48,7 +61,14 @@ describe('durations longer than a Node timer', () => {
         clock(),
         job('svc', {
           exec: sh('sleep 30'),
-          health: { exec: sh('exit 0'), interval: MONTH, ttl: MONTH, timeout: MONTH, logging: { raw: false }, ...HEALTH_DEFAULTS },
+          health: {
+            exec: sh('exit 0'),
+            interval: MONTH,
+            ttl: MONTH,
+            timeout: MONTH,
+            logging: { raw: false },
+            ...HEALTH_DEFAULTS,
+          },
         }),
       ]),
     );
@@ -61,14 +81,23 @@ describe('durations longer than a Node timer', () => {
   it('stopTimeout "720h" lets a job that traps its stop signal finish, no SIGKILL', async () => {
     const h = harness(
       config(
-        [job('trapper', { exec: sh(`trap 'sleep 0.3; exit 0' TERM; echo trap-set; while :; do sleep 0.05; done`), stopTimeout: MONTH })],
+        [
+          job('trapper', {
+            exec: sh(`trap 'sleep 0.3; exit 0' TERM; echo trap-set; while :; do sleep 0.05; done`),
+            stopTimeout: MONTH,
+          }),
+        ],
         { stopTimeout: MONTH },
       ),
     );
     void h.run();
     await h.waitForOutput(/trap-set/); // a stop signal before the trap would kill sh outright
     expect(await h.supervisor.shutdown('SIGTERM')).toBe(0);
-    expect(h.supervisor.job('trapper')!.snapshot().lastRun).toMatchObject({ outcome: 'aborted', code: 0, signal: null });
+    expect(h.supervisor.job('trapper')!.snapshot().lastRun).toMatchObject({
+      outcome: 'aborted',
+      code: 0,
+      signal: null,
+    });
     expect(h.sink.text).not.toMatch(/longer than stopTimeout/);
   });
 });

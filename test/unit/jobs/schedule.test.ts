@@ -34,6 +34,8 @@ describe('cron schedule', () => {
   it('says what is wrong with a bad expression or time zone', () => {
     expect(() => cronSchedule('* * *')).toThrow(/invalid cron expression "\* \* \*": .*five, six, or seven/);
     expect(() => cronSchedule('61 * * * *')).toThrow(/invalid cron expression "61 \* \* \* \*"/);
-    expect(() => cronSchedule('* * * * *', 'Mars/Base')).toThrow(/unknown time zone "Mars\/Base": expected an IANA name/);
+    expect(() => cronSchedule('* * * * *', 'Mars/Base')).toThrow(
+      /unknown time zone "Mars\/Base": expected an IANA name/,
+    );
   });
 });

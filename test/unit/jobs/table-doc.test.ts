@@ -9,7 +9,11 @@ import { JOB_INPUTS, JOB_STATES } from '../../../src/jobs/state.js';
 const doc = readFileSync(new URL('../../../docs/architecture.md', import.meta.url), 'utf8');
 const lines = doc.split('\n');
 const header = lines.findIndex((l) => l.startsWith('| input ＼ state |'));
-const cells = (line: string): string[] => line.split('|').slice(1, -1).map((c) => c.trim().replace(/`/g, ''));
+const cells = (line: string): string[] =>
+  line
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim().replace(/`/g, ''));
 
 describe('the state table in docs/architecture.md', () => {
   it('has a column for every state, and no other', () => {

@@ -13,7 +13,11 @@ function setup(format: LogFormat, level: LogLevel = 'debug') {
   return createLogger({ level, format, output: 'stdout' }, new MemorySink());
 }
 
-async function relayText(text: string | Buffer, writer: ReturnType<typeof setup>['lineWriter'], stream: 'stdout' | 'stderr' = 'stdout') {
+async function relayText(
+  text: string | Buffer,
+  writer: ReturnType<typeof setup>['lineWriter'],
+  stream: 'stdout' | 'stderr' = 'stdout',
+) {
   await relayLines(Readable.from([Buffer.from(text)]), { job: 'web', stream, writer });
 }
 
@@ -83,7 +87,9 @@ describe('text format', () => {
     const { sink, logger } = setup('text');
     logger.error({ err: new Error('boom') }, 'failed');
     expect(sink.lines).toHaveLength(1);
-    expect(sink.lines[0]).toMatch(new RegExp(`^time=${STAMP} level=error msg="failed" err=boom stack="Error: boom\\\\n    at `));
+    expect(sink.lines[0]).toMatch(
+      new RegExp(`^time=${STAMP} level=error msg="failed" err=boom stack="Error: boom\\\\n    at `),
+    );
   });
 });
 

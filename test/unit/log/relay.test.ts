@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,7 +9,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import { relayLines } from '../../../src/log/relay.js';
 import { createSink, type Sink } from '../../../src/log/sink.js';
 import type { LineFormatter, LineWriter, LogSink } from '../../../src/log/types.js';
-import { cleanupTempDirs, exited, splitLines, STAMP, testDir } from './support.js';
+import { cleanupTempDirs, exited, STAMP, splitLines, testDir } from './support.js';
 
 const MiB = 1024 * 1024;
 afterEach(cleanupTempDirs);
@@ -44,7 +44,7 @@ function defaultContents(out: Buffer): Buffer[] {
 function expectedLines(data: Buffer): Buffer[] {
   const lines = splitLines(data);
   const terminated = data[data.length - 1] === 10;
-  return lines.map((l, i) => (terminated || i < lines.length - 1) && l[l.length - 1] === 13 ? l.subarray(0, -1) : l);
+  return lines.map((l, i) => ((terminated || i < lines.length - 1) && l[l.length - 1] === 13 ? l.subarray(0, -1) : l));
 }
 
 function patterned(size: number, seed = 0): Buffer {
@@ -92,9 +92,13 @@ describe('relayLines: line shapes', () => {
     const data = Buffer.from('one\r\ntwo\r\n\r\nmid\rline\r\r\nlast\r');
     const contents = defaultContents(await relayThroughCat(data, 'default'));
     expect(contents.map((b) => b.toString('latin1'))).toEqual(['one', 'two', '', 'mid\rline\r', 'last\r']);
-    const json = splitLines(await relayThroughCat(data, 'json')).map((l) => (JSON.parse(String(l)) as { msg: string }).msg);
+    const json = splitLines(await relayThroughCat(data, 'json')).map(
+      (l) => (JSON.parse(String(l)) as { msg: string }).msg,
+    );
     expect(json).toEqual(['one', 'two', '', 'mid\rline\r', 'last\r']);
-    const text = splitLines(await relayThroughCat(data, 'text')).map((l) => /msg="(.*)" job=/s.exec(l.toString('latin1'))![1]);
+    const text = splitLines(await relayThroughCat(data, 'text')).map(
+      (l) => /msg="(.*)" job=/s.exec(l.toString('latin1'))![1],
+    );
     expect(text).toEqual(['one', 'two', '', 'mid\rline\r', 'last\r']);
   });
 
@@ -103,7 +107,9 @@ describe('relayLines: line shapes', () => {
   const nasty = Buffer.concat([
     Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
     Buffer.from('\n'),
-    Buffer.from([0x80, 0xbf, 0x0a, 0xc3, 0x0a, 0xe2, 0x82, 0x0a, 0xc0, 0xaf, 0x0a, 0xed, 0xa0, 0x80, 0x0a, 0xff, 0xfe, 0x0a]),
+    Buffer.from([
+      0x80, 0xbf, 0x0a, 0xc3, 0x0a, 0xe2, 0x82, 0x0a, 0xc0, 0xaf, 0x0a, 0xed, 0xa0, 0x80, 0x0a, 0xff, 0xfe, 0x0a,
+    ]),
     Buffer.from('héllo wörld ✓ 😀\n'),
     Buffer.from('quote " and backslash \\ and = sign\n'),
     patterned(200_000, 7),
@@ -321,7 +327,8 @@ describe('relayLines: back-pressure', () => {
     const contents = defaultContents(readFileSync(received));
     expect(contents).toHaveLength(N);
     contents.forEach((c, i) => {
-      if (c.toString() !== `line ${i} ${'p'.repeat(40)}`) expect(c.toString(), `line ${i}`).toBe(`line ${i} ${'p'.repeat(40)}`);
+      if (c.toString() !== `line ${i} ${'p'.repeat(40)}`)
+        expect(c.toString(), `line ${i}`).toBe(`line ${i} ${'p'.repeat(40)}`);
     });
   });
 });
@@ -340,7 +347,10 @@ describe('relayLines: stream life', () => {
   });
 
   it('resolves at once for a stream that already ended', async () => {
-    const { lineWriter } = createLogger({ level: 'info', format: 'default', output: 'stdout' }, createSink(join(dir(), 'x.log')));
+    const { lineWriter } = createLogger(
+      { level: 'info', format: 'default', output: 'stdout' },
+      createSink(join(dir(), 'x.log')),
+    );
     const stream = Readable.from([]);
     stream.resume();
     await new Promise((r) => stream.once('end', r));

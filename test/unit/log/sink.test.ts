@@ -217,8 +217,10 @@ describe('stdout sink in a real process', () => {
     });
   });
 
-  it.each(['socket', 'pipe'])('survives stdout being closed (EPIPE, %s): drops output, notes it once on stderr', async (kind) => {
-    const script = `
+  it.each(['socket', 'pipe'])(
+    'survives stdout being closed (EPIPE, %s): drops output, notes it once on stderr',
+    async (kind) => {
+      const script = `
       const { createSink } = await import('${lib}/sink.js');
       const sink = createSink('stdout');
       sink.write('hello\\n');
@@ -232,22 +234,28 @@ describe('stdout sink in a real process', () => {
       await sink.flush();
       process.stderr.write('alive dropped=' + (sink.dropped > 0) + '\\n');
     `;
-    const child =
-      kind === 'socket'
-        ? node(script)
-        : spawn('sh', ['-c', '"$0" --input-type=module -e "$1" | cat', process.execPath, script], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-    // Read the first line, then close our end.
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
-    child.stdout!.destroy();
-    const [err, exit] = await Promise.all([collect(child.stderr!), exited(child)]);
-    if (kind === 'socket') expect(exit.code).toBe(0);
-    const notes = err.toString().split('\n').filter((l) => l.startsWith('pidpilot:'));
-    expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^pidpilot: log output stdout is closed \((EPIPE|ECONNRESET)\); further log output is dropped$/);
-    expect(err.toString()).toContain('alive dropped=true');
-  });
+      const child =
+        kind === 'socket'
+          ? node(script)
+          : spawn('sh', ['-c', '"$0" --input-type=module -e "$1" | cat', process.execPath, script], {
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+      // Read the first line, then close our end.
+      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      child.stdout!.destroy();
+      const [err, exit] = await Promise.all([collect(child.stderr!), exited(child)]);
+      if (kind === 'socket') expect(exit.code).toBe(0);
+      const notes = err
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('pidpilot:'));
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toMatch(
+        /^pidpilot: log output stdout is closed \((EPIPE|ECONNRESET)\); further log output is dropped$/,
+      );
+      expect(err.toString()).toContain('alive dropped=true');
+    },
+  );
 });
 
 describe('sonic-boom internals', () => {
@@ -258,7 +266,10 @@ describe('sonic-boom internals', () => {
     const SonicBoom = (await import('sonic-boom')).default as unknown as new (o: object) => unknown;
     const file = join(dir(), 'boom.log');
     const fd = openSync(file, 'a');
-    const boom = new SonicBoom({ fd, sync: false, contentMode: 'buffer', maxWrite: 1024 }) as unknown as Record<string, unknown> & {
+    const boom = new SonicBoom({ fd, sync: false, contentMode: 'buffer', maxWrite: 1024 }) as unknown as Record<
+      string,
+      unknown
+    > & {
       write(b: Buffer): boolean;
       end(): void;
       on(e: string, f: () => void): void;

@@ -1,5 +1,5 @@
 /** Helpers for the log tests: temp dirs, child processes, and src/log runnable by a plain `node` child. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,8 @@ export function buildLogForChild(dir: string): string {
     let js = ts.transpileModule(readFileSync(join(root, 'src/log', f), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;
-    for (const [name, path] of Object.entries(bare)) js = js.replaceAll(`from '${name}'`, `from '${pathToFileURL(path).href}'`);
+    for (const [name, path] of Object.entries(bare))
+      js = js.replaceAll(`from '${name}'`, `from '${pathToFileURL(path).href}'`);
     writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
   }
   return pathToFileURL(out).href;

@@ -4,8 +4,8 @@
  * test/integration/pid1.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describeError, FATAL_GRACE_MS, fatalHandler } from '../../../src/pid1/fatal.js';
 import type { SupervisorLogger } from '../../../src/log/logger.js';
+import { describeError, FATAL_GRACE_MS, fatalHandler } from '../../../src/pid1/fatal.js';
 
 function setup(shutdown: (reason: string) => void = () => {}, shuttingDown = false) {
   const logged: string[] = [];

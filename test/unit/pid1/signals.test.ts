@@ -11,7 +11,11 @@ function setup(reopen: boolean) {
     forwardSignal: (signal) => calls.push(`forward ${signal}`),
   };
   const proc = new EventEmitter();
-  const off = handleSignals(target, { reopenLog: reopen ? () => calls.push('reopen') : undefined }, proc as unknown as NodeJS.Process);
+  const off = handleSignals(
+    target,
+    { reopenLog: reopen ? () => calls.push('reopen') : undefined },
+    proc as unknown as NodeJS.Process,
+  );
   return { calls, proc, off };
 }
 
@@ -36,7 +40,17 @@ describe('handleSignals', () => {
     for (const s of FORWARDED_SIGNALS) proc.emit(s);
     expect(calls).toEqual(FORWARDED_SIGNALS.map((s) => `forward ${s}`));
     expect(FORWARDED_SIGNALS).toEqual(expect.arrayContaining(['SIGQUIT', 'SIGWINCH', 'SIGCONT']));
-    for (const s of ['SIGPIPE', 'SIGCHLD', 'SIGTTIN', 'SIGTTOU', 'SIGXCPU', 'SIGXFSZ', 'SIGURG', 'SIGPROF', 'SIGTRAP']) {
+    for (const s of [
+      'SIGPIPE',
+      'SIGCHLD',
+      'SIGTTIN',
+      'SIGTTOU',
+      'SIGXCPU',
+      'SIGXFSZ',
+      'SIGURG',
+      'SIGPROF',
+      'SIGTRAP',
+    ]) {
       expect(proc.listenerCount(s), s).toBe(0);
     }
   });

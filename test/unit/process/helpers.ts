@@ -1,8 +1,8 @@
 /** Helpers for the process tests: they look at real processes through /proc. */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { spawnerFor, type SpawnBackend } from '../../../src/process/spawn.js';
-import type { SpawnRequest, Spawner } from '../../../src/process/types.js';
+import { type SpawnBackend, spawnerFor } from '../../../src/process/spawn.js';
+import type { Spawner, SpawnRequest } from '../../../src/process/types.js';
 
 export const BACKENDS: readonly SpawnBackend[] = ['native', 'node'];
 

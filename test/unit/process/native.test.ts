@@ -2,7 +2,14 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDON_PATH, loadAddonFrom, loadNativeAddon, NativeAddonError, spawnNative, tryLoadNativeAddon } from '../../../src/process/native.js';
+import {
+  ADDON_PATH,
+  loadAddonFrom,
+  loadNativeAddon,
+  NativeAddonError,
+  spawnNative,
+  tryLoadNativeAddon,
+} from '../../../src/process/native.js';
 import { SpawnError } from '../../../src/process/types.js';
 import { collect, firstLine, isDead, ourZombies, req, waitFor } from './helpers.js';
 
@@ -10,7 +17,9 @@ describe('native addon', () => {
   it('loads', () => {
     expect(tryLoadNativeAddon()).not.toBeInstanceOf(Error);
     // Compiled here (a checkout after `npm run install`), else the prebuilt binary.
-    expect(ADDON_PATH).toMatch(/(build\/Release\/pidpilot_spawn|prebuilds\/linux-(x64|arm64)\/node\.napi\.(glibc|musl))\.node$/);
+    expect(ADDON_PATH).toMatch(
+      /(build\/Release\/pidpilot_spawn|prebuilds\/linux-(x64|arm64)\/node\.napi\.(glibc|musl))\.node$/,
+    );
   });
 
   it('says why it cannot load, and how to fix it', () => {
@@ -24,13 +33,19 @@ describe('native addon', () => {
     );
     const broken = loadAddonFrom(fileURLToPath(new URL('./fixtures/not-an-addon.node', import.meta.url)));
     expect(broken).toBeInstanceOf(NativeAddonError);
-    expect((broken as Error).message).toMatch(/cannot be loaded by Node\.js v\d+.*: .*; rebuild it: run `npm rebuild pidpilot`/);
+    expect((broken as Error).message).toMatch(
+      /cannot be loaded by Node\.js v\d+.*: .*; rebuild it: run `npm rebuild pidpilot`/,
+    );
   });
 
   it('kills a child when the process that spawned it dies (PR_SET_PDEATHSIG)', async () => {
-    const helper = nodeSpawn(process.execPath, [fileURLToPath(new URL('./fixtures/pdeath-parent.mjs', import.meta.url)), ADDON_PATH], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const helper = nodeSpawn(
+      process.execPath,
+      [fileURLToPath(new URL('./fixtures/pdeath-parent.mjs', import.meta.url)), ADDON_PATH],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const child = Number(await firstLine(helper.stdout));
     expect(child).toBeGreaterThan(0);
     expect(isDead(child)).toBe(false);
@@ -69,7 +84,9 @@ describe('native addon, SIGCHLD exit watch (kernels without pidfd_open)', () => 
   });
 
   it('handles many concurrent children and leaves no zombie', async () => {
-    const children = Array.from({ length: 50 }, (_, i) => spawnNative(req(['sh', '-c', `exit ${i}`], { stdout: 'ignore', stderr: 'ignore' })));
+    const children = Array.from({ length: 50 }, (_, i) =>
+      spawnNative(req(['sh', '-c', `exit ${i}`], { stdout: 'ignore', stderr: 'ignore' })),
+    );
     const statuses = await Promise.all(children.map((c) => c.exited));
     expect(statuses.map((s) => s.code)).toEqual(children.map((_, i) => i));
     expect(ourZombies()).toEqual([]);

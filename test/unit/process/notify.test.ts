@@ -1,7 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NotifyDir, NotifySocket, notifyUnsupported, parseNotify, type NotifyMessage, type NotifySender } from '../../../src/process/notify.js';
+import {
+  NotifyDir,
+  type NotifyMessage,
+  type NotifySender,
+  NotifySocket,
+  notifyUnsupported,
+  parseNotify,
+} from '../../../src/process/notify.js';
 import { buildNotifySender } from '../../support/notify-sender.js';
 
 describe('parseNotify', () => {
@@ -40,11 +47,17 @@ describe('NotifySocket (native/notify.c)', () => {
   });
   afterEach(() => dir?.remove());
 
-  function listen(): { socket: NotifySocket; got: Array<{ msg: NotifyMessage; from: NotifySender }>; invalid: string[] } {
+  function listen(): {
+    socket: NotifySocket;
+    got: Array<{ msg: NotifyMessage; from: NotifySender }>;
+    invalid: string[];
+  } {
     dir = new NotifyDir();
     const got: Array<{ msg: NotifyMessage; from: NotifySender }> = [];
     const invalid: string[] = [];
-    const socket = NotifySocket.open(dir.socketPath(), (msg, from) => got.push({ msg, from }), { onInvalid: (why) => invalid.push(why) });
+    const socket = NotifySocket.open(dir.socketPath(), (msg, from) => got.push({ msg, from }), {
+      onInvalid: (why) => invalid.push(why),
+    });
     return { socket, got, invalid };
   }
 
@@ -71,7 +84,10 @@ describe('NotifySocket (native/notify.c)', () => {
     const sent = await send(socket.path, 'READY=1\nSTATUS=up and running');
     expect(sent.code, sent.stderr).toBe(0);
     await until(() => got.length === 1, 'the message');
-    expect(got[0]).toEqual({ msg: { ready: true, status: 'up and running', other: [] }, from: { pid: sent.pid, uid: process.getuid!() } });
+    expect(got[0]).toEqual({
+      msg: { ready: true, status: 'up and running', other: [] },
+      from: { pid: sent.pid, uid: process.getuid!() },
+    });
     socket.close();
   });
 
@@ -120,33 +136,51 @@ describe('NotifySocket (native/notify.c)', () => {
     socket.close();
   });
 
-  it.skipIf(process.getuid!() !== 0)('a socket owned by the job’s user takes messages from that user only (and root)', async () => {
-    dir = new NotifyDir();
-    const got: NotifyMessage[] = [];
-    const socket = NotifySocket.open(dir.socketPath(), (msg) => got.push(msg), { owner: { uid: 65534, gid: 65534 } });
-    const as = (uid: number, text: string) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(sender, [text], { env: { NOTIFY_SOCKET: socket.path }, uid, gid: uid, stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('close', (code) => resolve({ code, stderr }));
-      });
-    const stranger = await as(65533, 'READY=1');
-    expect(stranger.code).toBe(1);
-    expect(stranger.stderr).toMatch(/Permission denied/);
-    const owner = await as(65534, 'STATUS=from the job');
-    expect(owner.code, owner.stderr).toBe(0);
-    await until(() => got.length === 1, 'the owner’s message');
-    expect(got).toEqual([{ status: 'from the job', other: [] }]);
-    socket.close();
-  });
+  it.skipIf(process.getuid!() !== 0)(
+    'a socket owned by the job’s user takes messages from that user only (and root)',
+    async () => {
+      dir = new NotifyDir();
+      const got: NotifyMessage[] = [];
+      const socket = NotifySocket.open(dir.socketPath(), (msg) => got.push(msg), { owner: { uid: 65534, gid: 65534 } });
+      const as = (uid: number, text: string) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(sender, [text], {
+            env: { NOTIFY_SOCKET: socket.path },
+            uid,
+            gid: uid,
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.on('close', (code) => resolve({ code, stderr }));
+        });
+      const stranger = await as(65533, 'READY=1');
+      expect(stranger.code).toBe(1);
+      expect(stranger.stderr).toMatch(/Permission denied/);
+      const owner = await as(65534, 'STATUS=from the job');
+      expect(owner.code, owner.stderr).toBe(0);
+      await until(() => got.length === 1, 'the owner’s message');
+      expect(got).toEqual([{ status: 'from the job', other: [] }]);
+      socket.close();
+    },
+  );
 
-  it.skipIf(spawnSync('systemd-notify', ['--version']).status !== 0)('works with systemd-notify --ready (no systemd running)', async () => {
-    const { socket, got } = listen();
-    const child = spawn('systemd-notify', ['--ready', '--status=ready via systemd-notify'], { env: { NOTIFY_SOCKET: socket.path }, stdio: 'ignore' });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(0);
-    expect(got.map((g) => g.msg).find((m) => m.ready)).toEqual({ ready: true, status: 'ready via systemd-notify', other: [] });
-    socket.close();
-  });
+  it.skipIf(spawnSync('systemd-notify', ['--version']).status !== 0)(
+    'works with systemd-notify --ready (no systemd running)',
+    async () => {
+      const { socket, got } = listen();
+      const child = spawn('systemd-notify', ['--ready', '--status=ready via systemd-notify'], {
+        env: { NOTIFY_SOCKET: socket.path },
+        stdio: 'ignore',
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(0);
+      expect(got.map((g) => g.msg).find((m) => m.ready)).toEqual({
+        ready: true,
+        status: 'ready via systemd-notify',
+        other: [],
+      });
+      socket.close();
+    },
+  );
 });

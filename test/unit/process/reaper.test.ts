@@ -5,9 +5,9 @@
  * it makes itself a child subreaper, which the test runner must not become.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { bundleModule } from '../../../scripts/bundle-module.mjs';

@@ -8,7 +8,15 @@ import { BACKENDS, collect, firstLine, isDead, PATH, spawner, waitFor } from './
 
 describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
   const start = (argv: string[], more: Partial<RunOptions> = {}): ProcessRun =>
-    ProcessRun.start({ argv, env: { PATH }, stdout: 'pipe', stderr: 'pipe', stopSignal: 'SIGTERM', spawn: spawner(kind), ...more });
+    ProcessRun.start({
+      argv,
+      env: { PATH },
+      stdout: 'pipe',
+      stderr: 'pipe',
+      stopSignal: 'SIGTERM',
+      spawn: spawner(kind),
+      ...more,
+    });
 
   it('records a successful run', async () => {
     const before = Date.now();
@@ -65,7 +73,9 @@ describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
   });
 
   it('stop(): stopSignal to the group, then SIGKILL after the grace; recorded aborted', async () => {
-    const run = start(['sh', '-c', 'trap "echo got TERM" TERM; echo ready; while :; do sleep 0.05; done'], { stopSignal: 'SIGTERM' });
+    const run = start(['sh', '-c', 'trap "echo got TERM" TERM; echo ready; while :; do sleep 0.05; done'], {
+      stopSignal: 'SIGTERM',
+    });
     const out = collect(run.child?.stdout ?? null);
     // The trap is set once "ready" is printed.
     const lines: string[] = [];
@@ -86,7 +96,9 @@ describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
 
   it('stop() after a timeout fired keeps the run errored', async () => {
     // The child reports the timeout's stop signal, so the test knows it fired without reading a clock.
-    const run = start(['sh', '-c', 'trap "echo TERM" TERM; echo ready; while :; do sleep 0.05; done'], { timeout: 1000 });
+    const run = start(['sh', '-c', 'trap "echo TERM" TERM; echo ready; while :; do sleep 0.05; done'], {
+      timeout: 1000,
+    });
     const lines: string[] = [];
     run.child?.stdout?.on('data', (c: Buffer) => lines.push(c.toString()));
     await waitFor('the timeout', () => lines.join('').includes('TERM'), 20_000);

@@ -7,8 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveGroups, spawnBackend } from '../../../src/process/spawn.js';
-import { SpawnError, type ChildHandle } from '../../../src/process/types.js';
-import { BACKENDS, collect, fdCount, firstLine, inheritableFds, isDead, ourZombies, PATH, procStat, req, spawner, waitFor } from './helpers.js';
+import { type ChildHandle, SpawnError } from '../../../src/process/types.js';
+import {
+  BACKENDS,
+  collect,
+  fdCount,
+  firstLine,
+  inheritableFds,
+  isDead,
+  ourZombies,
+  PATH,
+  procStat,
+  req,
+  spawner,
+  waitFor,
+} from './helpers.js';
 
 let dir: string;
 
@@ -85,7 +98,9 @@ describe.each(BACKENDS)('spawn (%s)', (kind) => {
   });
 
   it('gives the child /dev/null as stdin, and /dev/null for ignored outputs', async () => {
-    const { out, status } = await run(['sh', '-c', 'readlink /proc/self/fd/0; cat; readlink /proc/$$/fd/2 >&1'], { stderr: 'ignore' });
+    const { out, status } = await run(['sh', '-c', 'readlink /proc/self/fd/0; cat; readlink /proc/$$/fd/2 >&1'], {
+      stderr: 'ignore',
+    });
     expect(status.code).toBe(0);
     expect(out).toBe('/dev/null\n/dev/null\n');
   });
@@ -99,7 +114,11 @@ describe.each(BACKENDS)('spawn (%s)', (kind) => {
 
   it('passes no other file descriptor to the child', async () => {
     const { out } = await run(['sh', '-c', 'ls /proc/$$/fd']);
-    const fds = out.split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+    const fds = out
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .sort((a, b) => a - b);
     if (kind === 'native') {
       expect(fds).toEqual([0, 1, 2]);
     } else {
@@ -237,7 +256,9 @@ describe.each(BACKENDS)('spawn (%s)', (kind) => {
   });
 
   it('reports many concurrent children correctly', async () => {
-    const children = Array.from({ length: 40 }, (_, i) => spawn(req(['sh', '-c', `exit ${i}`], { stdout: 'ignore', stderr: 'ignore' })));
+    const children = Array.from({ length: 40 }, (_, i) =>
+      spawn(req(['sh', '-c', `exit ${i}`], { stdout: 'ignore', stderr: 'ignore' })),
+    );
     const statuses = await Promise.all(children.map((c) => c.exited));
     expect(statuses.map((s) => s.code)).toEqual(children.map((_, i) => i));
   });
@@ -270,7 +291,9 @@ describe.each(BACKENDS)('spawn (%s)', (kind) => {
 describe('both implementations at once', () => {
   it('do not steal each other’s exit statuses', async () => {
     const children = Array.from({ length: 30 }, (_, i) =>
-      spawner(i % 2 === 0 ? 'native' : 'node')(req(['sh', '-c', `sleep 0.0${i % 5}; exit ${i}`], { stdout: 'ignore', stderr: 'ignore' })),
+      spawner(i % 2 === 0 ? 'native' : 'node')(
+        req(['sh', '-c', `sleep 0.0${i % 5}; exit ${i}`], { stdout: 'ignore', stderr: 'ignore' }),
+      ),
     );
     const statuses = await Promise.all(children.map((c) => c.exited));
     expect(statuses.map((s) => s.code)).toEqual(children.map((_, i) => i));

@@ -45,8 +45,14 @@ describe('resolveUser', () => {
       }
     })();
     expect(err).toBeInstanceOf(SpawnError);
-    expect(err).toMatchObject({ stage: 'user', code: 'EINVAL', message: 'unknown user "ghost" (not in /etc/passwd or /etc/group)' });
-    expect(() => resolveUser({ name: 'app', group: 'nogroup-xyz' }, ['x'], db())).toThrow(/unknown group "nogroup-xyz"/);
+    expect(err).toMatchObject({
+      stage: 'user',
+      code: 'EINVAL',
+      message: 'unknown user "ghost" (not in /etc/passwd or /etc/group)',
+    });
+    expect(() => resolveUser({ name: 'app', group: 'nogroup-xyz' }, ['x'], db())).toThrow(
+      /unknown group "nogroup-xyz"/,
+    );
   });
 });
 
@@ -69,8 +75,19 @@ describe.each(BACKENDS)('running as a user (%s)', (kind) => {
   });
 
   it('an unknown user makes the run errored with a clear reason', async () => {
-    const run = ProcessRun.start({ argv: ['true'], env: { PATH }, stdout: 'ignore', stderr: 'ignore', stopSignal: 'SIGTERM', user: { name: 'no-such-user-xyz' }, spawn: spawner(kind) });
+    const run = ProcessRun.start({
+      argv: ['true'],
+      env: { PATH },
+      stdout: 'ignore',
+      stderr: 'ignore',
+      stopSignal: 'SIGTERM',
+      user: { name: 'no-such-user-xyz' },
+      spawn: spawner(kind),
+    });
     expect(run.pid).toBeNull();
-    expect(await run.result).toMatchObject({ outcome: 'errored', reason: 'EINVAL: unknown user "no-such-user-xyz" (not in /etc/passwd or /etc/group)' });
+    expect(await run.result).toMatchObject({
+      outcome: 'errored',
+      reason: 'EINVAL: unknown user "no-such-user-xyz" (not in /etc/passwd or /etc/group)',
+    });
   });
 });

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   findControlSocket,
-  prepareProjectDir,
   preparePrivateBase,
+  prepareProjectDir,
   projectDir,
   resolveControlSocket,
   resolveStateDir,
@@ -14,12 +14,17 @@ import {
 
 const state = { keepRuns: 10, maxEventLogBytes: 1 << 20 };
 const none = () => false;
-const only = (...dirs: string[]) => (d: string) => dirs.includes(d);
+const only =
+  (...dirs: string[]) =>
+  (d: string) =>
+    dirs.includes(d);
 const project = { state, control: {}, file: '/home/ann/shop/pidpilot.json5' };
 
 describe('state dir', () => {
   it('uses state.dir, relative to the working directory', () => {
-    expect(resolveStateDir({ state: { ...state, dir: 'st' }, control: {} }, { cwd: '/w', writable: none })).toBe('/w/st');
+    expect(resolveStateDir({ state: { ...state, dir: 'st' }, control: {} }, { cwd: '/w', writable: none })).toBe(
+      '/w/st',
+    );
   });
   it("keeps ContainerPilot's /var/run/pidpilot as PID 1 when /var/run is writable", () => {
     expect(resolveStateDir(project, { pid1: true, writable: only('/var/run') })).toBe('/var/run/pidpilot');
@@ -31,7 +36,9 @@ describe('state dir', () => {
   });
   it('falls back from $XDG_RUNTIME_DIR to /run/user/UID to <tmp>/pidpilot-UID', () => {
     expect(runtimeBase({ writable: only('/x'), env: { XDG_RUNTIME_DIR: '/x' }, uid: 7 })).toBe('/x/pidpilot');
-    expect(runtimeBase({ writable: only('/run/user/7'), env: { XDG_RUNTIME_DIR: 'relative' }, uid: 7 })).toBe('/run/user/7/pidpilot');
+    expect(runtimeBase({ writable: only('/run/user/7'), env: { XDG_RUNTIME_DIR: 'relative' }, uid: 7 })).toBe(
+      '/run/user/7/pidpilot',
+    );
     expect(runtimeBase({ writable: none, env: {}, uid: 7, tmp: '/t' })).toBe('/t/pidpilot-7');
   });
   it('differs between projects, and between layer lists, and is stable for the same files', () => {
@@ -49,11 +56,15 @@ describe('control socket', () => {
     expect(resolveControlSocket({ state, control: { socket: '/tmp/x.sock' } }, { writable: none })).toBe('/tmp/x.sock');
   });
   it("keeps ContainerPilot's path as PID 1, else lives in the project directory", () => {
-    expect(resolveControlSocket(project, { pid1: true, writable: only('/var/run') })).toBe('/var/run/containerpilot.socket');
+    expect(resolveControlSocket(project, { pid1: true, writable: only('/var/run') })).toBe(
+      '/var/run/containerpilot.socket',
+    );
     const opts = { pid1: false, writable: only('/var/run'), env: {}, uid: 7, tmp: '/t' };
     expect(resolveControlSocket(project, opts)).toBe(path.join(projectDir(project, opts), 'control.sock'));
     // A PID 1 that cannot write /var/run (a non-root container user) gets a project directory too.
-    expect(resolveControlSocket(project, { ...opts, pid1: true, writable: none })).toBe(path.join(projectDir(project, opts), 'control.sock'));
+    expect(resolveControlSocket(project, { ...opts, pid1: true, writable: none })).toBe(
+      path.join(projectDir(project, opts), 'control.sock'),
+    );
   });
 });
 
@@ -89,7 +100,13 @@ describe('the project directory on disk', () => {
     chmodSync(path.join(dir, 'pidpilot'), 0o700);
     expect(() => preparePrivateBase(path.join(dir, 'pidpilot', 'p-1'), uid + 1)).toThrow(/belongs to uid/);
     // And an explicit state.dir and control.socket are the user's: nothing is checked.
-    const cfg = { state: { ...state, dir: path.join(dir, 's') }, control: { socket: path.join(dir, 'c.sock') }, file: path.join(dir, 'x.json5') };
-    expect(prepareProjectDir(cfg, cfg.control.socket, { pid1: false, env: { XDG_RUNTIME_DIR: path.join(dir, 'nope') } })).toBeUndefined();
+    const cfg = {
+      state: { ...state, dir: path.join(dir, 's') },
+      control: { socket: path.join(dir, 'c.sock') },
+      file: path.join(dir, 'x.json5'),
+    };
+    expect(
+      prepareProjectDir(cfg, cfg.control.socket, { pid1: false, env: { XDG_RUNTIME_DIR: path.join(dir, 'nope') } }),
+    ).toBeUndefined();
   });
 });

@@ -124,7 +124,11 @@ describe('AppendLog', () => {
     writeFileSync(join(d, 'blocked'), 'a file where the directory should be');
     const errors: string[] = [];
     let written = 0;
-    const log = new AppendLog(f, { maxBytes: 1024, onError: (err, _file, lines) => errors.push(`${err.code ?? '?'} ${lines}`), onWritten: () => written++ });
+    const log = new AppendLog(f, {
+      maxBytes: 1024,
+      onError: (err, _file, lines) => errors.push(`${err.code ?? '?'} ${lines}`),
+      onWritten: () => written++,
+    });
     log.append(Buffer.from('x\n'));
     log.flush();
     log.append(Buffer.from('y\nw\n'));

@@ -4,7 +4,19 @@
  * followed; what is created is 0700/0600, and what an older pidpilot left wider is narrowed.
  * Ownership cases need root (chown to another uid); they are skipped otherwise.
  */
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,12 +44,25 @@ function open(dir: string, warnings: string[] = []): HistoryStore {
 }
 
 const mode = (p: string): string => (lstatSync(p).mode & 0o777).toString(8);
-const run = (n: number): RunRecord => ({ run: n, pid: 100 + n, startedAt: n, endedAt: n + 1, durationMs: 1, code: 0, signal: null, outcome: 'succeeded' });
+const run = (n: number): RunRecord => ({
+  run: n,
+  pid: 100 + n,
+  startedAt: n,
+  endedAt: n + 1,
+  durationMs: 1,
+  code: 0,
+  signal: null,
+  outcome: 'succeeded',
+});
 
 function writeSome(s: HistoryStore): void {
   s.recordEvent({ seq: 1, time: 1, code: 'startup', source: 'global' });
   for (let i = 1; i <= 5; i++) s.recordRun('web', run(i)); // past 2 x keepRuns: the runs file is rewritten
-  const w = s.captureWriter({ sink: null as never, enabled: false, open: () => ({ writeLines: () => true, writeLine: () => true }) });
+  const w = s.captureWriter({
+    sink: null as never,
+    enabled: false,
+    open: () => ({ writeLines: () => true, writeLine: () => true }),
+  });
   w.open('web', 'stdout').writeLines(Buffer.from('secret\n'), 0, 7);
   s.flush();
 }
@@ -48,7 +73,8 @@ describe('the state dir is private', () => {
     const s = open(dir);
     writeSome(s);
     expect(mode(dir)).toBe('700');
-    for (const f of ['events.jsonl', 'pidpilot.lock', 'runs/web.jsonl', 'logs/web.log']) expect([f, mode(join(dir, f))]).toEqual([f, '600']);
+    for (const f of ['events.jsonl', 'pidpilot.lock', 'runs/web.jsonl', 'logs/web.log'])
+      expect([f, mode(join(dir, f))]).toEqual([f, '600']);
     for (const d of ['runs', 'logs']) expect([d, mode(join(dir, d))]).toEqual([d, '700']);
   });
 
@@ -60,7 +86,11 @@ describe('the state dir is private', () => {
     writeFileSync(join(dir, 'logs', 'web.log'), '', { mode: 0o644 });
     const s = open(dir);
     writeSome(s);
-    expect([mode(dir), mode(join(dir, 'events.jsonl')), mode(join(dir, 'logs', 'web.log'))]).toEqual(['700', '600', '600']);
+    expect([mode(dir), mode(join(dir, 'events.jsonl')), mode(join(dir, 'logs', 'web.log'))]).toEqual([
+      '700',
+      '600',
+      '600',
+    ]);
   });
 
   it('refuses a state dir writable by others, or that is a symlink, and changes nothing there', () => {
@@ -125,7 +155,13 @@ describe('a state dir that cannot be written (a full disk)', () => {
     const dir = tmp();
     const warnings: string[] = [];
     const infos: string[] = [];
-    const s = new HistoryStore({ dir, keepRuns: 2, maxEventLogBytes: 1 << 20, warn: (m) => void warnings.push(m), info: (m) => void infos.push(m) });
+    const s = new HistoryStore({
+      dir,
+      keepRuns: 2,
+      maxEventLogBytes: 1 << 20,
+      warn: (m) => void warnings.push(m),
+      info: (m) => void infos.push(m),
+    });
     stores.push(s);
     // Every write fails while events.jsonl, runs/ and logs/ are not what they must be.
     mkdirSync(join(dir, 'events.jsonl'));
@@ -136,7 +172,9 @@ describe('a state dir that cannot be written (a full disk)', () => {
       writeSome(s);
     }
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^history: writing .* failed \((EISDIR|ENOTDIR): [^:]+[^(]*\); records are dropped and counted/);
+    expect(warnings[0]).toMatch(
+      /^history: writing .* failed \((EISDIR|ENOTDIR): [^:]+[^(]*\); records are dropped and counted/,
+    );
     expect(warnings[0]).not.toMatch(/(EISDIR|ENOTDIR): \1/);
     // 20 x (2 events + 5 runs + 1 output line)
     expect(s.droppedRecords).toBe(160);

@@ -6,11 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { relayLines } from '../../../src/log/relay.js';
 import type { RunRecord } from '../../../src/process/types.js';
+import { attachHistory } from '../../../src/state/attach.js';
 import { MAX_READ_BYTES } from '../../../src/state/history-files.js';
 import { openHistory } from '../../../src/state/offline.js';
 import { HistoryStore, type HistoryStoreOptions } from '../../../src/state/store.js';
 import type { StoredEvent, StoredLogLine } from '../../../src/state/types.js';
-import { attachHistory } from '../../../src/state/attach.js';
 import { Supervisor } from '../../../src/supervisor.js';
 import { config, job, MemorySink } from '../../support/jobs.js';
 
@@ -22,7 +22,14 @@ function tmp(): string {
   return d;
 }
 function store(opts: Partial<HistoryStoreOptions> & { dir: string }): HistoryStore {
-  const s = new HistoryStore({ keepRuns: 3, maxEventLogBytes: 1 << 20, warn: (m) => { throw new Error(m); }, ...opts });
+  const s = new HistoryStore({
+    keepRuns: 3,
+    maxEventLogBytes: 1 << 20,
+    warn: (m) => {
+      throw new Error(m);
+    },
+    ...opts,
+  });
   stores.push(s);
   return s;
 }
@@ -32,11 +39,26 @@ afterEach(() => {
 });
 
 function run(n: number, outcome: RunRecord['outcome'] = 'succeeded'): RunRecord {
-  return { run: n, pid: 100 + n, startedAt: n * 1000, endedAt: n * 1000 + 5, durationMs: 5, code: outcome === 'succeeded' ? 0 : 1, signal: null, outcome };
+  return {
+    run: n,
+    pid: 100 + n,
+    startedAt: n * 1000,
+    endedAt: n * 1000 + 5,
+    durationMs: 5,
+    code: outcome === 'succeeded' ? 0 : 1,
+    signal: null,
+    outcome,
+  };
 }
 
 /** Relays `text` as a job's stdout through the store's capturing writer. */
-async function relay(s: HistoryStore, jobName: string, text: Buffer | string, level: 'info' | 'warn' = 'info', stream: 'stdout' | 'stderr' = 'stdout'): Promise<MemorySink> {
+async function relay(
+  s: HistoryStore,
+  jobName: string,
+  text: Buffer | string,
+  level: 'info' | 'warn' = 'info',
+  stream: 'stdout' | 'stderr' = 'stdout',
+): Promise<MemorySink> {
   const sink = new MemorySink();
   const { lineWriter } = createLogger({ level, format: 'default', output: 'stdout' }, sink);
   const pipe = new PassThrough();
@@ -89,9 +111,23 @@ describe('HistoryStore', () => {
 
   it('captures job output per job and stream, byte-exact lines decoded as UTF-8 on read', async () => {
     const s = store({ dir: tmp() });
-    const sink = await relay(s, 'web', Buffer.concat([Buffer.from('héllo\r\nsecond\n\n'), Buffer.from([0xff, 0x41, 10]), Buffer.from('no newline at end')]));
+    const sink = await relay(
+      s,
+      'web',
+      Buffer.concat([
+        Buffer.from('héllo\r\nsecond\n\n'),
+        Buffer.from([0xff, 0x41, 10]),
+        Buffer.from('no newline at end'),
+      ]),
+    );
     await relay(s, 'web', 'oops\n', 'info', 'stderr');
-    expect(sink.lines.map((l) => l.replace(/^\S+ web /, ''))).toEqual(['héllo', 'second', '', '\ufffdA', 'no newline at end']);
+    expect(sink.lines.map((l) => l.replace(/^\S+ web /, ''))).toEqual([
+      'héllo',
+      'second',
+      '',
+      '\ufffdA',
+      'no newline at end',
+    ]);
     const logs = await s.logs('web');
     expect(logs.map((l) => [l.stream, l.line])).toEqual([
       ['stdout', 'héllo'],
@@ -202,8 +238,14 @@ describe('Supervisor with history', () => {
   it('records events (a failed one with its reason), run records and output of a whole run', async () => {
     const dir = tmp();
     const cfg = config(
-      [job('a', { exec: ['sh', '-c', 'echo out-a; echo err-a >&2'], restarts: 1 }), job('b', { exec: ['sh', '-c', 'exit 3'] })],
-      { state: { dir, keepRuns: 5, maxEventLogBytes: 1 << 20 }, logging: { level: 'info', format: 'default', output: 'stdout' } },
+      [
+        job('a', { exec: ['sh', '-c', 'echo out-a; echo err-a >&2'], restarts: 1 }),
+        job('b', { exec: ['sh', '-c', 'exit 3'] }),
+      ],
+      {
+        state: { dir, keepRuns: 5, maxEventLogBytes: 1 << 20 },
+        logging: { level: 'info', format: 'default', output: 'stdout' },
+      },
     );
     const sink = new MemorySink();
     const { logger, lineWriter } = createLogger(cfg.logging, sink);
@@ -221,7 +263,10 @@ describe('Supervisor with history', () => {
     const events = await h.events();
     expect(events[0]).toMatchObject({ seq: 1, code: 'startup', source: 'global' });
     expect(events.at(-1)).toMatchObject({ code: 'shutdown' });
-    expect(events.find((e) => e.code === 'failed')).toMatchObject({ source: 'b', reason: 'last run failed: exit code 3' });
+    expect(events.find((e) => e.code === 'failed')).toMatchObject({
+      source: 'b',
+      reason: 'last run failed: exit code 3',
+    });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(new Set(events.map((e) => e.boot)).size).toBe(1);
     expect((await h.runs('a')).map((r) => [r.job, r.run, r.outcome])).toEqual([
@@ -229,7 +274,12 @@ describe('Supervisor with history', () => {
       ['a', 2, 'succeeded'],
     ]);
     expect((await h.runs('b')).map((r) => [r.run, r.outcome, r.code])).toEqual([[1, 'failed', 3]]);
-    expect((await h.logs('a')).map((l) => `${l.stream}:${l.line}`).sort()).toEqual(['stderr:err-a', 'stderr:err-a', 'stdout:out-a', 'stdout:out-a']);
+    expect((await h.logs('a')).map((l) => `${l.stream}:${l.line}`).sort()).toEqual([
+      'stderr:err-a',
+      'stderr:err-a',
+      'stdout:out-a',
+      'stdout:out-a',
+    ]);
     // The lock is released at the end.
     expect(() => statSync(join(dir, 'pidpilot.lock'))).toThrow();
   });
@@ -238,7 +288,8 @@ describe('Supervisor with history', () => {
 describe('reading a big history (issue 14 defect 7)', () => {
   it('reads of a 20 MiB event log are bounded to the newest MAX_READ_BYTES and leave the event loop turning', async () => {
     const dir = tmp();
-    const line = (i: number) => `{"seq":${i},"time":${i},"code":"exitSuccess","source":"job-with-a-longish-name","boot":1}\n`;
+    const line = (i: number) =>
+      `{"seq":${i},"time":${i},"code":"exitSuccess","source":"job-with-a-longish-name","boot":1}\n`;
     const parts: string[] = [];
     let size = 0;
     let n = 0;

@@ -9,7 +9,10 @@ describe('telemetry addresses', () => {
   });
   it('named interfaces: listening only there, as ContainerPilot', () => {
     expect(telemetryAddresses({ interfaces: ['eth1'] }, list)).toEqual({ address: '192.168.7.2', host: '192.168.7.2' });
-    expect(telemetryAddresses({ interfaces: ['static:127.0.0.1'] }, list)).toEqual({ address: '127.0.0.1', host: '127.0.0.1' });
+    expect(telemetryAddresses({ interfaces: ['static:127.0.0.1'] }, list)).toEqual({
+      address: '127.0.0.1',
+      host: '127.0.0.1',
+    });
   });
   it('named interfaces that match nothing: loopback only, and says why', () => {
     const r = telemetryAddresses({ interfaces: ['eth9'] }, list);

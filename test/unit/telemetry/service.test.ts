@@ -5,7 +5,14 @@ import { MemoryRegistry } from '../../support/registry.js';
 describe('the telemetry service in discovery', () => {
   it('registers `containerpilot` with a TTL check, heartbeats it, and deregisters on stop', async () => {
     const registry = new MemoryRegistry();
-    const service = registerTelemetryService(registry, { address: '10.0.0.5', port: 9090, tags: ['prod'], version: '1.2.3', host: 'box', heartbeatMs: 20 });
+    const service = registerTelemetryService(registry, {
+      address: '10.0.0.5',
+      port: 9090,
+      tags: ['prod'],
+      version: '1.2.3',
+      host: 'box',
+      heartbeatMs: 20,
+    });
     expect(registry.services.get('containerpilot-box')).toEqual({
       id: 'containerpilot-box',
       name: 'containerpilot',

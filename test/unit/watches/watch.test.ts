@@ -1,19 +1,38 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { LocalCatalog } from '../../../src/discovery/local/catalog.js';
-import type { CatalogQueryOptions, CatalogResult, ServiceCatalog, ServiceDefinition } from '../../../src/discovery/types.js';
-import { Watch } from '../../../src/watches/watch.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { WatchConfig } from '../../../src/config/types.js';
-import { waitFor } from '../discovery/support.js';
+import { LocalCatalog } from '../../../src/discovery/local/catalog.js';
+import type {
+  CatalogQueryOptions,
+  CatalogResult,
+  ServiceCatalog,
+  ServiceDefinition,
+} from '../../../src/discovery/types.js';
 import type { SupervisorLogger } from '../../../src/log/logger.js';
+import { Watch } from '../../../src/watches/watch.js';
+import { waitFor } from '../discovery/support.js';
 
 function def(id: string, fields: Partial<ServiceDefinition> = {}): ServiceDefinition {
-  return { id, name: 'db', address: '10.0.0.1', port: 5432, tags: [], meta: {}, enableTagOverride: false, ttlMs: 60_000, initialStatus: 'passing', ...fields };
+  return {
+    id,
+    name: 'db',
+    address: '10.0.0.1',
+    port: 5432,
+    tags: [],
+    meta: {},
+    enableTagOverride: false,
+    ttlMs: 60_000,
+    initialStatus: 'passing',
+    ...fields,
+  };
 }
 
 function memoryLog(): { log: SupervisorLogger; lines: string[] } {
   const lines: string[] = [];
-  const log = pino<'panic'>({ customLevels: { panic: 70 }, level: 'debug' }, { write: (s: string) => void lines.push(s) }) as SupervisorLogger;
+  const log = pino<'panic'>(
+    { customLevels: { panic: 70 }, level: 'debug' },
+    { write: (s: string) => void lines.push(s) },
+  ) as SupervisorLogger;
   return { log, lines };
 }
 
@@ -26,7 +45,12 @@ describe('Watch', () => {
   function start(catalog: ServiceCatalog, config: Partial<WatchConfig> = {}) {
     const events: string[] = [];
     const { log, lines } = memoryLog();
-    const w = new Watch({ name: 'db', interval: 10, ...config }, catalog, (code, source) => events.push(`${code} ${source}`), log);
+    const w = new Watch(
+      { name: 'db', interval: 10, ...config },
+      catalog,
+      (code, source) => events.push(`${code} ${source}`),
+      log,
+    );
     watches.push(w);
     w.start();
     return { w, events, lines };
