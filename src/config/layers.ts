@@ -19,7 +19,7 @@ import { childPath } from './paths.js';
 import type { Config } from './types.js';
 import { isPlainObject } from './validate/core.js';
 import { LAYER_OVERRIDES } from './validate/scalars.js';
-import { validateConfig } from './validate.js';
+import { validateConfig } from './validate/config.js';
 
 export interface ParsedLayer {
   /** The name shown in errors. */

@@ -14,7 +14,7 @@ import { ConfigError, ConfigErrors, UsageError } from './errors.js';
 import { mergeLayers, type ParsedLayer, validateLayers } from './layers.js';
 import { parseJson5 } from './parse.js';
 import type { Config, JobConfig } from './types.js';
-import { validateConfig } from './validate.js';
+import { validateConfig } from './validate/config.js';
 
 // re2js is not in the published package's node_modules: it is vendored beside the bundle.
 setRegexEngineLoader(() => requireVendored<Re2js>('re2js'));

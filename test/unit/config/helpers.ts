@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { type ConfigError, ConfigErrors } from '../../../src/config/errors.js';
 import { parseJson5 } from '../../../src/config/parse.js';
 import type { Config, JobConfig } from '../../../src/config/types.js';
-import { validateConfig } from '../../../src/config/validate.js';
+import { validateConfig } from '../../../src/config/validate/config.js';
 
 export const FILE = 'pidpilot.json5';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigErrors } from '../../../src/config/errors.js';
 import { type Pos, parseJson5, scanPositions } from '../../../src/config/parse.js';
 import { childPath } from '../../../src/config/paths.js';
-import { validateConfig } from '../../../src/config/validate.js';
+import { validateConfig } from '../../../src/config/validate/config.js';
 import { posOf } from './helpers.js';
 
 function syntaxError(text: string) {

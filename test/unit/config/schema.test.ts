@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FIELD_TABLES } from '../../../src/config/validate.js';
+import { FIELD_TABLES } from '../../../src/config/validate/config.js';
 
 interface SchemaDef {
   type?: string;

@@ -1,7 +1,7 @@
 /** Top-level sections, watches, telemetry, defaults, and error collection. */
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../../../src/config/errors.js';
-import { validateConfig } from '../../../src/config/validate.js';
+import { validateConfig } from '../../../src/config/validate/config.js';
 import { check, errorsOf, expectError, expectMatches, FILE } from './helpers.js';
 
 describe('the top level', () => {

@@ -2,12 +2,12 @@
  * `validateConfig`: the raw JSON5 value → the typed, normalized `Config`, or a
  * `ConfigErrors` listing every problem in the file. Pure: no I/O, no environment.
  */
-import { type ConfigError, ConfigErrors, nearest } from './errors.js';
-import type { Positions } from './parse.js';
-import type { Config, JobConfig, WatchConfig } from './types.js';
-import { At, type FieldTable, field, isPlainObject, Reporter, readObject } from './validate/core.js';
-import { DASHBOARD_FIELDS, readDashboard } from './validate/dashboard.js';
-import { type DependencyDrafts, resolveDependencies } from './validate/dependencies.js';
+import { type ConfigError, ConfigErrors, nearest } from '../errors.js';
+import type { Positions } from '../parse.js';
+import type { Config, JobConfig, WatchConfig } from '../types.js';
+import { At, type FieldTable, field, isPlainObject, Reporter, readObject } from './core.js';
+import { DASHBOARD_FIELDS, readDashboard } from './dashboard.js';
+import { type DependencyDrafts, resolveDependencies } from './dependencies.js';
 import {
   envNameOf,
   HEALTH_FIELDS,
@@ -17,10 +17,10 @@ import {
   RESTART_BACKOFF_FIELDS,
   readJob,
   WHEN_FIELDS,
-} from './validate/job.js';
-import { DEPENDENCY_FIELDS, HTTP_CHECK_FIELDS } from './validate/lifecycle.js';
-import { RESTART_LIMIT_FIELDS } from './validate/liveness.js';
-import { duration, str, strings } from './validate/scalars.js';
+} from './job.js';
+import { DEPENDENCY_FIELDS, HTTP_CHECK_FIELDS } from './lifecycle.js';
+import { RESTART_LIMIT_FIELDS } from './liveness.js';
+import { duration, str, strings } from './scalars.js';
 import {
   CONSUL_FIELDS,
   CONSUL_TLS_FIELDS,
@@ -39,7 +39,7 @@ import {
   STATE_FIELDS,
   TELEMETRY_FIELDS,
   WATCH_FIELDS,
-} from './validate/sections.js';
+} from './sections.js';
 
 export interface ValidateContext {
   /** The file name shown in errors. */
