@@ -17,9 +17,9 @@ import { ConfigError, ConfigErrors } from './errors.js';
 import type { NodePos, Positions } from './parse.js';
 import { childPath } from './paths.js';
 import type { Config } from './types.js';
+import { validateConfig } from './validate/config.js';
 import { isPlainObject } from './validate/core.js';
 import { LAYER_OVERRIDES } from './validate/scalars.js';
-import { validateConfig } from './validate/config.js';
 
 export interface ParsedLayer {
   /** The name shown in errors. */
