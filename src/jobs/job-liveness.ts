@@ -1,6 +1,6 @@
 /**
- * The health and liveness inputs and actions of a job's state table, between the data and
- * actions of job-core.ts and the other inputs of job.ts: health ticks and check results
+ * The health and liveness inputs and actions of a job's state table, between the actions of
+ * job-actions.ts and the other inputs of job.ts: health ticks and check results
  * (thresholds, start period, onUnhealthy), the cleanup state after each end of the
  * process, sd_notify readiness and status, the watchdog, and the liveness restart
  * (stop the process with its stop signal, then start it again through the backoff).
@@ -10,9 +10,9 @@ import type { NotifyMessage } from '../process/notify.js';
 import type { RunRecord } from '../process/types.js';
 import { describeExit } from './after-exit.js';
 import type { RunHandle } from './effects.js';
-import { JobCore } from './job-core.js';
+import { JobActions } from './job-actions.js';
 
-export abstract class JobLiveness extends JobCore {
+export abstract class JobLiveness extends JobActions {
   /** The cleanup going on (its number), and what the run's end leads to once it is done. */
   private cleanups = 0;
   private afterCleanup: { cleanup: number; record: RunRecord; then: 'decide' | 'finishStop' } | null = null;

@@ -9,6 +9,11 @@
  * data beside the state, and so are the budgets the restart policy spends; what an exit
  * leads to is decided by the pure `afterExit`.
  *
+ * The class is layered by concern: job-data.ts (the data, what others read, `transition`)
+ * ← job-actions.ts (the actions) ← job-liveness.ts (health, cleanup, sd_notify, watchdog
+ * inputs) ← job-stop.ts (the shutdown, stop and hooks-done inputs) ← this file (the loop,
+ * the dispatch, and the start, trigger, timer, exit, setup, dependency and maintenance inputs).
+ *
  * Semantics follow ContainerPilot's jobs (docs/configuration.md, docs/events.md): `when` once/each/interval/
  * timeout, `restarts`, health checks publishing `healthy`/`unhealthy`, stop hooks; plus
  * pidpilot's restart backoff, run records, dependencies and setup.
@@ -20,13 +25,13 @@ import { describeExit } from './after-exit.js';
 import { type DependencyView, judgeDependency } from './dependencies.js';
 import type { JobInput, RunHandle, Timer } from './effects.js';
 import { isStopHook } from './graph.js';
-import { JobLiveness } from './job-liveness.js';
+import { JobStopInputs } from './job-stop.js';
 import { pendingReason } from './reasons.js';
 import { isTerminal } from './state.js';
 
-export type { JobCarry } from './job-core.js';
+export type { JobCarry } from './job-data.js';
 
-export class Job extends JobLiveness {
+export class Job extends JobStopInputs {
   private loopDone: Promise<void> | null = null;
 
   /** Start consuming inputs. Resolves when the job has reached a terminal state and its loop ended. */
@@ -326,15 +331,6 @@ export class Job extends JobLiveness {
     );
   }
 
-  private onShutdown(): void {
-    if (isTerminal(this.state)) return this.ignored('shutdown');
-    this.shuttingDown = true;
-    // ContainerPilot: a stop hook that may fire many times still runs once more during shutdown.
-    if (isStopHook(this.config) && this.startsRemain > 1) this.startsRemain = 1;
-    this.fx.clearTimer('health');
-    this.stopCheck();
-  }
-
   private onMaintenance(on: boolean): void {
     this.maintenance = on;
     switch (this.state) {
@@ -350,58 +346,6 @@ export class Job extends JobLiveness {
         return this.startHealthChecks();
       default:
         return; // remembered: a run started later begins in maintenance
-    }
-  }
-
-  protected onStop(reason: string): void {
-    switch (this.state) {
-      case 'stopping':
-      case 'cleanup':
-        // A process being replaced (liveness restart) or cleaned up after: it stops there.
-        if (this.ending === null || this.ending.state === 'restart') {
-          this.ending = { state: 'stopped', reason };
-          this.startQueued = false;
-          for (const timer of ['interval', 'restart', 'whenTimeout'] as const) this.fx.clearTimer(timer);
-          if (this.state === 'stopping') this.transition('stopping', `${reason}: ${this.config.stopSignal} sent`);
-          return;
-        }
-        return this.ignored('stop');
-      case 'draining':
-      case 'stopped':
-      case 'completed':
-      case 'failed':
-        return this.ignored('stop');
-      default:
-        break;
-    }
-    this.ending ??= { state: 'stopped', reason };
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const)
-      this.fx.clearTimer(timer);
-    this.stopCheck();
-    this.stopSetup();
-    this.startQueued = false;
-    if (isStopHook(this.config)) {
-      // A hook is stopped only after the job it hooks has stopped, so its trigger has
-      // already been delivered: let a run that is going finish (bounded by the global stop).
-      if (this.run === null) return this.finishStop();
-      return this.transition('stopping', `${reason}: letting the run finish`);
-    }
-    this.transition('draining', `${reason}: pre-stop hooks running`);
-    this.stoppingPublished = true;
-    const stopping = this.fx.publish('stopping');
-    if (!this.fx.waitForPreStopHooks(stopping)) this.onHooksDone();
-  }
-
-  private onHooksDone(): void {
-    switch (this.state) {
-      case 'draining': {
-        const reason = this.ending?.reason ?? 'stop';
-        if (this.run === null) return this.finishStop();
-        this.transition('stopping', `${reason}: ${this.config.stopSignal} sent`);
-        return this.fx.stopRun(this.run, this.config.stopTimeout, reason);
-      }
-      default:
-        return this.ignored('hooks done');
     }
   }
 }
