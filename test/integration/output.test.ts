@@ -7,7 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  anyThreadBlockedOnPipeWrite,
   blockedOnPipeWrite,
+  budget,
   bytesWritten,
   jobLine,
   stripStamp,
@@ -253,8 +255,11 @@ describe('a log reader that goes away', () => {
     );
     const flood = await until(() => withArg(floodLine)[0], 'the flood job');
     await until(() => blockedOnPipeWrite(flood.pid), 'the flood job to be blocked by back-pressure');
+    // The job blocked on its pipe shows only that pidpilot has not read it yet (under load it
+    // may merely be slow); pidpilot's own write to its stuck reader is what leaves bytes queued.
+    await until(() => anyThreadBlockedOnPipeWrite(p.pid), "pidpilot's log output to be blocked on the full pipe");
     p.signal('SIGTERM');
-    const r = await p.waitExit(15_000);
+    const r = await p.waitExit(budget(15_000));
     expect(r.signal, p.stderrText()).toBeNull();
     expect(r.code, p.stderrText()).toBe(0);
     expect(p.stderrText()).toMatch(/log output is not being read/);

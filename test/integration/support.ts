@@ -391,16 +391,43 @@ export function withArg(arg: string): ProcInfo[] {
  */
 export function blockedOnPipeWrite(pid: number): boolean {
   const p = readProc(pid);
-  if (!p || p.state !== 'S') return false;
+  return p !== null && p.state === 'S' && taskBlockedOnWrite(`/proc/${pid}`);
+}
+
+/**
+ * True when some thread of `pid` is blocked writing to a full pipe or socket: for pidpilot,
+ * its log output is stuck (the sink writes through a blocking descriptor from a libuv
+ * worker thread), so what is queued cannot drain. A job blocked on its own pipe does not
+ * show that: under load pidpilot may merely be slow to read it.
+ */
+export function anyThreadBlockedOnPipeWrite(pid: number): boolean {
+  let tids: string[];
   try {
-    const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tids.some((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'S' && taskBlockedOnWrite(`/proc/${pid}/task/${tid}`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** `dir` is /proc/PID or /proc/PID/task/TID of a sleeping task: is it sleeping in a write? */
+function taskBlockedOnWrite(dir: string): boolean {
+  try {
+    const wchan = readFileSync(`${dir}/wchan`, 'utf8');
     if (wchan !== '' && wchan !== '0')
       return /pipe_write|sock_alloc_send|unix_stream_sendmsg|sk_stream_wait_memory/.test(wchan);
   } catch {
     // no wchan: look at the system call instead
   }
   try {
-    const nr = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0];
+    const nr = readFileSync(`${dir}/syscall`, 'utf8').split(' ')[0];
     const write = process.arch === 'x64' ? '1' : process.arch === 'arm64' ? '64' : null;
     return write !== null && nr === write;
   } catch {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { bundleModule } from '../../../scripts/bundle-module.mjs';
 import { loadNativeAddon } from '../../../src/process/native.js';
+import { budget } from '../../integration/support.js';
 import { collect } from './helpers.js';
 
 const FACTORY = fileURLToPath(new URL('../../fixtures/scripts/orphans.py', import.meta.url));
@@ -28,7 +29,7 @@ const CHILDREN = 200;
 async function stress(backend: string): Promise<Record<string, unknown>> {
   const child = spawn(process.execPath, [STRESS, backend, String(ORPHANS), String(CHILDREN)], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, FACTORY },
+    env: { ...process.env, FACTORY, WAIT_MS: String(budget(20_000)) },
   });
   const out = collect(child.stdout);
   const code = await new Promise((resolve) => child.on('exit', resolve));
