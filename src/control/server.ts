@@ -20,6 +20,7 @@ import { connect, createServer as createNetServer, type Server as NetServer, typ
 import path from 'node:path';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { Admission } from './admission.js';
+import { sendJson } from './http.js';
 import { ControlRoutes } from './routes.js';
 import type { ControlTarget } from './target.js';
 
@@ -35,10 +36,19 @@ export class ControlSocketInUse extends Error {}
 /** Counts requests by path and status, like ContainerPilot's `containerpilot_control_http_requests`. */
 export type RequestObserver = (path: string, status: number) => void;
 
-/** The answer to a request that never completed, or was not HTTP: written on the raw socket. */
-function refuse(socket: Socket, status: string): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  socket.destroySoon();
+/** Why a connection is refused outside any handler: the status line's code and words. */
+const REFUSALS = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  503: 'Service Unavailable',
+} as const;
+type Refusal = keyof typeof REFUSALS;
+
+/** An error answer written on the raw socket, for a connection on which no request was dispatched. */
+function rawAnswer(status: Refusal, message: string): string {
+  const body = `${JSON.stringify({ error: message })}\n`;
+  return `HTTP/1.1 ${status} ${REFUSALS[status]}\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 export class ControlServer {
@@ -48,6 +58,14 @@ export class ControlServer {
   /** Connections accepted before `node:http` was loaded. */
   private waiting: Socket[] = [];
   private readonly deadlines = new Map<Socket, NodeJS.Timeout[]>();
+  /**
+   * The response of the request dispatched on each connection (one per connection). Every
+   * answer the server writes outside a handler goes through `refuse`, which consults it, and
+   * every handler's answer goes through that response (whose writes stop once headers are
+   * sent): so a request never gets two answers (issue 14, defect 12: a framing error in a
+   * chunked body after a handler had answered was answered again on the raw socket).
+   */
+  private readonly dispatched = new WeakMap<Socket, ServerResponse>();
   private listening = false;
   private readonly admission = new Admission();
   /**
@@ -126,7 +144,8 @@ export class ControlServer {
     http.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
     // Malformed HTTP or headers too large: answer and close.
     http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      refuse(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request');
+      if (err.code === 'HPE_HEADER_OVERFLOW') this.refuse(socket, 431, 'request headers too large');
+      else this.refuse(socket, 400, `malformed HTTP request${err.code ? ` (${err.code})` : ''}`);
     });
     this.http = http;
     const waiting = this.waiting;
@@ -136,9 +155,10 @@ export class ControlServer {
 
   private accept(socket: Socket): void {
     socket.on('error', () => {}); // a client that vanishes is not our error
-    if (!this.admission.admit(socket)) return refuse(socket, '503 Service Unavailable');
-    const headers = setTimeout(() => refuse(socket, '408 Request Timeout'), HEADERS_TIMEOUT_MS);
-    const whole = setTimeout(() => refuse(socket, '408 Request Timeout'), REQUEST_TIMEOUT_MS);
+    if (!this.admission.admit(socket)) return this.refuse(socket, 503, 'too many connections on the control socket');
+    const late = (what: string) => () => this.refuse(socket, 408, `the ${what} did not arrive in time`);
+    const headers = setTimeout(late('request headers'), HEADERS_TIMEOUT_MS);
+    const whole = setTimeout(late('request'), REQUEST_TIMEOUT_MS);
     this.deadlines.set(socket, [headers, whole]);
     socket.once('close', () => this.clearDeadlines(socket));
     if (this.http) return void this.http.emit('connection', socket);
@@ -159,8 +179,38 @@ export class ControlServer {
     this.deadlines.delete(socket);
   }
 
+  /**
+   * Ends a connection with an error answer, unless its request has been answered already:
+   * a request whose handler has not answered yet gets the error through its own response
+   * (the handler's answer then writes nothing); one already answered, or a second request
+   * pipelined behind the first, gets nothing more. The connection is closed either way: after
+   * a framing error nothing on it can be trusted to be the start of a request.
+   */
+  private refuse(socket: Socket, status: Refusal, message: string): void {
+    const res = this.dispatched.get(socket);
+    if (!res) {
+      if (socket.writable) socket.end(rawAnswer(status, message));
+      socket.destroySoon();
+      return;
+    }
+    if (res.headersSent || res.destroyed) {
+      // Answered in full: let it flush, then close. Mid-stream: nothing sensible can follow.
+      if (res.writableEnded) socket.destroySoon();
+      else socket.destroy();
+      return;
+    }
+    res.once('finish', () => socket.destroySoon());
+    sendJson(res, status, { error: message }, { connection: 'close' });
+  }
+
   private serve(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
+    if (this.dispatched.has(socket)) {
+      // A request pipelined behind the first: one request per connection, so it is neither
+      // served nor answered; the connection closes once the first answer is written.
+      return;
+    }
+    this.dispatched.set(socket, res);
     this.clearDeadlines(socket, 'headers');
     // The request is complete when its body has been read; a GET's (normally empty) body is not
     // read by anyone, so it is discarded here. And once the answer is sent, nothing is pending.

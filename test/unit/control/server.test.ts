@@ -26,6 +26,7 @@ import type {
 } from '../../../src/control/target.js';
 import type { JobGraph } from '../../../src/jobs/graph-model.js';
 import { createLogger } from '../../../src/log/logger.js';
+import { budget } from '../../integration/support.js';
 import { MemoryHistory } from '../../support/history.js';
 import { MemorySink } from '../../support/jobs.js';
 
@@ -328,6 +329,85 @@ describe("ContainerPilot's endpoints", () => {
       c.write('\x00\x01 hello there\r\n\r\n');
     });
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
+  });
+});
+
+/** Sends `parts` (a number is a pause in ms) on a raw connection; resolves with all it read once the server closes it. */
+function rawExchange(socketPath: string, parts: Array<string | number>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = connect(socketPath);
+    let text = '';
+    c.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    c.on('error', () => {}); // a reset after the answer is still "closed"
+    c.on('close', () => {
+      clearTimeout(bound);
+      resolve(text);
+    });
+    // Only a broken server gets here: the connection must be closed after a framing error.
+    const bound = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`the connection was left open after: ${JSON.stringify(text)}`));
+    }, budget(10_000));
+    void (async () => {
+      for (const p of parts) {
+        if (typeof p === 'number') await new Promise((r) => setTimeout(r, p));
+        else if (!c.destroyed) c.write(p);
+      }
+    })();
+  });
+}
+
+describe('framing errors get exactly one answer (issue 14 defect 12)', () => {
+  const chunked = (path: string, keepAlive: boolean): string =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\n${keepAlive ? 'Connection: keep-alive\r\n' : ''}Transfer-Encoding: chunked\r\n\r\n`;
+  const ping = 'GET /v3/ping HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n';
+  const statusLines = (text: string): string[] => text.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+
+  it('a bad chunk, before or after the handler reads the body, answered or not, kept alive or not, pipelined: one status line, then the connection is closed', async () => {
+    // POST /v3/ping and /v3/status are answered (405) before their body is read: the bad chunk
+    // that follows used to get a second answer, a raw 400.
+    for (const path of [
+      '/v3/env',
+      '/v3/metric',
+      '/v3/reload',
+      '/v3/jobs/web/stop',
+      '/v3/ping',
+      '/v3/status',
+      '/nowhere',
+    ]) {
+      for (const keepAlive of [false, true]) {
+        const head = chunked(path, keepAlive);
+        const cases: Record<string, Array<string | number>> = {
+          'in the same packet': [`${head}ZZZ\r\n`],
+          'after the handler started': [head, 30, 'ZZZ\r\n'],
+          'after a good chunk': [head, 30, '2\r\n{"\r\n', 30, 'ZZZ\r\n'],
+          'bad chunk data': [`${head}2\r\n{}ZZ\r\n`],
+          'a request pipelined behind': [`${head}ZZZ\r\n${ping}`],
+          'behind a pipelined ping': [`${ping}${head}ZZZ\r\n`],
+        };
+        for (const [name, parts] of Object.entries(cases)) {
+          const answer = await rawExchange(socketPath, parts);
+          const what = `${path} keep-alive=${keepAlive} ${name}: ${JSON.stringify(answer)}`;
+          expect(statusLines(answer), what).toHaveLength(1);
+          if (!name.startsWith('behind')) {
+            expect(answer, what).toMatch(/^HTTP\/1\.1 4\d\d /);
+            expect(answer, what).toMatch(/\r\n\r\n\{"error":"[^"]+"/);
+          }
+        }
+      }
+    }
+    expect(target.envCalls).toBe(0);
+    expect(target.recorded).toEqual([]);
+    expect(target.actions).toEqual([]);
+    expect((await call(socketPath, 'GET', '/v3/ping')).status).toBe(200);
+  });
+
+  it('a request that is not HTTP, or headers too large, get one answer with a message and a closed connection', async () => {
+    for (const text of ['\x00\x01 hello\r\n\r\n', `GET /v3/ping HTTP/1.1\r\nX: ${'a'.repeat(64 * 1024)}\r\n\r\n`]) {
+      const answer = await rawExchange(socketPath, [text]);
+      expect(statusLines(answer), answer).toHaveLength(1);
+      expect(answer).toMatch(/^HTTP\/1\.1 (400|431) [\s\S]*\r\n\r\n\{"error":"[^"]+"\}\n$/);
+    }
   });
 });
 
