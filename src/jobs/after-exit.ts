@@ -10,6 +10,14 @@ export function describeExit(record: Pick<RunRecord, 'code' | 'signal' | 'reason
   return record.reason ?? (record.signal ? `killed by ${record.signal}` : `exit code ${record.code}`);
 }
 
+/**
+ * The event a finished run (or check) publishes. A process that exits 0 after our stop signal
+ * still exited successfully (as in ContainerPilot); a timeout or a spawn failure never did.
+ */
+export function exitEvent(record: Pick<RunRecord, 'code' | 'outcome'>): 'exitSuccess' | 'exitFailed' {
+  return record.code === 0 && record.outcome !== 'errored' ? 'exitSuccess' : 'exitFailed';
+}
+
 export interface ExitPolicy {
   /** `when.interval`: runs are ticks, `restarts` counts runs. */
   interval: boolean;

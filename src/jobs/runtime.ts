@@ -3,25 +3,25 @@
  * subscription. Everything that comes back — an exit, a setup command's end, a check
  * done, a timer, a bus event — is pushed onto the job's queue as an input.
  */
-import type { Socket } from 'node:net';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { JobConfig } from '../config/types.js';
 import type { Bus, Subscription } from '../events/bus.js';
 import type { EventCode } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
-import { type LongTimer, setLongTimeout } from '../events/long-timer.js';
 import type { CheckEnd } from '../events/observers.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { NotifyDir } from '../process/notify.js';
 import { ProcessRun, type RunOptions } from '../process/run.js';
 import type { RunRecord } from '../process/types.js';
 import { resolveUser } from '../process/user.js';
-import { describeExit } from './after-exit.js';
+import { exitEvent } from './after-exit.js';
 import type { InputSink, JobEffects, RunContext, RunHandle, Timer } from './effects.js';
-import { type BuiltinCheck, httpCheck, tcpCheck } from './health.js';
+import { HealthRunner } from './health-runner.js';
+import { JobTimers } from './job-timers.js';
 import { runCleanup } from './liveness/cleanup.js';
 import { lifecycleEnv, runEndEnv } from './liveness/env.js';
 import { openRunNotify } from './liveness/notify-run.js';
+import { relayRunOutput } from './run-output.js';
 
 /** What a job's runtime needs from the supervisor: shared services, and callbacks bound to this job instance. */
 export interface JobHost {
@@ -52,59 +52,6 @@ export interface JobHost {
   lastRunOf(name: string): RunRecord | null;
 }
 
-/**
- * The event a finished run publishes. A process that exits 0 after our stop signal
- * still exited successfully (as in ContainerPilot); a timeout or a spawn failure never did.
- */
-function exitCode(record: Pick<RunRecord, 'code' | 'outcome'>): 'exitSuccess' | 'exitFailed' {
-  return record.code === 0 && record.outcome !== 'errored' ? 'exitSuccess' : 'exitFailed';
-}
-
-/** Silence on a finished run's output streams after which they are no longer waited for. */
-const OUTPUT_QUIET_MS = 200;
-
-/**
- * How long output that keeps arriving after a run's exit is waited for: a process that
- * escaped the group (setsid) and keeps writing to the inherited pipe must not hold the exit
- * back for ever. Data already read and waiting for a slow log is always waited for.
- */
-const OUTPUT_AFTER_EXIT_MAX_MS = 2000;
-
-/**
- * Resolves once none of `streams` has read anything or held unread data for OUTPUT_QUIET_MS,
- * or once nothing is held and OUTPUT_AFTER_EXIT_MAX_MS have passed.
- */
-function untilQuiet(streams: readonly Readable[]): Promise<void> {
-  const progress = (): number => streams.reduce((n, s) => n + ((s as Partial<Socket>).bytesRead ?? 0), 0);
-  const waiting = (): boolean => streams.some((s) => s.readableLength > 0);
-  const deadline = Date.now() + OUTPUT_AFTER_EXIT_MAX_MS;
-  return new Promise((resolve) => {
-    let last = progress();
-    const check = (): void => {
-      const now = progress();
-      if (!waiting() && (now === last || Date.now() >= deadline)) return resolve();
-      last = now;
-      setTimeout(check, OUTPUT_QUIET_MS);
-    };
-    setTimeout(check, OUTPUT_QUIET_MS);
-  });
-}
-
-/** Bytes of a health check's output kept to quote its last line when it fails. */
-const CHECK_TAIL_BYTES = 512;
-
-/** `stream`, through a pass-through that keeps its last CHECK_TAIL_BYTES in `tail` (health checks only: small output). */
-function keepTail(stream: Readable, tail: { text: string }): Readable {
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      tail.text = (tail.text + chunk.toString('utf8')).slice(-CHECK_TAIL_BYTES);
-      done(null, chunk);
-    },
-  });
-  stream.once('error', () => tap.destroy());
-  return stream.pipe(tap);
-}
-
 /** The bus filter of a job: only the events it reacts to reach its queue. */
 export function jobWants(config: JobConfig): {
   sources: string[];
@@ -125,13 +72,10 @@ export function jobWants(config: JobConfig): {
 export class JobRuntime implements JobEffects {
   readonly log: Logger;
   private readonly name: string;
-  private readonly checkSource: string;
   private readonly subscription: Subscription;
-  private readonly timers = new Map<Timer, LongTimer>();
-  private check: { stop(): void } | null = null;
+  private readonly timers: JobTimers;
+  private readonly checks: HealthRunner | null;
   private warnedUser = false;
-  /** How the last health check ended, in words (with its last output line), computed when asked. */
-  private lastCheck: () => string = () => 'no check ran yet';
   /** PIDPILOT_JOB/RUN/RESTARTS of the current run, for every process of the job (checks, setup, cleanup too). */
   private lifecycle: Record<string, string>;
 
@@ -142,7 +86,12 @@ export class JobRuntime implements JobEffects {
   ) {
     this.name = config.name;
     this.log = host.log.child({ job: config.name });
-    this.checkSource = `check.${config.name}`;
+    this.timers = new JobTimers(push);
+    this.checks = config.health
+      ? new HealthRunner(config.name, config.health, host, this.log, push, (argv, timeout, signal, raw) =>
+          this.start(argv, timeout, signal, raw),
+        )
+      : null;
     this.lifecycle = lifecycleEnv(config.name, 0, 0);
     const { sources, accepts } = jobWants(config);
     this.subscription = host.bus.subscribe(
@@ -200,7 +149,7 @@ export class JobRuntime implements JobEffects {
       this.host.pidChanged(null);
       this.host.runEnded(record);
       // Published once the run's last output line is logged, so logs read cause before effect.
-      this.host.bus.publish(exitCode(record), this.name);
+      this.host.bus.publish(exitEvent(record), this.name);
       this.push({ kind: 'exited', run, record });
     });
     if (run.pid !== null) this.host.pidChanged(run.pid);
@@ -254,77 +203,23 @@ export class JobRuntime implements JobEffects {
   }
 
   startCheck(id: number): void {
-    const health = this.config.health!;
-    if (!health.exec)
-      return this.startBuiltinCheck(
-        id,
-        health.http ? httpCheck(health.http, health.timeout) : tcpCheck(health.tcp!, health.timeout),
-      );
-    const check = this.start(health.exec, health.timeout, 'SIGTERM', health.logging.raw);
-    const handle = { stop: () => void check.stop(0, 'stop') };
-    this.check = handle;
-    const tail = { text: '' };
-    const output = this.relayOutput(check, this.checkSource, tail);
-    // Like a run's exit, the result is published after the check's last output line (which the warning quotes).
-    void check.result.then(async (record) => {
-      await output;
-      if (this.check === handle) this.check = null;
-      this.lastCheck = () => {
-        const line = tail.text.trimEnd().split('\n').pop()?.trim();
-        return line ? `${describeExit(record)}: ${line}` : describeExit(record);
-      };
-      if (record.outcome === 'errored') this.log.warn(`health check could not run: ${record.reason ?? 'unknown'}`);
-      if (record.outcome !== 'aborted') {
-        this.host.checkEnded({ outcome: record.outcome, durationMs: record.durationMs });
-        this.host.bus.publish(exitCode(record), this.checkSource);
-      }
-      this.push({ kind: 'checkDone', check: id });
-    });
-  }
-
-  /** `health.http` / `health.tcp`: published exactly like an exec check's exit. */
-  private startBuiltinCheck(id: number, check: BuiltinCheck): void {
-    this.check = check;
-    const startedAt = performance.now();
-    void check.result.then((result) => {
-      if (this.check === check) this.check = null;
-      this.lastCheck = () => result.reason ?? result.outcome;
-      if (result.outcome !== 'succeeded' && result.outcome !== 'aborted')
-        this.log.debug(`health check failed: ${result.reason ?? result.outcome}`);
-      if (result.outcome !== 'aborted') {
-        this.host.checkEnded({ outcome: result.outcome, durationMs: performance.now() - startedAt });
-        this.host.bus.publish(result.outcome === 'succeeded' ? 'exitSuccess' : 'exitFailed', this.checkSource);
-      }
-      this.push({ kind: 'checkDone', check: id });
-    });
+    this.checks?.start(id);
   }
 
   lastCheckDetail(): string {
-    return this.lastCheck();
+    return this.checks?.lastDetail() ?? 'no check ran yet';
   }
 
   stopCheck(): void {
-    this.check?.stop();
-    this.check = null;
+    this.checks?.stop();
   }
 
   setTimer(timer: Timer, ms: number): void {
-    this.clearTimer(timer);
-    this.timers.set(
-      timer,
-      // Delays come from the configuration: they may exceed what one Node timer holds.
-      setLongTimeout(() => {
-        this.timers.delete(timer);
-        this.push({ kind: 'timer', timer });
-      }, ms),
-    );
+    this.timers.set(timer, ms);
   }
 
   clearTimer(timer: Timer): void {
-    const handle = this.timers.get(timer);
-    if (handle === undefined) return;
-    handle.clear();
-    this.timers.delete(timer);
+    this.timers.clear(timer);
   }
 
   publish(code: EventCode): number {
@@ -384,24 +279,8 @@ export class JobRuntime implements JobEffects {
     return opts;
   }
 
-  /**
-   * Relays the run's output; resolves when its streams have ended. After the run has
-   * exited, a stream that stays silent for OUTPUT_QUIET_MS — nothing read and nothing
-   * waiting for the log — is held open by something outside the process group (a daemon
-   * that escaped with setsid): the exit is then reported without it. A stream that is
-   * merely waiting for a slow log output is waited for, so no line is lost.
-   */
-  private relayOutput(run: ProcessRun, source: string, tail?: { text: string }): Promise<unknown> {
-    const child = run.child;
-    if (!child) return Promise.resolve();
-    const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
-    if (streams.length === 0) return Promise.resolve();
-    const ended = Promise.all(
-      streams.map((stream) =>
-        this.host.relay(tail ? keepTail(stream, tail) : stream, source, stream === child.stdout ? 'stdout' : 'stderr'),
-      ),
-    );
-    return Promise.race([ended, run.result.then(() => untilQuiet(streams))]);
+  private relayOutput(run: ProcessRun, source: string): Promise<unknown> {
+    return relayRunOutput(this.host, run, source);
   }
 
   private logExit(record: RunRecord): void {
