@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Browser, findChromium } from '../support/browser.js';
 import { curl, eventually, freePort } from './control-support.js';
 import { useHarness } from './support.js';
+import { viewJobs } from './view-jobs.js';
 
 const h = useHarness();
 const chromium = findChromium();
@@ -28,16 +29,7 @@ describe.skipIf(!chromium)('the dashboard in a real browser', () => {
     const file = h().writeConfig({
       state: { dir: h().path('state') },
       jobs: [
-        {
-          name: 'db',
-          exec: ['sh', '-c', `echo db ready; exec sleep ${h().uniqueArg()}`],
-          health: { exec: 'true', interval: 1, ttl: 5 },
-        },
-        {
-          name: 'web',
-          exec: ['sh', '-c', `echo "web serving as $$"; exec sleep ${h().uniqueArg()}`],
-          dependsOn: ['db'],
-        },
+        ...viewJobs(h()),
         { name: 'worker', exec: ['sleep', h().uniqueArg()], dependsOn: [{ job: 'db', condition: 'healthy' }] },
         { name: 'migrate', exec: ['sh', '-c', 'echo migrated'], when: { source: 'db', once: 'healthy' } },
       ],

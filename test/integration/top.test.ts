@@ -5,63 +5,23 @@
  * its width; TERM=dumb gets plain frames without escape sequences. The run writes a text
  * capture (to $PIDPILOT_SCREENSHOTS, else the temp dir) for the README.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hasCommand, Pane } from '../support/tmux.js';
 import { eventually } from './control-support.js';
 import { BIN, CONTROL_SOCKET_VAR, MARKER_VAR, useHarness } from './support.js';
+import { viewJobs } from './view-jobs.js';
 
 const h = useHarness();
-const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
+const hasTmux = hasCommand('tmux');
 if (!hasTmux)
   console.warn(
     'top test skipped: no tmux on this machine (Debian: apt-get install tmux; npm test installs it as root)',
   );
 
-class Pane {
-  constructor(
-    private readonly server: string,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {}
-
-  tmux(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('tmux', ['-L', this.server, '-f', '/dev/null', ...args], { encoding: 'utf8', env: this.env });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-
-  start(name: string, width: number, height: number, term: string): void {
-    const cmd = `TERM=${term} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} top`;
-    const r = this.tmux('new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), cmd);
-    expect(r.status, r.stderr).toBe(0);
-    this.tmux('set-option', '-t', name, 'remain-on-exit', 'on');
-  }
-
-  capture(name: string, escapes = false): string {
-    return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', name).stdout;
-  }
-
-  keys(name: string, ...keys: string[]): void {
-    this.tmux('send-keys', '-t', name, ...keys);
-  }
-
-  /** Whether the program in the pane has ended (the pane stays, marked dead). */
-  dead(name: string): boolean {
-    return this.tmux('display-message', '-p', '-t', name, '#{pane_dead}').stdout.trim() === '1';
-  }
-
-  async until(name: string, test: (screen: string) => boolean, what: string): Promise<string> {
-    let screen = '';
-    try {
-      return await eventually(async () => {
-        screen = this.capture(name);
-        return test(screen) ? screen : null;
-      }, what);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; the pane shows:\n${screen}`);
-    }
-  }
-}
+const top = (term: string): string =>
+  `TERM=${term} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} top`;
 
 describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
   it('shows the jobs and the selected output, restarts with a key, quits; small and dumb terminals stay sane', {
@@ -70,16 +30,7 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
     const file = h().writeConfig({
       state: { dir: h().path('state') },
       jobs: [
-        {
-          name: 'db',
-          exec: ['sh', '-c', `echo db ready; exec sleep ${h().uniqueArg()}`],
-          health: { exec: 'true', interval: 1, ttl: 5 },
-        },
-        {
-          name: 'web',
-          exec: ['sh', '-c', `echo "web serving as $$"; exec sleep ${h().uniqueArg()}`],
-          dependsOn: ['db'],
-        },
+        ...viewJobs(h()),
         { name: 'migrate', exec: ['sh', '-c', 'echo migrated; exit 3'], when: { source: 'db', once: 'healthy' } },
       ],
     });
@@ -96,7 +47,7 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
     };
     const pane = new Pane(`pidpilot-top-${process.pid}`, env);
     try {
-      pane.start('big', 110, 24, 'xterm-256color');
+      pane.start('big', 110, 24, top('xterm-256color'));
       const first = await pane.until(
         'big',
         (s) =>
@@ -147,7 +98,7 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
       await eventually(async () => pane.dead('big'), 'top to quit on q');
 
       // A small pane: every line within its width, the headline and the selected job still there.
-      pane.start('small', 40, 7, 'xterm-256color');
+      pane.start('small', 40, 7, top('xterm-256color'));
       const small = await pane.until('small', (s) => /^> db/m.test(s), 'the small pane');
       expect(
         small.split('\n').every((l) => l.length <= 40),
@@ -158,7 +109,7 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
       await eventually(async () => pane.dead('small'), 'top to quit');
 
       // TERM=dumb: plain frames one after another, no escape sequence at all.
-      pane.start('dumb', 100, 40, 'dumb');
+      pane.start('dumb', 100, 40, top('dumb'));
       await pane.until('dumb', (s) => /^> db +running +\d+ .* healthy /m.test(s), 'a plain frame');
       expect(pane.capture('dumb', true)).not.toContain('\x1b[');
       pane.keys('dumb', 'Down', 'x');
@@ -166,7 +117,7 @@ describe.skipIf(!hasTmux)('pidpilot top under tmux', () => {
       pane.keys('dumb', 'q');
       await eventually(async () => pane.dead('dumb'), 'top to quit');
     } finally {
-      pane.tmux('kill-server');
+      pane.kill();
     }
     supervisor.signal('SIGTERM');
     await supervisor.waitExit();
