@@ -9,7 +9,8 @@
 #   on a base image made from this machine's Node and busybox, and run it (runc: crun refuses
 #   hosts with hybrid cgroups);
 # - chromium: the dashboard test loads the page in headless Chromium (DevTools protocol);
-# - tmux: the `pidpilot top` test runs it in a tmux pane (send-keys, capture-pane).
+# - tmux: the `pidpilot top` test runs it in a tmux pane (send-keys, capture-pane);
+# - zsh, fish: the completion tests run the generated scripts in the real shells (zsh in tmux).
 set -euo pipefail
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -20,6 +21,8 @@ command -v runc >/dev/null 2>&1 || missing+=(runc)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing the Debian packages the tests use: ${missing[*]}" >&2

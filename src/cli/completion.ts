@@ -62,19 +62,34 @@ function zsh(): string {
 # pidpilot completion for zsh: eval "$(pidpilot completion zsh)" (after compinit)
 _pidpilot() {
   local -a commands flags
+  local cmd= w
+  local -i i nth=0
   commands=(
     ${described}
   )
   flags=(${Object.keys(FLAGS)
     .map((f) => `-${f}`)
     .join(' ')})
+  # the command and how many words follow it, skipping flags and the values of valued flags
+  for (( i = 2; i < CURRENT; i++ )); do
+    w=$words[i]
+    case $w in
+      -*=*) ;;
+      ${valued.map((f) => `-${f}|--${f}`).join('|')}) (( i++ )) ;;
+      -*) ;;
+      *) if [[ -z $cmd ]]; then cmd=$w; else (( nth++ )); fi ;;
+    esac
+  done
+  case $words[CURRENT-1] in
+    ${valued.map((f) => `-${f}|--${f}`).join('|')}) _files; return ;;
+  esac
   if [[ $PREFIX == -* ]]; then
     compadd -- $flags
-  elif (( CURRENT == 2 )); then
+  elif [[ -z $cmd ]]; then
     _describe 'command' commands
   else
-    case $words[2] in
-      signal) if (( CURRENT == 3 )); then compadd -- \${(f)"$(pidpilot completion jobs 2>/dev/null)"}; else compadd -- ${SIGNALS}; fi ;;
+    case $cmd in
+      signal) if (( nth == 0 )); then compadd -- \${(f)"$(pidpilot completion jobs 2>/dev/null)"}; else compadd -- ${SIGNALS}; fi ;;
       ${jobCommands.filter((c) => c !== 'signal').join('|')}) compadd -- \${(f)"$(pidpilot completion jobs 2>/dev/null)"} ;;
       completion) compadd -- bash zsh fish ;;
       help) _describe 'command' commands ;;
@@ -86,22 +101,63 @@ compdef _pidpilot pidpilot
 `;
 }
 
+/**
+ * fish's own conditions (`__fish_use_subcommand`, `__fish_seen_subcommand_from`) take the
+ * value of `-config FILE` for the command and cannot tell `signal JOB` from `signal JOB
+ * SIG`, so the script finds the words itself, skipping flags and the values of valued
+ * flags, as the bash and zsh scripts do: `__pidpilot_words` prints the command and the
+ * words after it, one a line.
+ */
+function fishWords(): string {
+  return `function __pidpilot_words
+    set -l skip 0
+    for w in (commandline -opc)[2..-1]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case ${valued.map((f) => `-${f} --${f}`).join(' ')}
+                set skip 1
+            case '-*'
+            case '*'
+                echo $w
+        end
+    end
+end
+function __pidpilot_using
+    set -l w (__pidpilot_words)
+    test (count $w) -gt 0; and contains -- $w[1] $argv
+end
+function __pidpilot_nargs
+    math (count (__pidpilot_words)) - 1
+end`;
+}
+
 function fish(): string {
-  const lines = ['# pidpilot completion for fish: pidpilot completion fish | source', 'complete -c pidpilot -f'];
+  const lines = [
+    '# pidpilot completion for fish: pidpilot completion fish | source',
+    'complete -c pidpilot -f',
+    fishWords(),
+  ];
   for (const c of visible)
-    lines.push(`complete -c pidpilot -n __fish_use_subcommand -a ${c} -d ${quote(COMMANDS[c]!.summary)}`);
+    lines.push(
+      `complete -c pidpilot -n 'test (count (__pidpilot_words)) = 0' -a ${c} -d ${quote(COMMANDS[c]!.summary)}`,
+    );
   for (const [name, f] of Object.entries(FLAGS)) {
     const opt = name.length === 1 ? `-s ${name}` : `-o ${name} -l ${name}`;
     lines.push(
       `complete -c pidpilot ${opt}${f.kind === 'boolean' ? '' : ' -r'}${name === 'config' || name === 'out' || name === 'socket' ? ' -F' : ''} -d ${quote(f.help)}`,
     );
   }
-  lines.push(
-    `complete -c pidpilot -n '__fish_seen_subcommand_from ${jobCommands.join(' ')}' -a '(pidpilot completion jobs 2>/dev/null)'`,
-  );
-  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from signal' -a ${quote(SIGNALS)}`);
-  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'`);
-  lines.push(`complete -c pidpilot -n '__fish_seen_subcommand_from help' -a ${quote(visible.join(' '))}`);
+  const jobs = `-a '(pidpilot completion jobs 2>/dev/null)'`;
+  const others = jobCommands.filter((c) => c !== 'signal').join(' ');
+  lines.push(`complete -c pidpilot -n '__pidpilot_using ${others}' ${jobs}`);
+  // signal JOB SIGNAL: a job first, then a signal
+  lines.push(`complete -c pidpilot -n '__pidpilot_using signal; and test (__pidpilot_nargs) = 0' ${jobs}`);
+  lines.push(`complete -c pidpilot -n '__pidpilot_using signal; and test (__pidpilot_nargs) = 1' -a ${quote(SIGNALS)}`);
+  lines.push(`complete -c pidpilot -n '__pidpilot_using completion' -a 'bash zsh fish'`);
+  lines.push(`complete -c pidpilot -n '__pidpilot_using help' -a ${quote(visible.join(' '))}`);
   return `${lines.join('\n')}\n`;
 }
 

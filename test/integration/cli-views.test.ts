@@ -2,13 +2,11 @@
  * The CLI's conventions through the built binary: `COMMAND --help` for every command,
  * `logs` of all jobs interleaved with names (and -n, -since, -f, one job, --json),
  * `signal JOB SIGNAL`, `status` with its REASON column, no colours off a terminal or
- * with NO_COLOR, `status -w`, and `completion bash` completing commands and job names.
+ * with NO_COLOR, and `status -w`. Shell completion is tested in completion.test.ts.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands.js';
-import { BIN, useHarness } from './support.js';
+import { useHarness } from './support.js';
 
 const h = useHarness();
 
@@ -131,45 +129,5 @@ describe('logs, signal and status against a running supervisor', () => {
 
     p.signal('SIGTERM');
     await p.waitExit();
-  });
-});
-
-describe('completion', () => {
-  it('bash: completes commands, flags, and job names from the configuration', { timeout: 60_000 }, async () => {
-    const file = h().writeConfig({
-      jobs: [
-        { name: 'frontend', exec: ['true'] },
-        { name: 'backend', exec: ['true'] },
-      ],
-    });
-    const shim = h().path('pidpilot');
-    writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`);
-    chmodSync(shim, 0o755);
-    const script = (await h().cli(['completion', 'bash'])).stdout;
-    writeFileSync(h().path('completion.bash'), script);
-    const complete = (line: string): string[] => {
-      const words = line.split(' ');
-      const r = spawnSync(
-        'bash',
-        [
-          '-c',
-          `source ${h().path('completion.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pidpilot; printf '%s\\n' "\${COMPREPLY[@]}"`,
-        ],
-        { encoding: 'utf8', env: { ...process.env, PATH: `${h().dir}:${process.env.PATH}`, PIDPILOT: file } },
-      );
-      expect(r.stderr).toBe('');
-      return r.stdout.split('\n').filter((l) => l !== '');
-    };
-    expect(complete('pidpilot st')).toEqual(['status', 'start', 'stop']);
-    expect(complete('pidpilot restart ')).toEqual(['frontend', 'backend']);
-    expect(complete('pidpilot logs f')).toEqual(['frontend']);
-    expect(complete('pidpilot signal backend US')).toEqual(['USR1', 'USR2']);
-    expect(complete('pidpilot status -wa')).toEqual(['-watch']);
-    expect(complete('pidpilot completion z')).toEqual(['zsh']);
-    for (const shell of ['zsh', 'fish']) {
-      const r = await h().cli(['completion', shell]);
-      expect([r.code, r.stdout], shell).toEqual([0, expect.stringContaining('pidpilot completion jobs')]);
-    }
-    expect((await h().cli(['completion', 'tcsh'])).code).toBe(2);
   });
 });
