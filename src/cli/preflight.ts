@@ -4,11 +4,14 @@
  * configuration, and a run that would exit 2 does so before anything starts or logs "started".
  * - the Consul settings, as the Consul client will use them: the file's `consul` completed by
  *   CONSUL_HTTP_ADDR & co., the address (`127.0.0.1:99999`, `[::1`), the certificate files;
- * - every job's environment as it will be passed (with `envFile`s folded in): no NUL byte.
+ * - every job's environment as it will be passed (with `envFile`s folded in): no NUL byte;
+ * - `notify: true` needs the native addon (Node cannot bind a unix datagram socket): without
+ *   it such a job could never become ready, so nothing starts, as for a config error.
  */
 import { ConfigError, ConfigErrors } from '../config/errors.js';
 import type { Config } from '../config/types.js';
 import { type Env, resolveConsulSettings } from '../discovery/consul/settings.js';
+import { notifyUnsupported } from '../process/notify.js';
 
 export function startupProblems(config: Config, env: Env): ConfigError[] {
   const file = config.file;
@@ -33,6 +36,11 @@ export function startupProblems(config: Config, env: Env): ConfigError[] {
           }),
         );
       }
+    }
+    if (job.notify) {
+      const why = notifyUnsupported();
+      if (why !== null)
+        problems.push(new ConfigError({ file, path: `jobs[${i}].notify`, message: `job ${job.name}: ${why}` }));
     }
   });
   return problems;

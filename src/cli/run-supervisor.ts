@@ -15,7 +15,6 @@ import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/socket-path.js';
 import { attachDiscovery } from '../discovery/attach.js';
 import type { Discovery } from '../discovery/types.js';
-import { notifyRefusal } from '../jobs/liveness/notify-run.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
@@ -98,12 +97,6 @@ export async function runSupervisor(
   } catch (err) {
     // Like a configuration error: nothing starts.
     log.error(`invalid consul setting: ${err instanceof Error ? err.message : String(err)}`);
-    await sink.drain(LOG_DRAIN_AT_EXIT_MS);
-    exitNow(2);
-  }
-  const notifyProblem = notifyRefusal(config.jobs);
-  if (notifyProblem !== null) {
-    log.error(notifyProblem);
     await sink.drain(LOG_DRAIN_AT_EXIT_MS);
     exitNow(2);
   }

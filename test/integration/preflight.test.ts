@@ -3,10 +3,23 @@
  * start-up, and what start-up refuses (exit 2) `validate` refuses with the same words, and
  * nothing is started or logged as started first.
  */
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useHarness } from './support.js';
+import { ROOT, type StartOptions, useHarness } from './support.js';
 
 const h = useHarness();
+
+/** `validate` and a run both exit 2 with `message`, and the run logs nothing as started. */
+async function bothRefuse(file: string, message: RegExp, opts: Omit<StartOptions, 'args'>): Promise<void> {
+  const v = await h().cli(['validate', '-config', file], opts);
+  expect(v.code, v.stderr).toBe(2);
+  expect(v.stderr).toMatch(message);
+  const run = await h().cli(['-config', file], opts);
+  expect(run.code, run.p.transcript()).toBe(2);
+  expect(run.stderr).toMatch(message);
+  expect(run.p.transcript()).not.toMatch(/started/);
+}
 
 describe('validate and start-up agree', () => {
   it.each([
@@ -41,24 +54,53 @@ describe('validate and start-up agree', () => {
       /jobs\[0\]\.env\.X: an environment value cannot contain a NUL byte/,
     ],
   ] as [string, string, Record<string, string>, RegExp][])('%s', async (_what, text, env, message) => {
-    const file = h().writeConfig(text);
-    const v = await h().cli(['validate', '-config', file], { env });
-    expect(v.code, v.stderr).toBe(2);
-    expect(v.stderr).toMatch(message);
-    const run = await h().cli(['-config', file], { env });
-    expect(run.code, run.p.transcript()).toBe(2);
-    expect(run.stderr).toMatch(message);
-    expect(run.p.transcript()).not.toMatch(/started/);
+    await bothRefuse(h().writeConfig(text), message, { env });
   });
 
   it('an env file value with a NUL byte is refused by both too', async () => {
     const envFile = h().path('vars.env');
-    (await import('node:fs')).writeFileSync(envFile, 'X=a\0b\n');
+    writeFileSync(envFile, 'X=a\0b\n');
     const file = h().writeConfig(`{ jobs: [{ name: "a", exec: "true", envFile: ${JSON.stringify(envFile)} }] }`);
     const v = await h().cli(['validate', '-config', file]);
     const run = await h().cli(['-config', file]);
     expect([v.code, run.code]).toEqual([2, 2]);
     for (const out of [v.stderr, run.stderr]) expect(out).toMatch(/jobs\[0\]\.env\.X: .*NUL byte|vars\.env/);
     expect(run.p.transcript()).not.toMatch(/started/);
+  });
+});
+
+describe('notify: true without the native addon', () => {
+  /**
+   * The built package copied without its addon (no prebuilds/, no build/): pidpilot then
+   * spawns through the portable backend, and nothing can bind an sd_notify socket.
+   */
+  function packageWithoutAddon(): string[] {
+    const pkg = h().path('pkg');
+    mkdirSync(pkg);
+    writeFileSync(join(pkg, 'package.json'), readFileSync(join(ROOT, 'package.json')));
+    cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
+    return [process.execPath, join(pkg, 'bin', 'pidpilot.js')];
+  }
+
+  it('exits 2 naming the job and why, starts nothing, and validate says the same', async () => {
+    const command = packageWithoutAddon();
+    const marker = h().path('started-a-job');
+    const file = h().writeConfig({
+      jobs: [
+        { name: 'before', exec: ['touch', marker] },
+        { name: 'sd-app', exec: ['sleep', '3600'], notify: true },
+      ],
+    });
+    const message = /jobs\[1\]\.notify: job sd-app: `notify` needs the native addon: .*native spawn addon is not built/;
+    await bothRefuse(file, message, { command });
+    expect(existsSync(marker)).toBe(false);
+    // The same package runs a config without `notify` (portable backend): the refusal is notify's alone.
+    const ok = await h().cli(['-config', h().writeConfig({ jobs: [{ name: 'before', exec: ['touch', marker] }] })], {
+      command,
+    });
+    expect(ok.code, ok.p.transcript()).toBe(0);
+    expect(ok.p.transcript()).toMatch(/processes are spawned through execa/);
+    expect(existsSync(marker)).toBe(true);
   });
 });

@@ -5,20 +5,8 @@
  * an old run finds no socket.
  */
 
-import type { JobConfig } from '../../config/types.js';
 import type { SupervisorLogger as Logger } from '../../log/logger.js';
-import { type NotifyDir, type NotifyMessage, NotifySocket, notifyUnsupported } from '../../process/notify.js';
-
-/**
- * `notify: true` needs the native addon (Node cannot bind a unix datagram socket). Without
- * it such a job could never become ready, so pidpilot starts nothing, as for a config error:
- * the message to log then, or null.
- */
-export function notifyRefusal(jobs: readonly JobConfig[]): string | null {
-  const names = jobs.filter((j) => j.notify).map((j) => j.name);
-  const why = names.length > 0 ? notifyUnsupported() : null;
-  return why === null ? null : `job${names.length === 1 ? '' : 's'} ${names.join(', ')}: ${why}`;
-}
+import { type NotifyDir, type NotifyMessage, NotifySocket } from '../../process/notify.js';
 
 export interface RunNotify {
   /** NOTIFY_SOCKET, and WATCHDOG_USEC when a watchdog is configured (sd_watchdog_enabled reads it). */
