@@ -52,6 +52,11 @@ export interface SupervisorOptions {
    * it needs. May throw a UsageError (the target is gone from the file).
    */
   narrow?: (config: Config) => Config;
+  /**
+   * The checks start-up ran on the configuration in its environment (cli/preflight.ts), run
+   * again on reload so that a reload start-up would refuse changes nothing. Throws ConfigErrors.
+   */
+  preflight?: (config: Config, env: Readonly<Record<string, string>>) => void;
   /** `pidpilot run JOB`: `main` is the target, and interrupting it before it finished is a failure. */
   runMode?: boolean;
 }
@@ -67,6 +72,7 @@ export class Supervisor implements ControlTarget, PartHost {
   readonly jobs: JobSet;
   private readonly log: Logger;
   private readonly narrow: (config: Config) => Config;
+  private readonly preflight: (config: Config, env: Readonly<Record<string, string>>) => void;
   private readonly runMode: boolean;
   private readonly parts: SupervisorPart[] = [];
 
@@ -96,6 +102,7 @@ export class Supervisor implements ControlTarget, PartHost {
   ) {
     this.log = options.log;
     this.narrow = options.narrow ?? ((c) => c);
+    this.preflight = options.preflight ?? (() => {});
     this.runMode = options.runMode ?? false;
     this.env = new ChildEnv(options.env ?? process.env);
     if (this.log.isLevelEnabled('debug')) {
@@ -246,6 +253,7 @@ export class Supervisor implements ControlTarget, PartHost {
       try {
         // Rendered against the environment as changed by putenv, as ContainerPilot did.
         next = this.narrow(loadConfig(this.config.files ?? file, this.env.base));
+        this.preflight(next, this.env.base);
       } catch (err) {
         if (err instanceof UsageError) {
           this.log.warn(`reload refused: ${err.message}; nothing changed`);

@@ -89,6 +89,7 @@ export async function runSupervisor(
     log,
     relay: (stream, source, name) => relayLines(stream, { job: source, stream: name, writer: outputWriter }),
     narrow: prepare,
+    preflight: checkStartup,
     runMode,
   });
   let discovery: Discovery;

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, type StartOptions, useHarness } from './support.js';
+import { ROOT, type StartOptions, until, useHarness, withArg } from './support.js';
 
 const h = useHarness();
 
@@ -102,5 +102,44 @@ describe('notify: true without the native addon', () => {
     expect(ok.code, ok.p.transcript()).toBe(0);
     expect(ok.p.transcript()).toMatch(/processes are spawned through execa/);
     expect(existsSync(marker)).toBe(true);
+  });
+});
+
+describe('reload runs the same checks', () => {
+  it('a reload that start-up would refuse (a bad consul, a NUL byte from an env file) changes nothing and says why', async () => {
+    const arg = h().uniqueArg();
+    const good = { jobs: [{ name: 'keep', exec: ['sleep', arg] }] };
+    const p = h().run(good);
+    await p.waitForLine(/started: pid/);
+    const pid = await until(() => withArg(arg)[0]?.pid, 'the job');
+    const envFile = h().path('vars.env');
+    writeFileSync(envFile, 'X=a\0b\n');
+    let refused = 0;
+    for (const [bad, message] of [
+      [
+        { consul: '127.0.0.1:99999', jobs: [{ name: 'keep', exec: ['sleep', `${arg}1`] }] },
+        /consul: invalid consul setting: consul address "127\.0\.0\.1:99999": port must be 1-65535/,
+      ],
+      [
+        { jobs: [{ name: 'keep', exec: ['sleep', `${arg}1`], envFile }] },
+        /jobs\[0\]\.env\.X: an environment value cannot contain a NUL byte/,
+      ],
+    ] as const) {
+      h().writeConfig(bad);
+      const r = await h().cli(['-reload']);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/reload refused, nothing was changed/);
+      expect(r.stderr).toMatch(message);
+      await p.waitForLine(/reload refused: 1 configuration error\(s\); nothing changed/, { nth: ++refused });
+      expect(withArg(arg).map((x) => x.pid)).toEqual([pid]);
+      expect(withArg(`${arg}1`)).toEqual([]);
+    }
+    // The same file made good is taken: the checks refuse only what start-up would.
+    h().writeConfig({ jobs: [{ name: 'keep', exec: ['sleep', `${arg}1`] }] });
+    const ok = await h().cli(['-reload']);
+    expect(ok.code, ok.stderr).toBe(0);
+    await until(() => withArg(`${arg}1`).length === 1 && withArg(arg).length === 0, 'keep restarted');
+    p.signal('SIGTERM');
+    expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
   });
 });
