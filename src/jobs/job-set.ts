@@ -12,7 +12,7 @@ import type { Bus } from '../events/bus.js';
 import { setLongTimeout } from '../events/long-timer.js';
 import type { Observers } from '../events/observers.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import { NotifyDir } from '../process/notify.js';
+import { NotifyDir } from '../process/notify-dir.js';
 import type { RunRecord } from '../process/types.js';
 import type { ChildEnv } from './child-env.js';
 import type { DependencyView } from './dependencies.js';
@@ -213,6 +213,14 @@ export class JobSet {
 
   // ---------------------------------------------------------------------------
 
+  /** The sd_notify sockets' directory, made on first use; those left by a pidpilot killed with SIGKILL go then. */
+  private makeNotifyDir(): NotifyDir {
+    const dir = new NotifyDir();
+    if (dir.removedStale.length > 0)
+      this.deps.log.info(`removed ${dir.removedStale.length} sd_notify socket dir(s) left by a pidpilot that is gone`);
+    return dir;
+  }
+
   /** Builds a job instance; `carry` continues a replaced instance's run numbers and restart count. */
   private create(config: JobConfig, carry?: JobCarry): Job {
     const { env, observers } = this.deps;
@@ -231,7 +239,7 @@ export class JobSet {
         const hooks = this.graphNow.preStopHooks(config.name);
         return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
       },
-      notifyDir: () => (this.notifySockets ??= new NotifyDir()),
+      notifyDir: () => (this.notifySockets ??= this.makeNotifyDir()),
       lastRunOf: (name) => this.lastRuns.get(name) ?? null,
     };
     job = new Job(config, (push) => new JobRuntime(config, host, push), carry);

@@ -10,7 +10,7 @@ import type { EventCode } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import type { CheckEnd } from '../events/observers.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import type { NotifyDir } from '../process/notify.js';
+import type { NotifyDir } from '../process/notify-dir.js';
 import { ProcessRun, type RunOptions } from '../process/run.js';
 import type { RunRecord } from '../process/types.js';
 import { resolveUser } from '../process/user.js';

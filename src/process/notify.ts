@@ -7,9 +7,7 @@
  * watchdog (root can, as it could kill the job). Any process of the job may send, like
  * systemd's `NotifyAccess=all`, so shell wrappers and `systemd-notify` work.
  */
-import { chmodSync, chownSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, chownSync, rmSync, unlinkSync } from 'node:fs';
 import { NativeAddonError, tryLoadNativeAddon } from './native.js';
 
 /** What a message says, as sd_notify(3) defines the fields pidpilot acts on. */
@@ -155,29 +153,5 @@ export class NotifySocket {
     } catch {
       // already gone (its directory was removed): nothing to clean
     }
-  }
-}
-
-/**
- * A private directory for the sockets of one pidpilot (short paths: a unix socket path is
- * at most 107 bytes). Searchable by everyone (0711) so that a job running as another user
- * reaches its own socket, listable by nobody else.
- */
-export class NotifyDir {
-  readonly dir: string;
-  private next = 0;
-
-  constructor(parent: string = tmpdir()) {
-    this.dir = mkdtempSync(join(parent, 'pidpilot-notify-'));
-    chmodSync(this.dir, 0o711);
-  }
-
-  /** A fresh socket path, never used before in this directory. */
-  socketPath(): string {
-    return join(this.dir, `${++this.next}.sock`);
-  }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,8 @@
  */
 
 import type { SupervisorLogger as Logger } from '../../log/logger.js';
-import { type NotifyDir, type NotifyMessage, NotifySocket } from '../../process/notify.js';
+import { type NotifyMessage, NotifySocket } from '../../process/notify.js';
+import type { NotifyDir } from '../../process/notify-dir.js';
 
 export interface RunNotify {
   /** NOTIFY_SOCKET, and WATCHDOG_USEC when a watchdog is configured (sd_watchdog_enabled reads it). */

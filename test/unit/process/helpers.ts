@@ -1,6 +1,11 @@
 /** Helpers for the process tests: they look at real processes through /proc. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { bundleModule } from '../../../scripts/bundle-module.mjs';
 import { type SpawnBackend, spawnerFor } from '../../../src/process/spawn.js';
 import type { Spawner, SpawnRequest } from '../../../src/process/types.js';
 
@@ -103,4 +108,19 @@ export function inheritableFds(): number[] {
         return false;
       }
     });
+}
+
+/**
+ * A fixture script of fixtures/ that imports pidpilot's sources, bundled once for this test
+ * file (scripts/bundle-module.mjs) so plain `node` runs it; its path, once bundled.
+ */
+export function bundledFixture(name: string): () => string {
+  let path = '';
+  beforeAll(async () => {
+    path = (await bundleModule(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)))) as string;
+  }, 60_000);
+  afterAll(() => {
+    if (path) rmSync(dirname(path), { recursive: true, force: true });
+  });
+  return () => path;
 }

@@ -2,13 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  NotifyDir,
   type NotifyMessage,
   type NotifySender,
   NotifySocket,
   notifyUnsupported,
   parseNotify,
 } from '../../../src/process/notify.js';
+import { NotifyDir } from '../../../src/process/notify-dir.js';
 import { buildNotifySender } from '../../support/notify-sender.js';
 
 describe('parseNotify', () => {

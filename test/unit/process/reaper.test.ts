@@ -5,29 +5,19 @@
  * it makes itself a child subreaper, which the test runner must not become.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script without types
-import { bundleModule } from '../../../scripts/bundle-module.mjs';
+import { describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../../src/process/native.js';
 import { budget } from '../../integration/support.js';
-import { collect } from './helpers.js';
+import { bundledFixture, collect } from './helpers.js';
 
 const FACTORY = fileURLToPath(new URL('../../fixtures/scripts/orphans.py', import.meta.url));
-let STRESS = '';
-beforeAll(async () => {
-  STRESS = (await bundleModule(fileURLToPath(new URL('./fixtures/reaper-stress.mjs', import.meta.url)))) as string;
-}, 60_000);
-afterAll(() => {
-  if (STRESS) rmSync(dirname(STRESS), { recursive: true, force: true });
-});
+const stressScript = bundledFixture('reaper-stress.mjs');
 const ORPHANS = 2000;
 const CHILDREN = 200;
 
 async function stress(backend: string): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [STRESS, backend, String(ORPHANS), String(CHILDREN)], {
+  const child = spawn(process.execPath, [stressScript(), backend, String(ORPHANS), String(CHILDREN)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, FACTORY, WAIT_MS: String(budget(20_000)) },
   });
