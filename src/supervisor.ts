@@ -11,7 +11,7 @@
 import { ConfigErrors, UsageError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
-import { dependencyWarnings } from './config/validate/dependencies.js';
+import { configWarnings } from './config/validate/warnings.js';
 import { planReload } from './control/reload-plan.js';
 import type {
   ControlTarget,
@@ -116,7 +116,7 @@ export class Supervisor implements ControlTarget, PartHost {
       relay: options.relay,
     });
     this.observers.on('state', (name, state) => this.onStateChanged(name, state));
-    for (const warning of dependencyWarnings(config.jobs)) this.log.warn(warning);
+    for (const warning of configWarnings(config.jobs)) this.log.warn(warning);
   }
 
   attach(part: SupervisorPart): void {

@@ -5,7 +5,7 @@
 
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { dependencyWarnings } from '../config/validate/dependencies.js';
+import { configWarnings } from '../config/validate/warnings.js';
 import type { ParsedArgs } from './args.js';
 import { configPath, reportConfigErrors } from './config-file.js';
 import { checkStartup } from './preflight.js';
@@ -17,7 +17,7 @@ export function validate(args: ParsedArgs): number {
   try {
     const config = loadConfig(paths, process.env);
     checkStartup(config, process.env);
-    const warnings = dependencyWarnings(config.jobs);
+    const warnings = configWarnings(config.jobs);
     if (json) {
       process.stdout.write(`${JSON.stringify({ valid: true, file: config.file, ...layers, errors: [], warnings })}\n`);
       return 0;

@@ -139,7 +139,15 @@ export interface JobLiveness {
 }
 
 export interface JobConfig extends JobLiveness {
+  /** Unique among the jobs: what status, control, `dependsOn` and the history call it. */
   name: string;
+  /**
+   * On the second and later jobs of one name (ContainerPilot runs them all,
+   * docs/containerpilot.md#duplicate-job-names): the name they share, under which they
+   * publish events and register, and which entries of `jobs` they are. `name` is then
+   * `<shared>#k` (k = 2, 3, … in file order; `#` is not allowed in names written in a file).
+   */
+  duplicateOf?: { name: string; index: number; firstIndex: number };
   /** argv; absent for a job that only registers/health-checks. */
   exec?: string[];
   logging: JobLoggingConfig;

@@ -18,7 +18,7 @@ import { parseGoDuration } from '../config/duration.js';
 import type { JobConfig } from '../config/types.js';
 import type { BusEvent } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
-import { envNamePart } from '../jobs/naming.js';
+import { envNamePart, publishedName } from '../jobs/naming.js';
 import { type InterfaceList, selectAddress } from './addresses.js';
 import type { ServiceDefinition, ServiceRegistry } from './types.js';
 
@@ -32,7 +32,7 @@ export function ipEnvName(job: string): string {
 }
 
 export interface AdvertisedJobs {
-  /** By job name. */
+  /** By the name the jobs publish under (duplicates share one: the last definition is registered). */
   services: Map<string, ServiceDefinition>;
   /** Jobs with `port` whose address could not be chosen, with why. */
   errors: Array<{ job: string; error: Error }>;
@@ -48,14 +48,15 @@ export function serviceDefinitions(
   const errors: AdvertisedJobs['errors'] = [];
   for (const job of jobs) {
     if (job.port === undefined) continue;
+    const name = publishedName(job);
     const address = selectAddress(job.interfaces, interfaces);
     if (address instanceof Error) {
       errors.push({ job: job.name, error: address });
       continue;
     }
     const def: ServiceDefinition = {
-      id: `${job.name}-${hostname}`,
-      name: job.name,
+      id: `${name}-${hostname}`,
+      name,
       address,
       port: job.port,
       tags: [...job.tags],
@@ -70,7 +71,10 @@ export function serviceDefinitions(
       if (r.ok) def.deregisterCriticalServiceAfterMs = r.ms;
     }
     if (job.initialStatus !== undefined) def.initialStatus = job.initialStatus;
-    services.set(job.name, def);
+    // Duplicates (docs/containerpilot.md#duplicate-job-names) are one service with one ID,
+    // as in ContainerPilot, where each registered it and the last registration stayed: here
+    // the last definition in the file is the one registered, whichever duplicate's check passes.
+    services.set(name, def);
   }
   return { services, errors };
 }

@@ -9,6 +9,7 @@
  * never deadlock; the global stop bound still applies.
  */
 import type { JobConfig } from '../config/types.js';
+import { jobsPublishing } from './naming.js';
 
 export interface TeardownGraph {
   stopAfter(job: string): readonly string[];
@@ -24,15 +25,17 @@ export function isStopHook(job: JobConfig): boolean {
 }
 
 export function buildTeardownGraph(jobs: readonly JobConfig[]): TeardownGraph {
-  const names = new Set(jobs.map((j) => j.name));
   const edges = new Map<string, string[]>(jobs.map((j) => [j.name, []]));
   const preStop = new Map<string, string[]>(jobs.map((j) => [j.name, []]));
 
   for (const job of jobs) {
-    if (job.when.kind !== 'event' || !isStopHook(job) || !names.has(job.when.source)) continue;
-    if (job.when.source === job.name) continue;
-    edges.get(job.name)!.push(job.when.source);
-    if (job.when.code === 'stopping') preStop.get(job.when.source)!.push(job.name);
+    if (job.when.kind !== 'event' || !isStopHook(job) || job.when.source.startsWith('check.')) continue;
+    // A hook of a name that duplicates share hooks each of them (as ContainerPilot's did).
+    for (const hooked of jobsPublishing(job.when.source, jobs)) {
+      if (hooked === job.name) continue;
+      edges.get(job.name)!.push(hooked);
+      if (job.when.code === 'stopping') preStop.get(hooked)!.push(job.name);
+    }
   }
   for (const job of jobs) {
     for (const dep of job.dependsOn) {
@@ -88,7 +91,6 @@ export function sourceJob(source: string, names: ReadonlySet<string>): string | 
  * `dependsOn` and `when` sources, in the order of the file.
  */
 export function jobsNeededBy(jobs: readonly JobConfig[], target: string): JobConfig[] {
-  const names = new Set(jobs.map((j) => j.name));
   const byName = new Map(jobs.map((j) => [j.name, j]));
   const needed = new Set<string>();
   const visit = (name: string): void => {
@@ -96,10 +98,7 @@ export function jobsNeededBy(jobs: readonly JobConfig[], target: string): JobCon
     if (!job || needed.has(name)) return;
     needed.add(name);
     for (const dep of job.dependsOn) visit(dep.job);
-    if (job.when.kind === 'event') {
-      const source = sourceJob(job.when.source, names);
-      if (source !== undefined) visit(source);
-    }
+    if (job.when.kind === 'event') for (const source of jobsPublishing(job.when.source, jobs)) visit(source);
   };
   visit(target);
   return jobs.filter((j) => needed.has(j.name));

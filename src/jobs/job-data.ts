@@ -12,6 +12,7 @@ import type { RunRecord } from '../process/types.js';
 import { Backoff } from './backoff.js';
 import type { InputSink, JobEffects, JobInput, RunHandle } from './effects.js';
 import { LivenessTracker } from './liveness/tracker.js';
+import { checkSourceOf } from './naming.js';
 import { pendingReason, waitingReason } from './reasons.js';
 import type { HealthStatus, JobSnapshot, JobState } from './state.js';
 import { isTerminal } from './state.js';
@@ -87,7 +88,7 @@ export abstract class JobData {
     carry?: JobCarry,
   ) {
     this.name = config.name;
-    this.checkSource = `check.${config.name}`;
+    this.checkSource = checkSourceOf(config);
     this.backoff = new Backoff(config.restartBackoff);
     this.liveness = new LivenessTracker(config);
     const when = config.when;

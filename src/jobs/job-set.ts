@@ -18,6 +18,7 @@ import type { ChildEnv } from './child-env.js';
 import type { DependencyView } from './dependencies.js';
 import { buildTeardownGraph, type TeardownGraph } from './graph.js';
 import { Job, type JobCarry } from './job.js';
+import { publishedName } from './naming.js';
 import { type JobHost, JobRuntime } from './runtime.js';
 import { isAwaiting, isTerminal, type JobSnapshot, type JobState } from './state.js';
 
@@ -227,7 +228,7 @@ export class JobSet {
     let job!: Job;
     const host: JobHost = {
       ...this.shared,
-      pidChanged: (pid) => env.pidChanged(config.name, pid),
+      pidChanged: (pid) => env.pidChanged(publishedName(config), pid),
       runEnded: (record) => {
         this.lastRuns.set(config.name, record);
         observers.emit('run', config.name, record);
@@ -263,14 +264,12 @@ export class JobSet {
    * `once: "stopping"` hook of a restarted job runs again at the real shutdown.
    */
   private rearmHooks(replaced: readonly string[]): void {
+    const sources = new Set(
+      replaced.map((name) => (this.jobs.get(name) ? publishedName(this.jobs.get(name)!.config) : name)),
+    );
     for (const hook of [...this.jobs.values()]) {
       const when = hook.config.when;
-      if (
-        when.kind !== 'event' ||
-        when.mode !== 'once' ||
-        !replaced.includes(when.source) ||
-        replaced.includes(hook.name)
-      )
+      if (when.kind !== 'event' || when.mode !== 'once' || !sources.has(when.source) || replaced.includes(hook.name))
         continue;
       if (!isTerminal(hook.currentState)) continue;
       hook.close();

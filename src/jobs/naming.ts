@@ -2,7 +2,29 @@
  * Names and numbers derived from jobs, shared by the supervisor and the CLI.
  */
 import { constants } from 'node:os';
+import type { JobConfig } from '../config/types.js';
 import type { RunRecord } from '../process/types.js';
+
+/**
+ * The name a job publishes its events (and its check's, `check.<name>`) and registers its
+ * service under: its own, or for a duplicate (`web#2`) the name it shares with the first.
+ */
+export function publishedName(job: Pick<JobConfig, 'name' | 'duplicateOf'>): string {
+  return job.duplicateOf?.name ?? job.name;
+}
+
+/** The source of a job's health-check results; duplicates share it (one service, one health, as in ContainerPilot). */
+export function checkSourceOf(job: Pick<JobConfig, 'name' | 'duplicateOf'>): string {
+  return `check.${publishedName(job)}`;
+}
+
+/** The names of the jobs whose events carry `source` (`check.<name>` counts as its job's). */
+export function jobsPublishing(source: string, jobs: Iterable<Pick<JobConfig, 'name' | 'duplicateOf'>>): string[] {
+  const name = source.startsWith('check.') ? source.slice('check.'.length) : source;
+  const found: string[] = [];
+  for (const job of jobs) if (publishedName(job) === name) found.push(job.name);
+  return found;
+}
 
 /** `CONTAINERPILOT_{JOB}_PID`: job name upper-cased, `-` → `_` (ContainerPilot's spelling). */
 export function pidEnvName(job: string): string {

@@ -21,6 +21,7 @@ import { JobTimers } from './job-timers.js';
 import { runCleanup } from './liveness/cleanup.js';
 import { lifecycleEnv, runEndEnv } from './liveness/env.js';
 import { openRunNotify } from './liveness/notify-run.js';
+import { checkSourceOf, publishedName } from './naming.js';
 import { relayRunOutput } from './run-output.js';
 
 /** What a job's runtime needs from the supervisor: shared services, and callbacks bound to this job instance. */
@@ -57,7 +58,7 @@ export function jobWants(config: JobConfig): {
   sources: string[];
   accepts: (code: EventCode, source: string) => boolean;
 } {
-  const checkSource = `check.${config.name}`;
+  const checkSource = checkSourceOf(config);
   const when = config.when;
   return {
     sources: [GLOBAL_SOURCE, checkSource, ...(when.kind === 'event' ? [when.source] : [])],
@@ -72,6 +73,8 @@ export function jobWants(config: JobConfig): {
 export class JobRuntime implements JobEffects {
   readonly log: Logger;
   private readonly name: string;
+  /** The source of its events: its name, or the name a duplicate shares (naming.ts). */
+  private readonly published: string;
   private readonly subscription: Subscription;
   private readonly timers: JobTimers;
   private readonly checks: HealthRunner | null;
@@ -85,10 +88,12 @@ export class JobRuntime implements JobEffects {
     private readonly push: InputSink,
   ) {
     this.name = config.name;
+    this.published = publishedName(config);
     this.log = host.log.child({ job: config.name });
     this.timers = new JobTimers(push);
     this.checks = config.health
-      ? new HealthRunner(config.name, config.health, host, this.log, push, (argv, timeout, signal, raw) =>
+      ? // A duplicate's check publishes under the shared name, check.<name> (naming.ts).
+        new HealthRunner(this.published, config.health, host, this.log, push, (argv, timeout, signal, raw) =>
           this.start(argv, timeout, signal, raw),
         )
       : null;
@@ -149,7 +154,7 @@ export class JobRuntime implements JobEffects {
       this.host.pidChanged(null);
       this.host.runEnded(record);
       // Published once the run's last output line is logged, so logs read cause before effect.
-      this.host.bus.publish(exitEvent(record), this.name);
+      this.host.bus.publish(exitEvent(record), this.published);
       this.push({ kind: 'exited', run, record });
     });
     if (run.pid !== null) this.host.pidChanged(run.pid);
@@ -223,7 +228,7 @@ export class JobRuntime implements JobEffects {
   }
 
   publish(code: EventCode): number {
-    return this.host.bus.publish(code, this.name).seq;
+    return this.host.bus.publish(code, this.published).seq;
   }
 
   waitForPreStopHooks(afterSeq: number): boolean {

@@ -6,6 +6,7 @@ import type { JobConfig } from '../config/types.js';
 import { GLOBAL_SOURCE, SIGNAL_SOURCES } from '../events/event.js';
 import type { Job } from './job.js';
 import type { JobSet } from './job-set.js';
+import { jobsPublishing } from './naming.js';
 import { isAwaiting, isTerminal } from './state.js';
 
 /**
@@ -32,16 +33,15 @@ function alwaysLive(source: string, live: LiveSource): boolean {
   return source === GLOBAL_SOURCE || (SIGNAL_SOURCES as readonly string[]).includes(source) || live(source);
 }
 
-/** The job a `when.source` names (`check.<job>` is its job's). */
-function sourceJob(source: string): string {
-  return source.startsWith('check.') ? source.slice('check.'.length) : source;
-}
-
 /**
  * True when no job can run any more: every job has ended, or waits for a trigger or a
  * dependency that can no longer come — its source is a job that has ended or is itself
  * stuck in that way (computed as a fixpoint, so a chain behind a failed job is seen through).
  */
+function* configsOf(jobs: ReadonlyMap<string, Job>): Iterable<JobConfig> {
+  for (const job of jobs.values()) yield job.config;
+}
+
 export function nothingLeftToRun(jobs: ReadonlyMap<string, Job>, live: LiveSource): boolean {
   const dead = new Set<string>();
   for (const [name, job] of jobs) if (isTerminal(job.currentState)) dead.add(name);
@@ -68,8 +68,8 @@ function waitsOnlyOn(job: Job, jobs: ReadonlyMap<string, Job>, dead: ReadonlySet
   if (when.kind !== 'event') return false;
   if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire
   if (alwaysLive(when.source, live)) return false;
-  const source = sourceJob(when.source);
-  return !jobs.has(source) || dead.has(source);
+  // Duplicates publish under one name: the source is dead once all of them are.
+  return jobsPublishing(when.source, configsOf(jobs)).every((name) => dead.has(name));
 }
 
 /** The jobs whose `when.source` nothing can ever publish (almost always a typo), with that source. */
@@ -77,12 +77,11 @@ export function unknownSources(
   jobs: readonly JobConfig[],
   live: LiveSource,
 ): Array<{ job: JobConfig; source: string }> {
-  const names = new Set(jobs.map((j) => j.name));
   const unknown: Array<{ job: JobConfig; source: string }> = [];
   for (const job of jobs) {
     if (job.when.kind !== 'event') continue;
     const source = job.when.source;
-    if (!alwaysLive(source, live) && !names.has(sourceJob(source))) unknown.push({ job, source });
+    if (!alwaysLive(source, live) && jobsPublishing(source, jobs).length === 0) unknown.push({ job, source });
   }
   return unknown;
 }

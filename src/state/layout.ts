@@ -17,12 +17,13 @@ export const EVENTS_FILE = 'events.jsonl';
 export const ROTATED = '.1';
 
 /**
- * Whether `name` can be a file name in runs/ or logs/: job names (`^[a-z][a-zA-Z0-9-]+$`)
- * and health-check sources (`check.<job>`) can; anything a client could use to leave the
+ * Whether `name` can be a file name in runs/ or logs/: job names (`^[A-Za-z0-9_-]+$`, and
+ * `name#2` for a duplicate: `#` is an ordinary character in a file name, though a shell needs
+ * it quoted at the start of a word) and health-check sources (`check.<job>`) can; anything a client could use to leave the
  * directory (`/`, a leading dot, NUL) cannot.
  */
 export function isStorableName(name: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && name.length <= 200;
+  return /^[A-Za-z0-9][A-Za-z0-9._#-]*$/.test(name) && name.length <= 200;
 }
 
 export function eventsPath(dir: string): string {

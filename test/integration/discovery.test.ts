@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConsulTestAgent } from '../support/consul-agent/agent.js';
 import { generateCertificates } from '../support/consul-agent/certs.js';
 import { type ConsulUnderTest, startConsul } from '../support/consul-agent/index.js';
+import { agentServices, checkStatus, pollUntil } from './consul-queries.js';
 import { stripStamp, until, useHarness } from './support.js';
 
 const h = useHarness();
@@ -37,27 +38,6 @@ function webJob(flag: string, fields: object = {}): object {
     health: { exec: ['test', '-e', flag], interval: '200ms', ttl: '10s' },
     ...fields,
   };
-}
-
-async function agentServices(c: ConsulUnderTest): Promise<Record<string, Record<string, unknown>>> {
-  const r = await c.call('GET', '/v1/agent/services');
-  return r.status === 200 ? (r.json as Record<string, Record<string, unknown>>) : {};
-}
-
-async function checkStatus(c: ConsulUnderTest, id: string): Promise<string | undefined> {
-  const r = await c.call('GET', '/v1/agent/checks');
-  if (r.status !== 200) return undefined;
-  return (r.json as Record<string, { Status: string }>)[`service:${id}`]?.Status;
-}
-
-async function pollUntil(fn: () => Promise<boolean>, what: string): Promise<void> {
-  let ok = false;
-  await until(() => {
-    void fn()
-      .then((v) => (ok = v))
-      .catch(() => (ok = false));
-    return ok;
-  }, what);
 }
 
 describe('Consul registration', () => {

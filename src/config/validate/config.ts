@@ -64,7 +64,8 @@ function inFileOrder(errors: readonly ConfigError[]): ConfigError[] {
 
 /**
  * A list of named entries (jobs, watches): null entries are skipped (ContainerPilot's
- * decoder dropped them) and names must be unique. `also` runs for each first use of a
+ * decoder dropped them) and names must be unique, except where `duplicate` takes a second
+ * use of a name in (jobs: ContainerPilot runs both). `also` runs for each first use of a
  * name, for further per-list rules; it returns false when it reported a problem.
  */
 function readNamedList<T>(
@@ -73,6 +74,7 @@ function readNamedList<T>(
   [what, whats]: readonly ['job', 'jobs'] | readonly ['watch', 'watches'],
   readItem: (item: unknown, at: At) => { name?: string; config?: T },
   also?: (name: string, index: number, at: At) => boolean,
+  duplicate?: (config: T, name: string, nth: number, index: number, firstIndex: number) => void,
 ): T[] | undefined {
   if (!Array.isArray(v)) {
     at.expected(`an array of ${whats}`, v);
@@ -80,6 +82,7 @@ function readNamedList<T>(
   }
   const list: T[] = [];
   const byName = new Map<string, number>();
+  const uses = new Map<string, number>();
   v.forEach((item, i) => {
     if (item === null) return;
     const itemAt = at.child(i);
@@ -87,6 +90,12 @@ function readNamedList<T>(
     if (config) list.push(config);
     if (name === undefined) return;
     const first = byName.get(name);
+    if (first !== undefined && duplicate) {
+      const nth = (uses.get(name) ?? 1) + 1;
+      uses.set(name, nth);
+      if (config) duplicate(config, name, nth, i, first);
+      return;
+    }
     if (first !== undefined) {
       itemAt.child('name').error(`duplicate ${what} name ${JSON.stringify(name)} (also ${whats}[${first}])`, {
         expected: 'a unique name',
@@ -112,21 +121,32 @@ function readJobs(v: unknown, at: At): JobConfig[] | undefined {
       drafts.push({ job: result.config, at: itemAt.child('dependsOn'), drafts: result.dependsOn });
     return result;
   };
-  const list = readNamedList(v, at, ['job', 'jobs'], readAndKeepDrafts, (name, i, jobAt) => {
-    const env = envNameOf(name);
-    const clash = byEnv.get(env);
-    if (clash) {
-      jobAt
-        .child('name')
-        .error(
-          `job names ${JSON.stringify(name)} and ${JSON.stringify(clash.name)} (jobs[${clash.index}]) both give the environment variable CONTAINERPILOT_${env}_PID`,
-          { expected: 'names that differ after upper-casing and `-` → `_`' },
-        );
-      return false;
-    }
-    byEnv.set(env, { name, index: i });
-    return true;
-  });
+  const list = readNamedList(
+    v,
+    at,
+    ['job', 'jobs'],
+    readAndKeepDrafts,
+    (name, i, jobAt) => {
+      const env = envNameOf(name);
+      const clash = byEnv.get(env);
+      if (clash) {
+        jobAt
+          .child('name')
+          .error(
+            `job names ${JSON.stringify(name)} and ${JSON.stringify(clash.name)} (jobs[${clash.index}]) both give the environment variable CONTAINERPILOT_${env}_PID`,
+            { expected: 'names that differ after upper-casing and `-` → `_`' },
+          );
+        return false;
+      }
+      byEnv.set(env, { name, index: i });
+      return true;
+    },
+    (job, name, nth, index, firstIndex) => {
+      // docs/containerpilot.md#duplicate-job-names: both run; the later one is addressed as name#k.
+      job.name = `${name}#${nth}`;
+      job.duplicateOf = { name, index, firstIndex };
+    },
+  );
   if (list) dependencyDrafts.set(list, drafts);
   return list;
 }
@@ -193,7 +213,8 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
     // The raw names, so a `main` pointing at a job that has its own errors is not reported twice.
     const names = (Array.isArray(raw.jobs) ? raw.jobs : [])
       .map((j: unknown) => (isPlainObject(j) && typeof j.name === 'string' ? j.name : undefined))
-      .filter((n): n is string => n !== undefined);
+      .filter((n): n is string => n !== undefined)
+      .concat(jobs.filter((j) => j.duplicateOf).map((j) => j.name)); // a duplicate's name#k
     if (!names.includes(f.main)) {
       const suggestion = nearest(f.main, names);
       root

@@ -20,6 +20,15 @@ describe('fixture configs validate clean', () => {
 });
 
 describe('what the fixtures mean', () => {
+  it('shared-service-name: two registration-only jobs of one name both run, the second as proxy-tls#2', () => {
+    const cfg = read('shared-service-name.json5');
+    expect(cfg.jobs.map((j) => [j.name, j.exec, j.port, j.duplicateOf])).toEqual([
+      ['proxy', ['/usr/sbin/proxy', '-foreground'], 8080, undefined],
+      ['proxy-tls', undefined, 8443, undefined],
+      ['proxy-tls#2', undefined, 8443, { name: 'proxy-tls', index: 2, firstIndex: 1 }],
+    ]);
+  });
+
   it('agent-chain: a chain of once-triggers with when.timeout', () => {
     const cfg = read('agent-chain.json5');
     expect(cfg.consul).toEqual({ address: 'localhost:8500', scheme: 'http' });

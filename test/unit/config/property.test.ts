@@ -32,7 +32,9 @@ function checkInvariants(cfg: Config): void {
   expect(isDuration(cfg.stopTimeout)).toBe(true);
   const names = new Set<string>();
   for (const j of cfg.jobs) {
-    expect(j.name).toMatch(/^[A-Za-z0-9_-]+$/);
+    // A second job of one name is `name#k` (docs/containerpilot.md#duplicate-job-names).
+    if (j.duplicateOf) expect(j.name).toBe(`${j.duplicateOf.name}#${j.name.split('#')[1]}`);
+    expect(j.name).toMatch(j.duplicateOf ? /^[A-Za-z0-9_-]+#[2-9][0-9]*$/ : /^[A-Za-z0-9_-]+$/);
     expect(names.has(j.name)).toBe(false);
     names.add(j.name);
     if (j.exec) {
@@ -52,7 +54,7 @@ function checkInvariants(cfg: Config): void {
       expect(j.port).toBeGreaterThanOrEqual(1);
       expect(j.port).toBeLessThanOrEqual(65535);
       expect(j.health).toBeDefined();
-      expect(j.name).toMatch(/^[a-z][a-zA-Z0-9-]+$/);
+      expect(j.duplicateOf?.name ?? j.name).toMatch(/^[a-z][a-zA-Z0-9-]+$/); // the name it registers under
     }
     expect(j.restartBackoff.factor).toBeGreaterThanOrEqual(1);
     expect(j.restartBackoff.initial).toBeLessThanOrEqual(j.restartBackoff.max);

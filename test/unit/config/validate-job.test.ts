@@ -1,5 +1,7 @@
 /** One test (or table) per job rule: path, line:column, message and suggestion. */
 import { describe, expect, it } from 'vitest';
+import { configWarnings } from '../../../src/config/validate/warnings.js';
+import { publishedName } from '../../../src/jobs/naming.js';
 import { HEALTH_DEFAULTS } from '../../support/jobs.js';
 import { check, errorsOf, expectError, job, oneJob } from './helpers.js';
 
@@ -45,9 +47,25 @@ describe('name', () => {
     expect(job(`name: "${name}", port: 80, ${HEALTH}`).port).toBe(80);
   });
 
-  it('must be unique', () => {
-    const text = '{ jobs: [\n  { name: "a", exec: "x" },\n  { name: "a", exec: "y" },\n] }';
-    expectError(text, { path: 'jobs[1].name', at: '"a"', nth: 1, message: 'duplicate job name "a" (also jobs[0])' });
+  it('may repeat, as in ContainerPilot: the later ones are addressed as name#2, name#3 and publish under the name (defect 16)', () => {
+    const text =
+      '{ jobs: [\n  { name: "a", exec: "x" },\n  null,\n  { name: "a", exec: "y" },\n  { name: "b", exec: "z", dependsOn: ["a#2"] },\n  { name: "a", exec: "w" },\n] }';
+    const cfg = check(text);
+    expect(cfg.jobs.map((j) => [j.name, j.exec, j.duplicateOf])).toEqual([
+      ['a', ['x'], undefined],
+      ['a#2', ['y'], { name: 'a', index: 2, firstIndex: 0 }],
+      ['b', ['z'], undefined],
+      ['a#3', ['w'], { name: 'a', index: 4, firstIndex: 0 }],
+    ]);
+    expect(cfg.jobs[2]!.dependsOn).toEqual([{ job: 'a#2', condition: 'succeeded' }]);
+    expect(cfg.jobs.map(publishedName)).toEqual(['a', 'a', 'b', 'a']);
+    expect(configWarnings(cfg.jobs)).toEqual([
+      'jobs[0] and jobs[2] are both named "a": both run, publish their events and register in Consul under that name (as ContainerPilot does); status, control, dependsOn and the history call jobs[2] "a#2"',
+      'jobs[0] and jobs[4] are both named "a": both run, publish their events and register in Consul under that name (as ContainerPilot does); status, control, dependsOn and the history call jobs[4] "a#3"',
+    ]);
+    expect(check(text.replace('{ jobs:', '{ main: "a#3", jobs:')).main).toBe('a#3');
+    // A name as written may not contain '#': the generated names never collide with one.
+    expectError(oneJob('name: "a#2", exec: "x"'), { path: 'jobs[0].name', message: /may contain only letters/ });
   });
 
   it('must not collide with another after upper-casing and - → _', () => {
