@@ -132,6 +132,11 @@ export interface JobLiveness {
   notify: boolean;
   /** With `notify`: restarted when no WATCHDOG=1 came for this long. */
   watchdog?: Duration;
+  /**
+   * With `notify`: a run that sends no READY=1 within this long is stopped and counts as a
+   * failed start (systemd's TimeoutStartSec). None by default: it may take as long as it takes.
+   */
+  notifyTimeout?: Duration;
   /** argv of commands run one at a time after each run of the process has ended. */
   cleanup: string[][];
   /** Bound on each cleanup command. Default 10s. */

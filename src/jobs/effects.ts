@@ -12,7 +12,7 @@ import type { RunRecord } from '../process/types.js';
 import type { DependencyView } from './dependencies.js';
 
 /** The job's timers. */
-export type Timer = 'interval' | 'restart' | 'whenTimeout' | 'health' | 'watchdog';
+export type Timer = 'interval' | 'restart' | 'whenTimeout' | 'health' | 'watchdog' | 'ready';
 
 /** A process the job started (main run or setup command); compared by identity. */
 export interface RunHandle {

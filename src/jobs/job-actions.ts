@@ -77,8 +77,11 @@ export abstract class JobActions extends JobData {
       this.run = run;
       this.runStartedAt = Date.now();
       if (run.pid === null) return; // spawn failed: the 'exited' input follows
-      // sd_notify: started only when the process says READY=1 (job-liveness.ts).
-      if (this.config.notify) return this.transition('starting', this.notifyWaitReason());
+      // sd_notify: started only when the process says READY=1 (job-liveness.ts), within notifyTimeout.
+      if (this.config.notify) {
+        if (this.config.notifyTimeout !== undefined) this.fx.setTimer('ready', this.config.notifyTimeout);
+        return this.transition('starting', this.notifyWaitReason());
+      }
     }
     this.becameRunning();
   }
@@ -127,6 +130,12 @@ export abstract class JobActions extends JobData {
 
   protected finishStop(): void {
     const ending = this.ending ?? { state: 'stopped' as const, reason: 'stop' };
+    if (ending.state === 'startFailed') {
+      // No READY=1 in time: the run stopped for it is a failed one, and goes where a failure goes.
+      this.ending = null;
+      const last = this.records.at(-1)!;
+      return this.decideAfterExit({ ...last, outcome: 'failed', reason: ending.reason });
+    }
     if (ending.state !== 'restart') return this.end(ending.state, ending.reason);
     this.ending = null;
     // A liveness restart: the process has ended; start it again as a restart, not during a shutdown.
@@ -141,7 +150,7 @@ export abstract class JobActions extends JobData {
    */
   protected end(state: 'completed' | 'failed' | 'stopped', reason: string): void {
     if (isTerminal(this.state)) return;
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const)
+    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog', 'ready'] as const)
       this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();

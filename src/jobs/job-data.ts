@@ -69,9 +69,10 @@ export abstract class JobData {
   protected readonly dependencies = new Map<string, { met: boolean; hasSetup: boolean }>();
   /**
    * How a stop in progress ends the job (`failed` when the stop is a setup failure's;
-   * `restart` when a liveness check or the watchdog asked for a new process).
+   * `restart` when a liveness check or the watchdog asked for a new process; `startFailed`
+   * when no READY=1 came in time: the run then counts as a failed one, through the restart policy).
    */
-  protected ending: { state: 'stopped' | 'failed' | 'restart'; reason: string } | null = null;
+  protected ending: { state: 'stopped' | 'failed' | 'restart' | 'startFailed'; reason: string } | null = null;
   /** Thresholds, restart budget, sd_notify status (jobs/liveness/). */
   protected readonly liveness: LivenessTracker;
   /** The job whose run's end triggered the next run (its outcome goes into the run's environment). */

@@ -84,6 +84,7 @@ export abstract class JobLiveness extends JobActions {
     switch (this.state) {
       case 'starting':
         if (!msg.ready) return this.transition('starting', this.notifyWaitReason());
+        this.fx.clearTimer('ready');
         this.log.info(`ready (READY=1)${this.liveness.status ? `: ${this.liveness.status}` : ''}`);
         this.armWatchdog();
         return this.becameRunning();
@@ -105,6 +106,29 @@ export abstract class JobLiveness extends JobActions {
         return this.livenessRestart(this.liveness.watchdogReason());
       default:
         return this.ignored('watchdog timeout');
+    }
+  }
+
+  /**
+   * `notifyTimeout` ran out before READY=1 (systemd's TimeoutStartSec): the process is stopped
+   * with its stop signal and stopTimeout, and its run then counts as a failed start.
+   */
+  protected onReadyTimeout(): void {
+    const run = this.run;
+    const limit = this.config.notifyTimeout;
+    switch (this.state) {
+      case 'starting': {
+        // A timeout queued just as the run it was armed for ended is not this run's (whose own is armed).
+        if (run === null || limit === undefined || Date.now() - (this.runStartedAt ?? 0) < limit / 2)
+          return this.ignored('READY=1 timeout of an earlier run');
+        const reason = this.liveness.readyTimeoutReason();
+        this.log.error(`${reason}: stopping it`);
+        this.ending = { state: 'startFailed', reason };
+        this.transition('stopping', `${reason}; ${this.config.stopSignal} sent`);
+        return this.fx.stopRun(run, this.config.stopTimeout, reason);
+      }
+      default:
+        return this.ignored('READY=1 timeout');
     }
   }
 

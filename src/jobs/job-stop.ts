@@ -23,8 +23,8 @@ export abstract class JobStopInputs extends JobLiveness {
     switch (this.state) {
       case 'stopping':
       case 'cleanup':
-        // A process being replaced (liveness restart) or cleaned up after: it stops there.
-        if (this.ending === null || this.ending.state === 'restart') {
+        // A process being replaced (liveness restart, a start that timed out) or cleaned up after: it stops there.
+        if (this.ending === null || this.ending.state === 'restart' || this.ending.state === 'startFailed') {
           this.ending = { state: 'stopped', reason };
           this.startQueued = false;
           for (const timer of ['interval', 'restart', 'whenTimeout'] as const) this.fx.clearTimer(timer);
@@ -41,7 +41,7 @@ export abstract class JobStopInputs extends JobLiveness {
         break;
     }
     this.ending ??= { state: 'stopped', reason };
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog'] as const)
+    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog', 'ready'] as const)
       this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();

@@ -138,6 +138,8 @@ export class Job extends JobStopInputs {
         return this.onHealthTick();
       case 'watchdog':
         return this.onWatchdogTimeout();
+      case 'ready':
+        return this.onReadyTimeout();
     }
   }
 
@@ -252,6 +254,7 @@ export class Job extends JobStopInputs {
     this.keepRecord(record);
     this.fx.clearTimer('health');
     this.fx.clearTimer('watchdog');
+    this.fx.clearTimer('ready');
     this.stopCheck();
     this.stopSetup();
     this.health = 'unknown';

@@ -61,6 +61,7 @@ export const JOB_INPUTS = [
   'launch',
   'notify',
   'watchdogTimeout',
+  'readyTimeout',
   'cleanupDone',
 ] as const;
 

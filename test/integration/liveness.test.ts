@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNotifySender } from '../support/notify-sender.js';
+import { eventually } from './control-support.js';
 import { until, useHarness } from './support.js';
 
 const h = useHarness();
@@ -171,7 +172,7 @@ describe('sd_notify', () => {
     expect(p.matching(/after-ran/)).toEqual([]);
     writeFileSync(go, '');
     await p.waitForLine(/ after after-ran$/);
-    await until(
+    await eventually(
       async () => (await status()).find((j) => j.name === 'svc')?.reason.includes('serving run 1'),
       'STATUS as the reason',
     );
@@ -181,6 +182,58 @@ describe('sd_notify', () => {
     const [first, second] = runsOf(p, 'svc');
     expect(second!.pid).not.toBe(first!.pid);
     expect(p.matching(/svc .*watchdog/i).some((l) => /no WATCHDOG=1 within 1s/.test(l))).toBe(true);
+    p.signal('SIGTERM');
+    expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
+    await h().expectNoLeftovers();
+  });
+});
+
+describe('sd_notify start timeout (notifyTimeout)', () => {
+  let send: string;
+  beforeAll(() => {
+    send = buildNotifySender();
+  });
+
+  it('a program that never sends READY=1 is stopped with its stop signal and counts as a failed start, through restarts', async () => {
+    // It speaks sd_notify (STATUS=), but never says READY=1; it exits 0 on its stop signal.
+    const script = [
+      'echo "pid=$$ run=$PIDPILOT_RUN restarts=$PIDPILOT_RESTARTS job=$PIDPILOT_JOB"',
+      `${send} "STATUS=loading forever"`,
+      'trap \'echo "got TERM in run $PIDPILOT_RUN"; exit 0\' TERM',
+      'while :; do sleep 0.05; done',
+    ].join('\n');
+    const p = h().run({
+      jobs: [
+        { name: 'svc', exec: ['sh', '-c', script], notify: true, notifyTimeout: '1s', restarts: 1 },
+        { name: 'after', exec: ['echo', 'after-ran'], dependsOn: [{ job: 'svc', condition: 'started' }] },
+        { name: 'keep', exec: ['sleep', h().uniqueArg()] },
+      ],
+    });
+    const status = async () =>
+      JSON.parse((await h().cli(['status', '--json'])).stdout).jobs as Array<{
+        name: string;
+        state: string;
+        reason: string;
+      }>;
+    await eventually(
+      async () => (await status()).find((j) => j.name === 'svc')?.state === 'failed',
+      'svc to fail',
+      30_000,
+    );
+    const svc = (await status()).find((j) => j.name === 'svc')!;
+    expect(svc.reason).toBe('restarts exhausted after no READY=1 within 1s');
+    // Two runs (the restart policy's one restart), each stopped with its stop signal.
+    const runs = runsOf(p, 'svc');
+    expect(runs.map((r) => [r.run, r.restarts])).toEqual([
+      [1, 0],
+      [2, 1],
+    ]);
+    expect(runs[1]!.pid).not.toBe(runs[0]!.pid);
+    expect(p.matching(/ svc got TERM in run \d$/)).toHaveLength(2);
+    expect(p.matching(/no READY=1 within 1s: stopping it/)).toHaveLength(2);
+    // Never started: its dependent never ran, and fails with it.
+    expect(p.matching(/after-ran/)).toEqual([]);
+    expect((await status()).find((j) => j.name === 'after')).toMatchObject({ state: 'failed' });
     p.signal('SIGTERM');
     expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
     await h().expectNoLeftovers();

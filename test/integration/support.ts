@@ -459,6 +459,8 @@ export async function until<T>(fn: () => T | null | undefined | false, what: str
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
+    // A promise is always truthy: an async condition would pass at once, whatever it says.
+    if (v instanceof Promise) throw new Error(`until(): the condition for ${what} is async; use eventually()`);
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await sleep(25);

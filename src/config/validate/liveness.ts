@@ -2,7 +2,7 @@
  * The liveness, readiness and teardown fields of a job (issue 17), none of which
  * ContainerPilot had:
  *   health.failureThreshold / successThreshold / startPeriod / onUnhealthy,
- *   restartLimit {burst, interval}, notify, watchdog, cleanup, cleanupTimeout.
+ *   restartLimit {burst, interval}, notify, watchdog, notifyTimeout, cleanup, cleanupTimeout.
  * The defaults keep ContainerPilot's behaviour: one failure turns a job unhealthy, one pass
  * healthy again, and nothing else happens.
  */
@@ -49,6 +49,7 @@ export const JOB_LIVENESS_FIELDS = {
   restartLimit: field(restartLimit),
   notify: field(bool),
   watchdog: field(duration({ minMs: 1 })),
+  notifyTimeout: field(duration({ minMs: 1 })),
   cleanup: field(setup),
   cleanupTimeout: field(duration({ minMs: 1 })),
 };
@@ -70,6 +71,12 @@ export function jobLiveness(
         expected: 'notify: true',
       },
     );
+    ok = false;
+  }
+  if (f.notifyTimeout !== undefined && f.notify !== true) {
+    at.child('notifyTimeout').error('`notifyTimeout` needs `notify: true`: it bounds the wait for READY=1', {
+      expected: 'notify: true',
+    });
     ok = false;
   }
   if (f.notify === true && !job.exec) {
@@ -94,5 +101,6 @@ export function jobLiveness(
   };
   if (f.restartLimit !== undefined) out.restartLimit = f.restartLimit;
   if (f.watchdog !== undefined) out.watchdog = f.watchdog;
+  if (f.notifyTimeout !== undefined) out.notifyTimeout = f.notifyTimeout;
   return out;
 }

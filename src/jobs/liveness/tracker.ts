@@ -63,6 +63,10 @@ export class LivenessTracker {
     return d.allowed ? null : budgetExceededReason(limit, formatMs);
   }
 
+  readyTimeoutReason(): string {
+    return `no READY=1 within ${formatMs(this.config.notifyTimeout ?? 0)}`;
+  }
+
   watchdogReason(): string {
     return `watchdog: no WATCHDOG=1 within ${formatMs(this.watchdogMs ?? 0)}`;
   }

@@ -85,6 +85,15 @@ describe('notify and watchdog', () => {
     });
   });
 
+  it('notifyTimeout bounds the wait for READY=1: read as a duration, none by default, needs notify', () => {
+    expect(job('name: "a", exec: "x", notify: true, notifyTimeout: "30s"').notifyTimeout).toBe(30_000);
+    expect(job('name: "a", exec: "x", notify: true').notifyTimeout).toBeUndefined();
+    expectError(oneJob('name: "a", exec: "x", notifyTimeout: "30s"'), {
+      path: 'jobs[0].notifyTimeout',
+      message: '`notifyTimeout` needs `notify: true`: it bounds the wait for READY=1',
+    });
+  });
+
   it('notify needs a process', () => {
     expectError(oneJob('name: "a", notify: true'), { path: 'jobs[0].notify', message: /`notify` needs `exec`/ });
   });

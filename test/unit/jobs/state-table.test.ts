@@ -3,7 +3,7 @@
  * state through inputs, applies one more input, and checks the next state, its reason and
  * the effects the job asked for (spawns, timers, publishes, stops), in order.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobConfig } from '../../../src/config/types.js';
 import type { EventCode } from '../../../src/events/event.js';
 import type { DependencyView } from '../../../src/jobs/dependencies.js';
@@ -106,6 +106,12 @@ const notify = (fx: Recorder, msg: Omit<NotifyMessage, 'other'>): JobInput => ({
   run: fx.runs.at(-1)!,
   msg: { other: [], ...msg },
 });
+/** `notifyTimeout` has passed since the run started (the clock is moved on), and its timer fires. */
+const readyTimeout = (ms: number): JobInput => {
+  const now = Date.now() + ms;
+  vi.spyOn(Date, 'now').mockReturnValue(now);
+  return { kind: 'timer', timer: 'ready' };
+};
 const depView = (fields: Partial<DependencyView>): DependencyView => ({
   state: 'pending',
   ready: false,
@@ -577,6 +583,65 @@ const rows: Row[] = [
     effects: ['stop 1001 10000'],
   },
   {
+    name: 'notify with notifyTimeout: spawned, the READY=1 timer is armed',
+    config: server({ notify: true, notifyTimeout: 30_000 }),
+    given: [],
+    from: 'pending',
+    input: () => startup,
+    to: 'starting',
+    reason: 'run 1: waiting for READY=1',
+    effects: ['spawn 1', 'timer ready 30000'],
+  },
+  {
+    name: 'notify: no READY=1 within notifyTimeout: the process is stopped',
+    config: server({ notify: true, notifyTimeout: 30_000 }),
+    given: [startup],
+    from: 'starting',
+    input: () => readyTimeout(30_000),
+    to: 'stopping',
+    reason: 'no READY=1 within 30s; SIGTERM sent',
+    effects: ['stop 1001 10000'],
+  },
+  {
+    name: 'notify: a READY=1 timeout armed for an earlier run (queued as it ended) is ignored',
+    config: server({ notify: true, notifyTimeout: 30_000 }),
+    given: [startup],
+    from: 'starting',
+    input: () => ({ kind: 'timer', timer: 'ready' }),
+    to: 'starting',
+    effects: [],
+  },
+  {
+    name: 'notify: the run stopped for no READY=1 is a failed start: the restart policy restarts it',
+    config: server({ notify: true, notifyTimeout: 30_000, restarts: 1 }),
+    given: [startup, () => readyTimeout(30_000)],
+    from: 'stopping',
+    input: (fx) => exit(fx, 143),
+    to: 'starting',
+    reason: 'run 2: waiting for READY=1',
+    effects: ['spawn 2', 'timer ready 30000'],
+  },
+  {
+    name: 'notify: the run stopped for no READY=1, no restarts left: failed with that reason',
+    config: server({ notify: true, notifyTimeout: 30_000 }),
+    given: [startup, () => readyTimeout(30_000)],
+    from: 'stopping',
+    input: (fx) => exit(fx, 143),
+    to: 'failed',
+    reason: 'last run failed: no READY=1 within 30s',
+    effects: ['publish failed', 'publish stopping', 'publish stopped'],
+  },
+  {
+    name: 'notify: no READY=1 in time, the restart budget spent: failed',
+    config: server({ notify: true, notifyTimeout: 30_000, restarts: 5, restartLimit: { burst: 1, interval: 60_000 } }),
+    given: [startup, () => readyTimeout(30_000), (fx) => exit(fx, 143), () => readyTimeout(30_000)],
+    from: 'stopping',
+    input: (fx) => exit(fx, 143),
+    to: 'failed',
+    reason: 'restarted too often: more than 1 restart within 60s',
+    effects: ['publish failed', 'publish stopping', 'publish stopped'],
+  },
+  {
     name: 'notify: a message of an earlier run is ignored',
     config: server({ notify: true, restarts: 1 }),
     given: [startup, (fx) => exit(fx, 1)],
@@ -645,6 +710,7 @@ const rows: Row[] = [
 ];
 
 describe('the job state table', () => {
+  afterEach(() => vi.restoreAllMocks());
   it.each(rows.map((r) => [r.name, r] as const))('%s', (_name, row) => {
     const fx = new Recorder();
     fx.hooks = row.hooks ?? false;
