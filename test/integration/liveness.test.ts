@@ -215,6 +215,7 @@ describe('sd_notify start timeout (notifyTimeout)', () => {
         state: string;
         reason: string;
       }>;
+    await p.waitForLine(/started: pid/); // the control socket is up
     await eventually(
       async () => (await status()).find((j) => j.name === 'svc')?.state === 'failed',
       'svc to fail',
