@@ -5,7 +5,7 @@
 // never assertions: the exit status is 0 even when one is missed (1 only if a benchmark
 // could not run at all).
 //
-//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm,graph,reap] [--vs-bin OTHER/bin/pidpilot.js]
+//   node bench/run.js [--runs N] [--only chain,relay,rss,startup,sigterm,graph,reap,config] [--vs-bin OTHER/bin/pidpilot.js]
 //
 // How each figure is measured is written at the top of its workload file:
 //   bench/workloads/chain.js    (1) chain hop, ms per hop          baseline sh loop of fork+exec+wait
@@ -16,6 +16,8 @@
 //   bench/workloads/graph.js    (6) pidpilot run → target running in a 20-job dependsOn graph
 //                                   next to the sum of the jobs' own times (serial) and the critical path
 //   bench/workloads/reap.js     (7) reap 10,000 orphaned zombies  baseline tini -s
+//   bench/workloads/config-parse.js (8) parse a 1 MiB config of adversarial shape: peak heap and RSS
+//                                   as multiples of its size   baseline JSON.parse of a same-size JSON file
 // Columns: "median [best of N]" — best is the lowest time/memory, the highest rate.
 // ratio = pidpilot median / baseline median. met? compares the median (or, for a target
 // written as N×, the ratio) with the target (issue 16's targets).
@@ -39,6 +41,7 @@ import { pathToFileURL } from 'node:url';
 import { bundleModule } from '../scripts/bundle-module.mjs';
 import { BIN, cleanup, NODE_FLAGS, ROOT, STRIPPED_ENV, stats, table } from './lib.js';
 import { chainHop } from './workloads/chain.js';
+import { configParse, PARSERS } from './workloads/config-parse.js';
 import { dependencyGraph } from './workloads/graph.js';
 import { idleRss, sigterm } from './workloads/idle.js';
 import { ORPHANS, reap } from './workloads/reap.js';
@@ -51,7 +54,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const RUNS = Number(opt('runs', 5));
-const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm,graph,reap').split(','));
+const ONLY = new Set(opt('only', 'chain,relay,rss,startup,sigterm,graph,reap,config').split(','));
 const VS_BIN = opt('vs-bin', undefined);
 if (VS_BIN && !existsSync(VS_BIN)) {
   console.error(`--vs-bin ${VS_BIN}: no such file`);
@@ -125,6 +128,7 @@ let budget = null;
 let regression = false;
 const notes = [];
 const errors = [];
+const extraTables = [];
 const kps = (x) => `${Math.round(x / 1000).toLocaleString('en-US')}k/s`;
 
 /**
@@ -288,8 +292,35 @@ await section('reap', async () => {
   );
 });
 
+await section('config', async () => {
+  const r = await configParse({ runs: Math.max(3, Math.ceil(RUNS / 2)) });
+  const x = (v) => `${f(v, 1)}×`;
+  const cell = (p) => (p.error ? `error: ${p.error.slice(0, 40)}` : '');
+  const header = ['config parse, 1 MiB', ...PARSERS.flatMap((p) => [`${p} heap [best]`, 'rss', 'cpu', 'lin'])];
+  const tableRows = Object.entries(r).map(([shape, res]) => [
+    shape,
+    ...PARSERS.flatMap((p) => [
+      `${x(res[p].heap.median)} [${x(res[p].heap.min)}]`,
+      x(res[p].rss.median),
+      ms(res[p].cpu.median),
+      f(res[p].lin, 1),
+    ]),
+  ]);
+  const errs = Object.entries(r).flatMap(([shape, res]) =>
+    PARSERS.filter((p) => res[p].error).map((p) => `${shape}, ${p}: ${cell(res[p])}`),
+  );
+  const worst = Math.max(...Object.values(r).flatMap((res) => [res.pidpilot.heap.median, res.pidpilot.rss.median]));
+  extraTables.push(
+    `${table(header, tableRows)}\n` +
+      '(heap, rss: peak during the parse over the file size, median [best]; cpu: the parse, median; lin: cpu at 1 MiB / at 256 KiB, 4 = linear)\n' +
+      (errs.length ? `parse errors (expected for the shape past the depth limit): ${errs.join('; ')}\n` : '') +
+      `target ≤ 20× the file for pidpilot, heap and RSS, every shape: worst ${x(worst)} — ${worst <= 20 ? 'met' : 'NOT met'}`,
+  );
+});
+
 console.log(table(['benchmark', `pidpilot median [best]`, 'baseline (median)', 'ratio', 'target', 'met?'], rows));
 notes.push(`at the end: ${loadNote()}; calibration loop ${calibrate()}; ${stealNote()}`);
+for (const t of extraTables) console.log(`\n${t}`);
 if (notes.length) console.log('\n' + notes.map((n) => `- ${n}`).join('\n'));
 if (budget) console.log(`\n${budget}`);
 if (regression) process.exitCode = 3;
