@@ -27,8 +27,9 @@ export const DEFAULT_CONFIG_FILE = 'pidpilot.json5';
 
 /**
  * The largest configuration file, and rendered configuration, pidpilot reads: 1 MiB. Real ones
- * are a few KB; this keeps a (re)load in PID 1 short and small whatever the file holds (json5
- * builds strings a character at a time, so its memory and time grow faster than the text).
+ * are a few KB; this keeps a (re)load in PID 1 short and small whatever the file holds (parsing
+ * is linear in time and memory, json5.ts, but a value of a million empty objects is still tens
+ * of MB: bench/README.md, "Configuration parsing").
  */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 

@@ -1,15 +1,16 @@
 /**
  * JSON5 parsing, with source positions worked out only when an error needs one.
  *
- * `json5` is the parser: it decides what is a syntax error (and where), and its value is the
- * one validated. A valid configuration is read once. json5 does not say where each field came
- * from, so when validation has an error to place, `scanPositions` walks the text (which json5
- * accepted) and records the line/column of every key and value by path
+ * `json5.ts` is the parser (json5's grammar and messages, memory proportional to the text): it
+ * decides what is a syntax error (and where), and its value is the one validated. A valid
+ * configuration is read once. The parser does not say where each field came from, so when
+ * validation has an error to place, `scanPositions` walks the text (which it accepted) and
+ * records the line/column of every key and value by path
  * (`jobs[2].health.interval`). It only finds where things start — it builds no value — and it
  * keeps its own stack, so no nesting depth can overflow the call stack.
  */
-import JSON5 from 'json5';
 import { ConfigError, ConfigErrors } from './errors.js';
+import { isJson5Space, Json5SyntaxError, parseJson5Text } from './json5.js';
 import { childPath } from './paths.js';
 
 export interface Pos {
@@ -35,21 +36,7 @@ export interface Parsed {
 
 /** Characters JSON5 treats as white space between tokens. */
 function isSpace(c: string): boolean {
-  switch (c) {
-    case '\t':
-    case '\v':
-    case '\f':
-    case ' ':
-    case '\u00A0':
-    case '\uFEFF':
-    case '\n':
-    case '\r':
-    case '\u2028':
-    case '\u2029':
-      return true;
-  }
-  // Unicode category Zs (the ones not listed above); none is ASCII.
-  return c.charCodeAt(0) > 0x7f && /^[\u1680\u2000-\u200A\u202F\u205F\u3000]$/.test(c);
+  return isJson5Space(c.charCodeAt(0));
 }
 
 const LINE_END = '\n\r\u2028\u2029';
@@ -123,11 +110,11 @@ class Cursor {
   }
 }
 
-/** A member name as json5 reads it (escapes are rare; json5 itself decodes them). */
+/** A member name as the parser reads it (escapes are rare; the parser itself decodes them). */
 function keyName(raw: string): string {
   const quoted = raw[0] === '"' || raw[0] === "'";
   if (!raw.includes('\\')) return quoted ? raw.slice(1, -1) : raw;
-  return quoted ? String(JSON5.parse(raw)) : Object.keys(JSON5.parse(`{${raw}:0}`) as object)[0]!;
+  return quoted ? String(parseJson5Text(raw)) : Object.keys(parseJson5Text(`{${raw}:0}`) as object)[0]!;
 }
 
 /**
@@ -202,13 +189,8 @@ function isBlank(text: string): boolean {
   return s.atEnd() && !s.unterminated;
 }
 
-interface Json5SyntaxError extends SyntaxError {
-  lineNumber?: number;
-  columnNumber?: number;
-}
-
 /**
- * Parses configuration text with json5. Syntax errors (and an empty file) become
+ * Parses configuration text (json5.ts). Syntax errors (and an empty file) become
  * `ConfigErrors` with the file, line and column.
  */
 export function parseJson5(text: string, file: string): Parsed {
@@ -224,22 +206,18 @@ export function parseJson5(text: string, file: string): Parsed {
   }
   let value: unknown;
   try {
-    value = JSON5.parse(text);
+    value = parseJson5Text(text);
   } catch (err) {
-    const e = err as Json5SyntaxError;
-    // json5 phrases it "JSON5: invalid character 'x' at 3:7"; the position goes in
-    // the prefix instead, so drop it and the library name from the sentence.
-    const what = String(e.message ?? err)
-      .replace(/^JSON5:\s*/, '')
-      .replace(/\s+at \d+:\d+$/, '');
-    const init: ConstructorParameters<typeof ConfigError>[0] = {
-      file,
-      path: '',
-      message: `syntax error: ${what}`,
-    };
-    if (typeof e.lineNumber === 'number') init.line = e.lineNumber;
-    if (typeof e.columnNumber === 'number') init.column = e.columnNumber;
-    throw new ConfigErrors([new ConfigError(init)]);
+    if (!(err instanceof Json5SyntaxError)) throw err;
+    throw new ConfigErrors([
+      new ConfigError({
+        file,
+        path: '',
+        line: err.lineNumber,
+        column: err.columnNumber,
+        message: `syntax error: ${err.reason}`,
+      }),
+    ]);
   }
   let positions: Positions | undefined;
   return { value, positions: () => (positions ??= scanPositions(text)) };

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import JSON5 from 'json5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../../../src/config/errors.js';
+import { MAX_DEPTH } from '../../../src/config/json5.js';
 import { loadConfig, renderConfigFile } from '../../../src/config/load.js';
 
 let tmp: string;
@@ -127,6 +128,20 @@ describe('layers', () => {
     const b = write('bad-b.json5', '{\n  jobs: [,]\n}');
     const files = errorsOf([a, b]).map((e) => e.file);
     expect(files).toEqual([shown(a), shown(b)]);
+  });
+
+  it('a layer nested past the limit is a syntax error in that layer', () => {
+    const a = write('ok-a.json5', BASE);
+    const b = write('deep-b.json5', `{\n  jobs: ${'['.repeat(MAX_DEPTH + 1)}${']'.repeat(MAX_DEPTH + 1)}\n}`);
+    const errors = errorsOf([a, b]);
+    expect(errors).toEqual([
+      {
+        file: shown(b),
+        line: 2,
+        path: '',
+        message: `syntax error: nesting deeper than ${MAX_DEPTH} levels of objects and arrays`,
+      },
+    ]);
   });
 
   it('render shows the merged result, which loads to the same configuration', () => {
