@@ -10,7 +10,8 @@
  * keeps its own stack, so no nesting depth can overflow the call stack.
  */
 import { ConfigError, ConfigErrors } from './errors.js';
-import { isJson5Space, Json5SyntaxError, parseJson5Text } from './json5.js';
+import { parseJson5Text } from './json5.js';
+import { isJson5Space, Json5SyntaxError } from './json5-chars.js';
 import { childPath } from './paths.js';
 
 export interface Pos {

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { Json5SyntaxError, MAX_DEPTH, parseJson5Text } from '../../../src/config/json5.js';
+import { MAX_DEPTH, parseJson5Text } from '../../../src/config/json5.js';
+import { Json5SyntaxError } from '../../../src/config/json5-chars.js';
 
 /** A text form of a value that tells apart all that JSON5 can: key order, -0, NaN, ±Infinity, own `__proto__`, prototypes. */
 function canon(v: unknown): string {
