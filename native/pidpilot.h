@@ -1,6 +1,7 @@
 /*
  * What the parts of the pidpilot_spawn addon share: spawn.c (starting children and
- * watching their exit) and reaper.c (PID 1 duties: reaping orphans, child subreaper), notify.c (sd_notify sockets).
+ * watching their exit) and reaper.c (PID 1 duties: reaping orphans, child subreaper), notify.c (sd_notify sockets),
+ * pipes.c (polling output pipes before they are read).
  */
 #ifndef PIDPILOT_NATIVE_H
 #define PIDPILOT_NATIVE_H
@@ -32,5 +33,7 @@ void reaper_disown(reaper_owned_t *o);
 napi_status reaper_define(napi_env env, napi_value exports);
 /* Adds the sd_notify socket's functions (notify.c) to the addon's exports. */
 napi_status notify_define(napi_env env, napi_value exports);
+/* Adds watchOutput (pipes.c: is an output pipe worth reading?) to the addon's exports. */
+napi_status pipes_define(napi_env env, napi_value exports);
 
 #endif

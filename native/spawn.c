@@ -622,7 +622,8 @@ NAPI_MODULE_INIT() {
       {"exitNow", NULL, js_exit_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
-      reaper_define(env, exports) != napi_ok || notify_define(env, exports) != napi_ok)
+      reaper_define(env, exports) != napi_ok || notify_define(env, exports) != napi_ok ||
+      pipes_define(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

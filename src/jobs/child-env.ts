@@ -9,6 +9,7 @@
 import type { JobConfig } from '../config/types.js';
 import { applyEnvChanges } from '../control/env-limits.js';
 import type { EnvChanges } from '../control/target.js';
+import { type LayeredEnv, PreparedEnv } from '../process/child-env-block.js';
 import { pidEnvName } from './naming.js';
 
 export class ChildEnv {
@@ -18,6 +19,11 @@ export class ChildEnv {
   private readonly pidEnv = new Map<string, string>();
   /** The names each `setGroup` owner set, replaced as a whole (discovery's `_IP` names on reload). */
   private readonly groups = new Map<string, string[]>();
+  /**
+   * The base environment checked and encoded once for every spawn of every job (a chain of
+   * quick jobs spawns hundreds of times a second); made again after the base changes.
+   */
+  private prepared: PreparedEnv | null = null;
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     for (const [k, v] of Object.entries(env)) if (v !== undefined) this.baseEnv[k] = v;
@@ -32,6 +38,7 @@ export class ChildEnv {
   /** `putenv`: throws (422) past the bounds of control/env-limits.ts, changing nothing. */
   put(changes: EnvChanges): void {
     applyEnvChanges(this.baseEnv, changes);
+    this.prepared = null;
   }
 
   /** Replaces the variables `owner` set before by `values` (e.g. discovery's `CONTAINERPILOT_{JOB}_IP`). */
@@ -39,6 +46,7 @@ export class ChildEnv {
     for (const name of this.groups.get(owner) ?? []) delete this.baseEnv[name];
     for (const [name, value] of values) this.baseEnv[name] = value;
     this.groups.set(owner, [...values.keys()]);
+    this.prepared = null;
   }
 
   /** The job's main process started (pid) or ended (null). */
@@ -49,11 +57,12 @@ export class ChildEnv {
   }
 
   /** The complete environment for a child of `job` in its current run (`lifecycle`: PIDPILOT_JOB/RUN/RESTARTS). */
-  forJob(job: JobConfig, lifecycle: Readonly<Record<string, string>> = {}): Record<string, string> {
+  forJob(job: JobConfig, lifecycle: Readonly<Record<string, string>> = {}): LayeredEnv {
     // The job's own `env` wins over pidpilot's environment, not over the variables pidpilot sets.
     // (CONTAINERPILOT_PID is always pidpilot's own, whatever a putenv did to the base environment.)
-    const env: Record<string, string> = { ...this.baseEnv, ...job.env, CONTAINERPILOT_PID: String(process.pid) };
-    for (const [k, v] of this.pidEnv) env[k] = v;
-    return Object.assign(env, lifecycle);
+    this.prepared ??= new PreparedEnv({ ...this.baseEnv });
+    const overlay: Record<string, string> = { ...job.env, CONTAINERPILOT_PID: String(process.pid) };
+    for (const [k, v] of this.pidEnv) overlay[k] = v;
+    return { base: this.prepared, overlay: Object.assign(overlay, lifecycle) };
   }
 }

@@ -22,9 +22,11 @@ const OUTPUT_AFTER_EXIT_MAX_MS = 2000;
 
 /**
  * Resolves once none of `streams` has read anything or held unread data for OUTPUT_QUIET_MS,
- * or once nothing is held and OUTPUT_AFTER_EXIT_MAX_MS have passed.
+ * or once nothing is held and OUTPUT_AFTER_EXIT_MAX_MS have passed. `onCancel` receives a
+ * function that resolves it at once and drops its timer (the streams ended by themselves:
+ * the usual case, so a quick run leaves no timer behind).
  */
-function untilQuiet(streams: readonly Readable[]): Promise<void> {
+function untilQuiet(streams: readonly Readable[], onCancel: (cancel: () => void) => void): Promise<void> {
   const progress = (): number => streams.reduce((n, s) => n + ((s as Partial<Socket>).bytesRead ?? 0), 0);
   const waiting = (): boolean => streams.some((s) => s.readableLength > 0);
   const deadline = Date.now() + OUTPUT_AFTER_EXIT_MAX_MS;
@@ -34,9 +36,13 @@ function untilQuiet(streams: readonly Readable[]): Promise<void> {
       const now = progress();
       if (!waiting() && (now === last || Date.now() >= deadline)) return resolve();
       last = now;
-      setTimeout(check, OUTPUT_QUIET_MS);
+      timer = setTimeout(check, OUTPUT_QUIET_MS);
     };
-    setTimeout(check, OUTPUT_QUIET_MS);
+    let timer = setTimeout(check, OUTPUT_QUIET_MS);
+    onCancel(() => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }
 
@@ -72,10 +78,18 @@ export function relayRunOutput(
   if (!child) return Promise.resolve();
   const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
   if (streams.length === 0) return Promise.resolve();
+  let outputEnded = false;
+  let cancelQuiet: (() => void) | undefined;
   const ended = Promise.all(
     streams.map((stream) =>
       host.relay(tail ? keepTail(stream, tail) : stream, source, stream === child.stdout ? 'stdout' : 'stderr'),
     ),
+  ).then(() => {
+    outputEnded = true;
+    cancelQuiet?.();
+  });
+  const quiet = run.result.then(() =>
+    outputEnded ? undefined : untilQuiet(streams, (cancel) => (cancelQuiet = cancel)),
   );
-  return Promise.race([ended, run.result.then(() => untilQuiet(streams))]);
+  return Promise.race([ended, quiet]);
 }

@@ -10,6 +10,7 @@ import type { EventCode } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import type { CheckEnd } from '../events/observers.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
+import { type ChildEnvSpec, withEnv } from '../process/child-env-block.js';
 import type { NotifyDir } from '../process/notify-dir.js';
 import { ProcessRun, type RunOptions } from '../process/run.js';
 import type { RunRecord } from '../process/types.js';
@@ -29,7 +30,7 @@ export interface JobHost {
   readonly bus: Bus;
   readonly log: Logger;
   /** The complete environment for a child of this job, its lifecycle variables (PIDPILOT_*) last. */
-  childEnv(job: JobConfig, lifecycle: Readonly<Record<string, string>>): Record<string, string>;
+  childEnv(job: JobConfig, lifecycle: Readonly<Record<string, string>>): ChildEnvSpec;
   /**
    * Relay one output stream of a child (`source` is the job name or `check.<job>`).
    * Resolves once the stream has ended and its lines reached the log. Never rejects.
@@ -254,7 +255,7 @@ export class JobRuntime implements JobEffects {
     extraEnv?: Record<string, string>,
   ): ProcessRun {
     const opts = this.processOptions(argv);
-    if (extraEnv) opts.env = { ...opts.env, ...extraEnv };
+    if (extraEnv) opts.env = withEnv(opts.env, extraEnv);
     return ProcessRun.start({
       ...opts,
       timeout,

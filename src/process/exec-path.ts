@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
+import { type ChildEnvSpec, envValue, invalidEnvName } from './child-env-block.js';
 import { SpawnError, type SpawnRequest, type SpawnStage } from './types.js';
 
 /** PATH used when the child's environment has none (Docker's default PATH). */
@@ -21,9 +22,9 @@ export interface ExecPlan {
   readonly candidates: readonly string[];
 }
 
-export function planExec(file: string, env: Readonly<Record<string, string>>): ExecPlan {
+export function planExec(file: string, env: ChildEnvSpec): ExecPlan {
   if (file.includes('/')) return { search: false, path: '', candidates: [file] };
-  const path = env.PATH ?? DEFAULT_PATH;
+  const path = envValue(env, 'PATH') ?? DEFAULT_PATH;
   // An empty PATH entry means the current directory, as for execvp.
   const candidates = path
     .split(':')
@@ -38,18 +39,10 @@ export function checkRequest(req: SpawnRequest): void {
   };
   if (req.argv.length === 0 || req.argv[0] === '') fail('empty command');
   for (const a of req.argv) if (a.includes('\0')) fail('argument contains a NUL byte');
-  for (const [k, v] of Object.entries(req.env)) {
-    if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0'))
-      fail(`invalid environment variable ${JSON.stringify(k)}`);
-  }
+  const invalid = invalidEnvName(req.env);
+  if (invalid !== undefined) fail(`invalid environment variable ${JSON.stringify(invalid)}`);
   if (req.cwd !== undefined && (req.cwd === '' || req.cwd.includes('\0')))
     fail(`invalid working directory ${JSON.stringify(req.cwd)}`);
-}
-
-export function envPairs(env: Readonly<Record<string, string>>): string[] {
-  const out: string[] = [];
-  for (const k in env) out.push(`${k}=${env[k]}`);
-  return out;
 }
 
 const errorMap = getSystemErrorMap();

@@ -7,12 +7,13 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import nodeGypBuild from 'node-gyp-build';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { checkRequest, envPairs, errnoInfo, killGroup, planExec, signalName, spawnError } from './exec-path.js';
+import { envPairs } from './child-env-block.js';
+import { checkRequest, errnoInfo, killGroup, planExec, signalName, spawnError } from './exec-path.js';
+import { OutputPipe, pipeSocket, type WatchOutput } from './output-pipe.js';
 import type { ChildHandle, ExitStatus, SpawnRequest, SpawnStage } from './types.js';
 
 /** stdio modes as the addon numbers them: inherit, pipe, ignore. */
@@ -52,6 +53,8 @@ export interface NativeAddon {
   releaseChild(pid: number): void;
   /** Orphans reaped so far, and whether the reaper runs. */
   reaperStats(): { reaped: number; running: boolean };
+  /** Polls an output pipe once (native/pipes.c); absent from an addon built before it. */
+  watchOutput?: WatchOutput;
 }
 
 interface NativeSpawnFailure extends Error {
@@ -129,10 +132,11 @@ export function loadNativeAddon(): NativeAddon {
 
 const modeOf = { inherit: 0, pipe: 1, ignore: 2 } as const;
 
-function readable(fd: number): Readable | null {
-  // A net.Socket over the pipe (as child_process does): non-blocking reads in libuv's loop,
-  // and pause()/resume() stop/start reading, so a slow consumer back-pressures the child.
-  return fd < 0 ? null : new Socket({ fd, readable: true, writable: false });
+function readable(addon: NativeAddon, fd: number): Readable | null {
+  if (fd < 0) return null;
+  // A Socket only once the pipe has data (output-pipe.ts); an addon without the poll: at once.
+  const watch = addon.watchOutput;
+  return watch ? new OutputPipe(fd, watch) : pipeSocket(fd);
 }
 
 class NativeChild implements ChildHandle {
@@ -170,8 +174,8 @@ class NativeChild implements ChildHandle {
       throw spawnError(req, plan, failure.stage, errnoInfo(failure.errno)[0], failure.index ?? -1);
     }
     this.pid = started.pid;
-    this.stdout = readable(started.stdout);
-    this.stderr = readable(started.stderr);
+    this.stdout = readable(addon, started.stdout);
+    this.stderr = readable(addon, started.stderr);
   }
 
   signalGroup(signal: NodeJS.Signals): void {

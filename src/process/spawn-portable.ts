@@ -22,6 +22,7 @@ import { accessSync, closeSync, constants as fsConstants, openSync, readSync, st
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { requireVendored } from '../vendored.js';
+import { envRecord } from './child-env-block.js';
 import { checkRequest, type ExecPlan, killGroup, planExec, spawnError } from './exec-path.js';
 import { claimForLibuv } from './orphans.js';
 import type { ChildHandle, ExitStatus, SpawnRequest } from './types.js';
@@ -123,7 +124,7 @@ class PortableChild implements ChildHandle {
 
     const sub = loadExeca()(plan.candidates[index]!, req.argv.slice(1), {
       argv0: req.argv[0],
-      env: req.env,
+      env: envRecord(req.env),
       extendEnv: false,
       ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
       // libuv drops supplementary groups when it sets ids: only the primary group is kept here.

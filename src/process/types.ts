@@ -5,12 +5,13 @@
  * commands all use it.
  */
 import type { Readable } from 'node:stream';
+import type { ChildEnvSpec } from './child-env-block.js';
 
 export interface SpawnRequest {
   /** argv[0] is resolved through PATH (taken from `env.PATH`) when it has no slash. */
   argv: readonly string[];
-  /** The complete environment of the child. */
-  env: Readonly<Record<string, string>>;
+  /** The complete environment of the child (a record, or reused layers: child-env-block.ts). */
+  env: ChildEnvSpec;
   cwd?: string;
   /** Run as these ids (setgroups, setgid, setuid in the child); absent: as pidpilot. */
   ids?: SpawnIds;

@@ -1,0 +1,63 @@
+/**
+ * A child's output pipe as a Readable that costs almost nothing until the child writes.
+ *
+ * A net.Socket over each pipe (what child_process does) is the dearest part of a spawn in
+ * JavaScript: the Duplex around a libuv stream, then its end and its destruction. Most
+ * quick commands write nothing (a chain of one-shot jobs, a `sleep` waiting for SIGTERM),
+ * so the addon first only polls the pipe (native/pipes.c `watchOutput`): when it has data,
+ * a Socket is made and its bytes are passed on here; when every writer closed it empty,
+ * this stream ends and the fd is closed, and no Socket was ever made.
+ *
+ * Back-pressure is kept: while this stream's buffer is full, the Socket is paused, so a
+ * slow log still slows the child down.
+ */
+import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+
+/** The addon's poll: `onReady(true)` once `fd` has data, `onReady(false)` once it was closed empty. */
+export type WatchOutput = (fd: number, onReady: (hasData: boolean) => void) => void;
+
+/** A Socket over a pipe's read end: non-blocking reads in libuv's loop, pause()/resume() for back-pressure. */
+export function pipeSocket(fd: number): Socket {
+  return new Socket({ fd, readable: true, writable: false });
+}
+
+export class OutputPipe extends Readable {
+  private socket: Socket | null = null;
+
+  constructor(fd: number, watch: WatchOutput) {
+    super();
+    watch(fd, (hasData) => this.ready(fd, hasData));
+  }
+
+  /** Bytes read from the pipe so far (what a net.Socket calls it: runtime.ts watches it after an exit). */
+  get bytesRead(): number {
+    return this.socket?.bytesRead ?? 0;
+  }
+
+  override _read(): void {
+    this.socket?.resume();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    // Before the poll answers, the fd is closed when it does (it is still in epoll now).
+    this.socket?.destroy();
+    callback(err);
+  }
+
+  private ready(fd: number, hasData: boolean): void {
+    if (!hasData || this.destroyed) {
+      closeSync(fd);
+      if (!this.destroyed) this.push(null);
+      return;
+    }
+    const socket = pipeSocket(fd);
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.once('end', () => this.push(null));
+    socket.once('error', (err) => this.destroy(err));
+  }
+}
