@@ -66,6 +66,31 @@ describe('native addon', () => {
     const addon = loadNativeAddon();
     expect(() => addon.spawn([], ['x'], [], null, 0, 0, () => {})).toThrow(TypeError);
     expect(() => (addon.setExitWatch as (m: string) => void)('bogus')).toThrow(TypeError);
+    expect(() => (addon.watchOutput as (fd: unknown, cb: unknown) => void)('x', () => {})).toThrow(TypeError);
+  });
+
+  it('reads an output pipe through a socket only once it has data (native/pipes.c)', async () => {
+    // stdout stays empty; stderr gets its first line only when told (SIGUSR1), then a lot more.
+    const child = spawnNative(
+      req([
+        'sh',
+        '-c',
+        'trap \'echo late >&2; i=0; while [ $i -lt 2000 ]; do echo "line $i" >&2; i=$((i+1)); done; exit 0\' USR1; while :; do sleep 0.05; done',
+      ]),
+    );
+    const socketOf = (s: unknown): unknown => (s as { socket: unknown }).socket;
+    const [out, err] = [collect(child.stdout), collect(child.stderr)];
+    await new Promise((r) => setTimeout(r, 100));
+    expect(socketOf(child.stderr)).toBeNull(); // nothing written yet: only polled
+    process.kill(child.pid, 'SIGUSR1');
+    expect(await out).toBe('');
+    expect(socketOf(child.stdout)).toBeNull(); // closed empty: never wrapped
+    const text = await err;
+    expect(text.slice(0, 12)).toBe('late\nline 0\n');
+    expect(text.endsWith('line 1999\n')).toBe(true);
+    expect(socketOf(child.stderr)).not.toBeNull();
+    expect((child.stderr as unknown as { bytesRead: number }).bytesRead).toBe(Buffer.byteLength(text));
+    await child.exited;
   });
 });
 
