@@ -13,6 +13,7 @@ import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { configWarnings } from './config/validate/warnings.js';
 import { planReload } from './control/reload-plan.js';
+import { planScale, replicaCounts, Scales } from './control/scale-plan.js';
 import type {
   ControlTarget,
   EnvChanges,
@@ -20,6 +21,7 @@ import type {
   JobActionResult,
   MetricRecorder,
   ReloadResult,
+  ScaleResult,
   StatusSnapshot,
 } from './control/target.js';
 import { Bus } from './events/bus.js';
@@ -92,8 +94,10 @@ export class Supervisor implements ControlTarget, PartHost {
   metrics: MetricRecorder | null = null;
   /** Set by the composition root when the history is recorded. */
   history: HistoryReader | null = null;
-  /** Reloads and job actions run one at a time. */
+  /** Reloads, scales and job actions run one at a time. */
   private controlChain: Promise<unknown> = Promise.resolve();
+  /** The counts `scale` set, kept across reloads that leave the file's `replicas` as it was. */
+  private readonly scales: Scales;
 
   constructor(
     /** Replaced by a successful reload. */
@@ -105,6 +109,7 @@ export class Supervisor implements ControlTarget, PartHost {
     this.preflight = options.preflight ?? (() => {});
     this.runMode = options.runMode ?? false;
     this.env = new ChildEnv(options.env ?? process.env);
+    this.scales = new Scales(replicaCounts(config));
     if (this.log.isLevelEnabled('debug')) {
       this.bus.observe((e) => this.log.debug({ seq: e.seq }, `event ${e.code} ${e.source}`));
     }
@@ -116,7 +121,7 @@ export class Supervisor implements ControlTarget, PartHost {
       relay: options.relay,
     });
     this.observers.on('state', (name, state) => this.onStateChanged(name, state));
-    for (const warning of configWarnings(config.jobs)) this.log.warn(warning);
+    for (const warning of configWarnings(config)) this.log.warn(warning);
   }
 
   attach(part: SupervisorPart): void {
@@ -252,7 +257,7 @@ export class Supervisor implements ControlTarget, PartHost {
       let next: Config;
       try {
         // Rendered against the environment as changed by putenv, as ContainerPilot did.
-        next = this.narrow(loadConfig(this.config.files ?? file, this.env.base));
+        next = this.scales.keep(this.narrow(loadConfig(this.config.files ?? file, this.env.base)));
         this.preflight(next, this.env.base);
       } catch (err) {
         if (err instanceof UsageError) {
@@ -269,11 +274,7 @@ export class Supervisor implements ControlTarget, PartHost {
       );
       if (plan.notApplied.length > 0)
         this.log.warn(`reload: changes to ${plan.notApplied.join(', ')} take effect when pidpilot restarts`);
-      this.config = next;
-      await this.jobs.reload(next, plan, () => {
-        for (const part of this.parts) part.reloaded?.(next);
-      });
-      this.scheduleQuiescenceCheck();
+      await this.apply(next, plan);
       return {
         ok: true,
         unchanged: plan.unchanged,
@@ -283,6 +284,32 @@ export class Supervisor implements ControlTarget, PartHost {
         notApplied: plan.notApplied,
       };
     });
+  }
+
+  /** `scale JOB N`: the highest-numbered instances stop (their whole teardown) or new ones start. */
+  scale(name: string, replicas: number): Promise<ScaleResult> {
+    return this.serialized(async (): Promise<ScaleResult> => {
+      if (this.shuttingDown) return { ok: false, status: 409, error: 'pidpilot is shutting down' };
+      const next = planScale(this.config, name, replicas);
+      if ('ok' in next) return next;
+      const plan = planReload(this.config, next);
+      this.log.info(
+        { job: name },
+        `scaling ${name} to ${replicas}: ${plan.added.length > 0 ? `starting ${plan.added.join(', ')}` : plan.removed.length > 0 ? `stopping ${plan.removed.join(', ')}` : 'nothing to do'}`,
+      );
+      this.scales.set(name, replicas);
+      await this.apply(next, plan);
+      return { ok: true, job: name, replicas, started: plan.added, stopped: plan.removed };
+    });
+  }
+
+  /** Retires, starts and replaces jobs as `plan` says; discovery takes the new definitions in between. */
+  private async apply(next: Config, plan: ReturnType<typeof planReload>): Promise<void> {
+    this.config = next;
+    await this.jobs.reload(next, plan, () => {
+      for (const part of this.parts) part.reloaded?.(next);
+    });
+    this.scheduleQuiescenceCheck();
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {

@@ -79,7 +79,7 @@ export interface CommandSpec {
   max: number;
   flags: readonly string[];
   /** What the words are, for completion: job names, or a fixed list. */
-  complete?: 'jobs' | readonly string[];
+  complete?: 'jobs' | 'replicated' | readonly string[];
 }
 
 const CONTROL = ['socket', 'config'] as const;
@@ -168,6 +168,14 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     max: 2,
     flags: [...CONTROL],
     complete: 'jobs',
+  },
+  scale: {
+    summary: 'run N instances of a job with replicas (the highest-numbered stop first; N from 1 to 100)',
+    args: 'JOB N',
+    min: 2,
+    max: 2,
+    flags: [...CONTROL],
+    complete: 'replicated',
   },
   top: {
     summary: 'a live view of the jobs and their output in the terminal (q quits)',

@@ -2,7 +2,8 @@
  * `pidpilot completion bash|zsh|fish`: a completion script for the shell, made from the
  * command table (commands, their flags, job names where a command takes a job).
  * Job names come, at completion time, from `pidpilot completion jobs` (not listed in the
- * help): the jobs of the configuration the flags or the environment point at, one a line.
+ * help): the jobs of the configuration the flags or the environment point at, one a line;
+ * `pidpilot completion replicated` lists the jobs with `replicas` (what `scale` takes).
  */
 
 import { loadConfig } from '../config/load.js';
@@ -45,6 +46,7 @@ _pidpilot() {
   else
     case $cmd in
       signal) if ((nth == 0)); then COMPREPLY=($(compgen -W "$(pidpilot completion jobs 2>/dev/null)" -- "$cur")); else COMPREPLY=($(compgen -W ${quote(SIGNALS)} -- "$cur")); fi ;;
+      scale) if ((nth == 0)); then COMPREPLY=($(compgen -W "$(pidpilot completion replicated 2>/dev/null)" -- "$cur")); else COMPREPLY=(); fi ;;
       ${jobCommands.filter((c) => c !== 'signal').join('|')}) COMPREPLY=($(compgen -W "$(pidpilot completion jobs 2>/dev/null)" -- "$cur")) ;;
       completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")) ;;
       help) COMPREPLY=($(compgen -W ${quote(visible.join(' '))} -- "$cur")) ;;
@@ -90,6 +92,7 @@ _pidpilot() {
   else
     case $cmd in
       signal) if (( nth == 0 )); then compadd -- \${(f)"$(pidpilot completion jobs 2>/dev/null)"}; else compadd -- ${SIGNALS}; fi ;;
+      scale) if (( nth == 0 )); then compadd -- \${(f)"$(pidpilot completion replicated 2>/dev/null)"}; fi ;;
       ${jobCommands.filter((c) => c !== 'signal').join('|')}) compadd -- \${(f)"$(pidpilot completion jobs 2>/dev/null)"} ;;
       completion) compadd -- bash zsh fish ;;
       help) _describe 'command' commands ;;
@@ -156,15 +159,21 @@ function fish(): string {
   // signal JOB SIGNAL: a job first, then a signal
   lines.push(`complete -c pidpilot -n '__pidpilot_using signal; and test (__pidpilot_nargs) = 0' ${jobs}`);
   lines.push(`complete -c pidpilot -n '__pidpilot_using signal; and test (__pidpilot_nargs) = 1' -a ${quote(SIGNALS)}`);
+  // scale JOB N: a job with replicas, then a number
+  lines.push(
+    `complete -c pidpilot -n '__pidpilot_using scale; and test (__pidpilot_nargs) = 0' -a '(pidpilot completion replicated 2>/dev/null)'`,
+  );
   lines.push(`complete -c pidpilot -n '__pidpilot_using completion' -a 'bash zsh fish'`);
   lines.push(`complete -c pidpilot -n '__pidpilot_using help' -a ${quote(visible.join(' '))}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function completion(shell: string, args: Parameters<typeof configPath>[0]): number {
-  if (shell === 'jobs') {
+  if (shell === 'jobs' || shell === 'replicated') {
     try {
-      for (const job of loadConfig(configPath(args), process.env).jobs) process.stdout.write(`${job.name}\n`);
+      const config = loadConfig(configPath(args), process.env);
+      const names = shell === 'jobs' ? config.jobs.map((j) => j.name) : Object.keys(config.replicated ?? {});
+      for (const name of names) process.stdout.write(`${name}\n`);
     } catch {
       // no configuration here: nothing to offer
     }

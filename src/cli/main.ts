@@ -78,6 +78,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./logs.js')).logs(args, words);
       case 'signal':
         return await (await import('./job-command.js')).signalCommand(args, job, words[1]!);
+      case 'scale':
+        return await (await import('./job-command.js')).scaleCommand(args, job, words[1]!);
       case 'top':
         return await (await import('./top/main.js')).top(args);
       case 'ui':

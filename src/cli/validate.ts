@@ -17,7 +17,7 @@ export function validate(args: ParsedArgs): number {
   try {
     const config = loadConfig(paths, process.env);
     checkStartup(config, process.env);
-    const warnings = configWarnings(config.jobs);
+    const warnings = configWarnings(config);
     if (json) {
       process.stdout.write(`${JSON.stringify({ valid: true, file: config.file, ...layers, errors: [], warnings })}\n`);
       return 0;

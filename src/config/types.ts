@@ -187,6 +187,15 @@ export interface JobConfig extends JobLiveness {
   user?: UserSpec;
   /** Env files (dotenv) as written; their variables are already folded into `env` by the loader (config/env-files.ts). */
   envFile?: string[];
+  /** Set on each instance of a job with `replicas` (config/replicas.ts): the job's name, and this one's number (1…N). */
+  replica?: { of: string; index: number };
+}
+
+/** A job with `replicas` (docs/configuration.md): its definition as written, and how many instances run. */
+export interface ReplicaGroup {
+  /** The definition, named as written (its instances are `name-1` … `name-N`). */
+  job: JobConfig;
+  replicas: number;
 }
 
 export interface WatchConfig {
@@ -248,4 +257,6 @@ export interface Config {
   main?: string;
   /** Env files for every job, as written; folded into each job's `env` by the loader. */
   envFile?: string[];
+  /** Jobs with `replicas`, by name; `jobs` holds their instances in the job's place. */
+  replicated?: Record<string, ReplicaGroup>;
 }

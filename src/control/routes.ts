@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StoredEvent, StoredLogLine } from '../state/types.js';
 import { HttpError, readBody, readJson, sendError, sendJson, sendOk } from './http.js';
 import type { ControlTarget, JobAction } from './target.js';
-import { envChanges, metricValues, stopTimeout } from './validate.js';
+import { envChanges, metricValues, replicasOf, stopTimeout } from './validate.js';
 import { allLogsSource, type StreamSource, signalJob, signalOf } from './view-routes.js';
 
 type Method = 'GET' | 'POST';
@@ -90,6 +90,16 @@ export class ControlRoutes {
         'signal',
         { POST: async (req, res, _url, job) => sendJson(res, 200, signalJob(t, job!, signalOf(await readJson(req)))) },
       ],
+      [
+        'scale',
+        {
+          POST: async (req, res, _url, job) => {
+            const result = await t.scale(job!, replicasOf(await readJson(req, 422)));
+            if (result.ok) sendJson(res, 200, result);
+            else throw new HttpError(result.status, result.error);
+          },
+        },
+      ],
     ]);
   }
 
@@ -103,7 +113,9 @@ export class ControlRoutes {
       const { methods, job, known } = this.find(url.pathname);
       if (!methods) throw new HttpError(404, `no such endpoint: ${url.pathname}`);
       if (known) path = known;
-      if (job !== undefined && !this.target.jobExists(job)) throw new HttpError(404, `no such job: ${job}`);
+      // `scale` names a job with replicas, which is no job of status: the supervisor answers for it.
+      if (job !== undefined && !known?.endsWith('/scale') && !this.target.jobExists(job))
+        throw new HttpError(404, `no such job: ${job}`);
       const handler = methods[req.method as Method];
       if (!handler) {
         const allow = Object.keys(methods).join(', ');

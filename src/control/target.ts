@@ -32,6 +32,11 @@ export type JobActionResult =
   | { ok: true; job: string; action: JobAction; state: string }
   | { ok: false; status: 404 | 409; error: string };
 
+/** `scale JOB N` (docs/control-api.md): the instances started and stopped, or why nothing changed. */
+export type ScaleResult =
+  | { ok: true; job: string; replicas: number; started: string[]; stopped: string[] }
+  | { ok: false; status: 404 | 409 | 422; error: string };
+
 export interface StatusSnapshot {
   version: string;
   pid: number;
@@ -60,6 +65,8 @@ export interface ControlTarget {
   status(): StatusSnapshot;
   jobExists(name: string): boolean;
   jobAction(name: string, action: JobAction, opts?: { timeoutMs?: number }): Promise<JobActionResult>;
+  /** Runs `replicas` instances of a job with `replicas`; refuses (changing nothing) what it cannot do. */
+  scale(name: string, replicas: number): Promise<ScaleResult>;
   /** The dependency and trigger graph of the running configuration (the dashboard draws it). */
   jobGraph(): JobGraph;
   /** Null when telemetry is not configured: no metric is known then. */

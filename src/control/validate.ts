@@ -89,6 +89,17 @@ export function metricValues(body: unknown, metrics: MetricRecorder | null): Arr
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The stop timeout from `?timeout=` or the body's `timeout` (a Go duration, or whole seconds as in the config file). */
+/** `{"replicas": N}` of `scale`: N a whole number (its range is the job's, checked by the supervisor). */
+export function replicasOf(body: unknown): number {
+  const n = isPlainObject(body) ? body.replicas : undefined;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n))
+    throw new HttpError(
+      422,
+      `expected a JSON object like {"replicas": 3}, with a whole number; got ${JSON.stringify(body) ?? 'no body'}`,
+    );
+  return n;
+}
+
 export function stopTimeout(query: URLSearchParams, body: unknown): number | undefined {
   let raw: unknown = query.get('timeout') ?? undefined;
   if (raw === undefined && isPlainObject(body)) raw = body.timeout;

@@ -3,7 +3,8 @@
  *
  * - A job with `port` is *advertised*: its service definition (ID `<name>-<hostname>`, the
  *   address its `interfaces` select, port, tags, meta, TTL = `health.ttl`, Consul extras)
- *   is computed once at start.
+ *   is computed once at start. An instance of a job with `replicas` is an instance of the job's
+ *   service: its name is the job's, its ID the instance's (`web-2-<hostname>`).
  * - `startup` registers every advertised job that has an `initial_status`; the others are
  *   registered by their first `healthy` event (a passing check). Every `healthy` sends a TTL
  *   pass, every `unhealthy` a fail (once registered).
@@ -56,7 +57,8 @@ export function serviceDefinitions(
     }
     const def: ServiceDefinition = {
       id: `${name}-${hostname}`,
-      name,
+      // An instance of a job with replicas is an instance of the job's service (docs/discovery.md).
+      name: job.replica?.of ?? name,
       address,
       port: job.port,
       tags: [...job.tags],
@@ -80,7 +82,7 @@ export function serviceDefinitions(
 }
 
 export class Registrar {
-  /** Jobs this side believes registered (the registry re-registers on its own if the agent forgot). */
+  /** Service IDs this side believes registered (the registry re-registers on its own if the agent forgot). */
   private readonly registered = new Set<string>();
   private maintenance = false;
   private closing = false;
@@ -99,11 +101,11 @@ export class Registrar {
     const before = this.services;
     this.services = services;
     if (this.closing || this.maintenance) return;
-    for (const def of services.values()) {
-      const old = before.get(def.name);
+    for (const [job, def] of services) {
+      const old = before.get(job);
       const changed = old === undefined || JSON.stringify(old) !== JSON.stringify(def);
-      if (def.initialStatus === undefined || this.registered.has(def.name) || !changed) continue;
-      this.registered.add(def.name);
+      if (def.initialStatus === undefined || this.registered.has(def.id) || !changed) continue;
+      this.registered.add(def.id);
       this.registry.register(def);
     }
   }
@@ -116,18 +118,18 @@ export class Registrar {
     switch (event.code) {
       case 'healthy':
         if (this.maintenance) return;
-        if (!this.registered.has(def.name)) {
-          this.registered.add(def.name);
+        if (!this.registered.has(def.id)) {
+          this.registered.add(def.id);
           // Registered by a passing check: the check starts out passing.
           this.registry.register({ ...def, initialStatus: 'passing' });
         }
         this.registry.heartbeat(def.id, 'passing', PASS_OUTPUT);
         return;
       case 'unhealthy':
-        if (this.registered.has(def.name)) this.registry.heartbeat(def.id, 'critical', FAIL_OUTPUT);
+        if (this.registered.has(def.id)) this.registry.heartbeat(def.id, 'critical', FAIL_OUTPUT);
         return;
       case 'stopping':
-        if (this.registered.delete(def.name)) this.registry.deregister(def.id);
+        if (this.registered.delete(def.id)) this.registry.deregister(def.id);
         return;
       default:
         return;
@@ -138,8 +140,8 @@ export class Registrar {
     switch (code) {
       case 'startup':
         for (const def of this.services.values()) {
-          if (def.initialStatus === undefined || this.registered.has(def.name)) continue;
-          this.registered.add(def.name);
+          if (def.initialStatus === undefined || this.registered.has(def.id)) continue;
+          this.registered.add(def.id);
           this.registry.register(def);
         }
         return;

@@ -6,10 +6,12 @@
  *   `stopping`/`stopped`) stops after the job it hooks, so it can still run;
  * - a dependency (`dependsOn`) stops after its dependents (Batect's teardown).
  * Edges that would form a cycle are dropped (reported by `cycles`), so teardown can
- * never deadlock; the global stop bound still applies.
+ * never deadlock; the global stop bound still applies. A job with `replicas` stands for each of
+ * its instances: its hooks and dependents stop before every instance.
  */
 import type { JobConfig } from '../config/types.js';
 import { jobsPublishing } from './naming.js';
+import { groupsOf } from './replicas.js';
 
 export interface TeardownGraph {
   stopAfter(job: string): readonly string[];
@@ -37,10 +39,13 @@ export function buildTeardownGraph(jobs: readonly JobConfig[]): TeardownGraph {
       if (job.when.code === 'stopping') preStop.get(hooked)!.push(job.name);
     }
   }
+  const groups = groupsOf(jobs);
   for (const job of jobs) {
     for (const dep of job.dependsOn) {
-      const after = edges.get(dep.job);
-      if (after && !after.includes(job.name)) after.push(job.name);
+      for (const name of groups.get(dep.job) ?? [dep.job]) {
+        const after = edges.get(name);
+        if (after && !after.includes(job.name)) after.push(job.name);
+      }
     }
   }
 
@@ -92,8 +97,10 @@ export function sourceJob(source: string, names: ReadonlySet<string>): string | 
  */
 export function jobsNeededBy(jobs: readonly JobConfig[], target: string): JobConfig[] {
   const byName = new Map(jobs.map((j) => [j.name, j]));
+  const groups = groupsOf(jobs);
   const needed = new Set<string>();
   const visit = (name: string): void => {
+    for (const instance of groups.get(name) ?? []) visit(instance);
     const job = byName.get(name);
     if (!job || needed.has(name)) return;
     needed.add(name);

@@ -6,7 +6,7 @@
  * starts through a `launch` input; nothing is pushed past the bus.
  */
 import type { Readable } from 'node:stream';
-import type { Config, JobConfig } from '../config/types.js';
+import type { Config, DependencyCondition, JobConfig } from '../config/types.js';
 import type { ReloadPlan } from '../control/reload-plan.js';
 import type { Bus } from '../events/bus.js';
 import { setLongTimeout } from '../events/long-timer.js';
@@ -19,6 +19,7 @@ import type { DependencyView } from './dependencies.js';
 import { buildTeardownGraph, type TeardownGraph } from './graph.js';
 import { Job, type JobCarry } from './job.js';
 import { publishedName } from './naming.js';
+import { GroupDependency, GroupEvents } from './replicas.js';
 import { type JobHost, JobRuntime } from './runtime.js';
 import { isAwaiting, isTerminal, type JobSnapshot, type JobState } from './state.js';
 
@@ -63,6 +64,9 @@ export class JobSet {
   private readonly lastRuns = new Map<string, RunRecord>();
   /** The directory of the sd_notify sockets, made when the first `notify` job starts. */
   private notifySockets: NotifyDir | null = null;
+  /** Jobs with `replicas` as one, for their dependents and for the jobs their events trigger (replicas.ts). */
+  private readonly groupDependency = new GroupDependency();
+  private readonly groupEvents: GroupEvents;
 
   constructor(
     jobs: readonly JobConfig[],
@@ -79,6 +83,14 @@ export class JobSet {
           stream.resume(); // never leave a child blocked on a full pipe
         }),
     };
+    this.groupEvents = new GroupEvents(deps.bus, {
+      groupOf: (name) => {
+        const job = this.jobs.get(name);
+        return job && !this.retiring.has(job) ? job.config.replica?.of : undefined;
+      },
+      instancesOf: (group) => this.instancesOf(group).map((job) => job.name),
+    });
+    deps.bus.observe(this.groupEvents.observe);
     this.graphNow = this.index(jobs);
     for (const config of jobs) this.jobs.set(config.name, this.create(config));
     // Each dependent learns where its dependencies stand (and so what to say it waits for).
@@ -183,6 +195,7 @@ export class JobSet {
       this.jobs.delete(name);
       this.loops.delete(name);
       this.lastStates.delete(name);
+      this.groupEvents.forget(name);
     }
     between();
     if (this.closing) return;
@@ -198,6 +211,11 @@ export class JobSet {
     const ordered = next.jobs.map((j) => [j.name, this.jobs.get(j.name)!] as const);
     this.jobs.clear();
     for (const [name, job] of ordered) this.jobs.set(name, job);
+    // A scale (or a reload) that added or removed instances changes what their dependents see.
+    const scaled = new Set(
+      [...plan.added, ...plan.removed].map((n) => (old.get(n) ?? this.jobs.get(n))?.config.replica?.of),
+    );
+    for (const group of scaled) if (group !== undefined) this.notifyDependentsOf(group);
   }
 
   /** Resolves once the given hook jobs have processed `afterSeq` and have no run going, or after `timeoutMs`. */
@@ -231,6 +249,8 @@ export class JobSet {
       pidChanged: (pid) => env.pidChanged(publishedName(config), pid),
       runEnded: (record) => {
         this.lastRuns.set(config.name, record);
+        // A job its replicated job's end triggered gets the last instance's run (replicas.ts).
+        if (config.replica) this.lastRuns.set(config.replica.of, record);
         observers.emit('run', config.name, record);
       },
       checkEnded: (check) => observers.emit('check', config.name, check),
@@ -238,7 +258,9 @@ export class JobSet {
       readyChanged: () => this.notifyDependents(job),
       waitForPreStopHooks: (afterSeq, timeoutMs) => {
         const hooks = this.graphNow.preStopHooks(config.name);
-        return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
+        // An instance's `stopping` may have made its job's (replicas.ts), published right after it.
+        const seq = config.replica ? this.deps.bus.lastSeq : afterSeq;
+        return hooks.length === 0 ? null : this.waitForHooks(hooks, seq, timeoutMs);
       },
       notifyDir: () => (this.notifySockets ??= this.makeNotifyDir()),
       lastRunOf: (name) => this.lastRuns.get(name) ?? null,
@@ -314,6 +336,7 @@ export class JobSet {
     this.active += Number(isActive(state)) - Number(isActive(before));
     // An instance being replaced (reload, restart) ending is not the job ending.
     if (this.retiring.has(job)) return;
+    if (job.config.replica) this.groupEvents.stateChanged(job.name, job.snapshot().runs);
     this.notifyDependents(job);
     this.deps.observers.emit('state', job.name, state, job.currentReason);
   }
@@ -321,8 +344,8 @@ export class JobSet {
   /** Hands `job` the current view of each of its dependencies. */
   private tellDependencies(job: Job): void {
     for (const dep of job.config.dependsOn) {
-      const current = this.jobs.get(dep.job);
-      if (current) job.dependencyChanged(dep.job, dependencyView(current));
+      const view = this.viewOf(dep.job, dep.condition);
+      if (view) job.dependencyChanged(dep.job, view);
     }
   }
 
@@ -330,10 +353,30 @@ export class JobSet {
   private notifyDependents(job: Job): void {
     // A retired instance's last states (stopping, stopped) are not the job's: its replacement reports.
     if (this.retiring.has(job) || this.jobs.get(job.name) !== job) return;
-    const dependents = this.dependents.get(job.name);
-    if (!dependents) return;
-    const view = dependencyView(job);
-    for (const name of dependents) this.jobs.get(name)?.dependencyChanged(job.name, view);
+    this.notifyDependentsOf(job.config.replica?.of ?? job.name);
+  }
+
+  private notifyDependentsOf(name: string): void {
+    for (const dependent of this.dependents.get(name) ?? []) {
+      const job = this.jobs.get(dependent);
+      const condition = job?.config.dependsOn.find((d) => d.job === name)?.condition;
+      const view = condition && this.viewOf(name, condition);
+      if (view) job.dependencyChanged(name, view);
+    }
+  }
+
+  /** A job's view, or a replicated job's over its current instances (replicas.ts). */
+  private viewOf(name: string, condition: DependencyCondition): DependencyView | undefined {
+    const job = this.jobs.get(name);
+    if (job) return dependencyView(job);
+    const instances = this.instancesOf(name);
+    if (instances.length === 0) return undefined;
+    return this.groupDependency.view(name, condition, new Map(instances.map((i) => [i.name, dependencyView(i)])));
+  }
+
+  /** The current instances of a replicated job, less those being removed or replaced. */
+  private instancesOf(group: string): Job[] {
+    return [...this.jobs.values()].filter((job) => job.config.replica?.of === group && !this.retiring.has(job));
   }
 }
 

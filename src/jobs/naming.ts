@@ -18,11 +18,18 @@ export function checkSourceOf(job: Pick<JobConfig, 'name' | 'duplicateOf'>): str
   return `check.${publishedName(job)}`;
 }
 
-/** The names of the jobs whose events carry `source` (`check.<name>` counts as its job's). */
-export function jobsPublishing(source: string, jobs: Iterable<Pick<JobConfig, 'name' | 'duplicateOf'>>): string[] {
-  const name = source.startsWith('check.') ? source.slice('check.'.length) : source;
+/**
+ * The names of the jobs whose events carry `source` (`check.<name>` counts as its job's), or
+ * make them: the instances of a job with `replicas` make its events (jobs/replicas.ts).
+ */
+export function jobsPublishing(
+  source: string,
+  jobs: Iterable<Pick<JobConfig, 'name' | 'duplicateOf' | 'replica'>>,
+): string[] {
+  const check = source.startsWith('check.');
+  const name = check ? source.slice('check.'.length) : source;
   const found: string[] = [];
-  for (const job of jobs) if (publishedName(job) === name) found.push(job.name);
+  for (const job of jobs) if (publishedName(job) === name || (!check && job.replica?.of === name)) found.push(job.name);
   return found;
 }
 

@@ -7,6 +7,7 @@ import { GLOBAL_SOURCE, SIGNAL_SOURCES } from '../events/event.js';
 import type { Job } from './job.js';
 import type { JobSet } from './job-set.js';
 import { jobsPublishing } from './naming.js';
+import { groupsOf } from './replicas.js';
 import { isAwaiting, isTerminal } from './state.js';
 
 /**
@@ -45,11 +46,14 @@ function* configsOf(jobs: ReadonlyMap<string, Job>): Iterable<JobConfig> {
 export function nothingLeftToRun(jobs: ReadonlyMap<string, Job>, live: LiveSource): boolean {
   const dead = new Set<string>();
   for (const [name, job] of jobs) if (isTerminal(job.currentState)) dead.add(name);
+  // A dependency on a job with replicas is dead once every instance is.
+  const groups = groupsOf(configsOf(jobs));
+  const isDead = (name: string): boolean => dead.has(name) || (groups.get(name)?.every((n) => dead.has(n)) ?? false);
   let changed = true;
   while (changed) {
     changed = false;
     for (const [name, job] of jobs) {
-      if (dead.has(name) || !waitsOnlyOn(job, jobs, dead, live)) continue;
+      if (dead.has(name) || !waitsOnlyOn(job, jobs, isDead, live)) continue;
       dead.add(name);
       changed = true;
     }
@@ -61,15 +65,20 @@ export function nothingLeftToRun(jobs: ReadonlyMap<string, Job>, live: LiveSourc
  * Awaiting, idle, and what it waits for can only come from jobs in `dead` (or from
  * nowhere): a dependency that is dead and not met, or a trigger whose source is dead.
  */
-function waitsOnlyOn(job: Job, jobs: ReadonlyMap<string, Job>, dead: ReadonlySet<string>, live: LiveSource): boolean {
+function waitsOnlyOn(
+  job: Job,
+  jobs: ReadonlyMap<string, Job>,
+  isDead: (name: string) => boolean,
+  live: LiveSource,
+): boolean {
   if (!isAwaiting(job.currentState) || !job.idle) return false;
-  if (job.unmetDependencies().some((d) => dead.has(d))) return true;
+  if (job.unmetDependencies().some(isDead)) return true;
   const when = job.config.when;
   if (when.kind !== 'event') return false;
   if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire
   if (alwaysLive(when.source, live)) return false;
   // Duplicates publish under one name: the source is dead once all of them are.
-  return jobsPublishing(when.source, configsOf(jobs)).every((name) => dead.has(name));
+  return jobsPublishing(when.source, configsOf(jobs)).every(isDead);
 }
 
 /** The jobs whose `when.source` nothing can ever publish (almost always a typo), with that source. */

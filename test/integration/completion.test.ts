@@ -72,6 +72,50 @@ describe('completion', () => {
     expect((await h().cli(['completion', 'tcsh'])).code).toBe(2);
   });
 
+  it('bash and fish: scale completes the jobs with replicas, then nothing', { timeout: 60_000 }, async () => {
+    env = {
+      ...env,
+      PIDPILOT: h().writeConfig(
+        {
+          jobs: [
+            { name: 'web', exec: ['true'] },
+            { name: 'workers', exec: ['true'], replicas: 2 },
+          ],
+        },
+        'replicas.json5',
+      ),
+    };
+    const bash = await script('bash');
+    const complete = (line: string): string[] => {
+      const words = line.split(' ');
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `source ${bash}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pidpilot; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8', env },
+      );
+      expect(r.stderr).toBe('');
+      return r.stdout.split('\n').filter((l) => l !== '');
+    };
+    expect(complete('pidpilot restart ')).toEqual(['web', 'workers-1', 'workers-2']);
+    expect(complete('pidpilot scale ')).toEqual(['workers']);
+    expect(complete('pidpilot scale workers ')).toEqual([]);
+    if (!hasCommand('fish')) return;
+    const fish = await script('fish');
+    const r = spawnSync('fish', ['--no-config', '-c', `source ${fish}; complete -C'pidpilot scale '`], {
+      encoding: 'utf8',
+      env,
+    });
+    expect(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['workers']);
+  });
+
   it.skipIf(!hasCommand('fish'))('fish: the same, through complete -C', { timeout: 60_000 }, async () => {
     const path = await script('fish');
     const complete = (line: string): string[] => {

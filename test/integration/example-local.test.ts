@@ -17,7 +17,8 @@ it('examples/local: the local layer over the base runs to completion, with env f
   const out = p.stdout().toString('utf8');
   expect(exit.code, out + p.stderrText()).toBe(0);
   expect(out).toMatch(/shop api on port 3000/);
-  expect(out).toMatch(/local worker for shop/);
+  expect(out).toMatch(/worker-1 local worker 1 for shop/);
+  expect(out).toMatch(/worker-2 local worker 2 for shop/);
   expect(out).toMatch(/mail catcher for shop/);
   expect(out).not.toMatch(/nightly report/);
 });

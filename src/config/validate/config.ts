@@ -20,6 +20,7 @@ import {
 } from './job.js';
 import { DEPENDENCY_FIELDS, HTTP_CHECK_FIELDS } from './lifecycle.js';
 import { RESTART_LIMIT_FIELDS } from './liveness.js';
+import { checkReplicaNames, expandJobs, type JobEntry } from './replicas.js';
 import { duration, str, strings } from './scalars.js';
 import {
   CONSUL_FIELDS,
@@ -110,15 +111,20 @@ function readNamedList<T>(
 
 /** The `dependsOn` of each list of jobs read, resolved by `validateConfig` once all jobs are known. */
 const dependencyDrafts = new WeakMap<JobConfig[], DependencyDrafts[]>();
+/** Each list's jobs by name, where they are, and their `replicas`, for the rules across jobs. */
+const jobEntries = new WeakMap<JobConfig[], JobEntry[]>();
 
 function readJobs(v: unknown, at: At): JobConfig[] | undefined {
   // Two names may differ and still give the same CONTAINERPILOT_{NAME}_PID.
   const byEnv = new Map<string, { name: string; index: number }>();
   const drafts: DependencyDrafts[] = [];
+  const entries: JobEntry[] = [];
+  let replicas: number | undefined; // of the item just read, for `also` right after
   const readAndKeepDrafts = (item: unknown, itemAt: At): ReturnType<typeof readJob> => {
     const result = readJob(item, itemAt);
     if (result.config && result.dependsOn)
       drafts.push({ job: result.config, at: itemAt.child('dependsOn'), drafts: result.dependsOn });
+    replicas = result.replicas;
     return result;
   };
   const list = readNamedList(
@@ -139,15 +145,28 @@ function readJobs(v: unknown, at: At): JobConfig[] | undefined {
         return false;
       }
       byEnv.set(env, { name, index: i });
+      entries.push({ name, at: jobAt, index: i, ...(replicas !== undefined ? { replicas } : {}) });
       return true;
     },
     (job, name, nth, index, firstIndex) => {
       // docs/containerpilot.md#duplicate-job-names: both run; the later one is addressed as name#k.
       job.name = `${name}#${nth}`;
       job.duplicateOf = { name, index, firstIndex };
+      // Which of them would the instances copy, and whose events would `name` carry? Neither makes sense.
+      const first = entries.find((e) => e.index === firstIndex);
+      if (replicas !== undefined || first?.replicas !== undefined)
+        at.child(replicas !== undefined ? index : firstIndex)
+          .child('replicas')
+          .error(
+            `\`replicas\` cannot be used on a job whose name another job also has (jobs[${firstIndex}] and jobs[${index}] are both named ${JSON.stringify(name)}, which only ContainerPilot compatibility allows)`,
+            { expected: 'a unique name for a job with replicas' },
+          );
     },
   );
-  if (list) dependencyDrafts.set(list, drafts);
+  if (list) {
+    dependencyDrafts.set(list, drafts);
+    jobEntries.set(list, entries);
+  }
   return list;
 }
 
@@ -228,13 +247,16 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
 
   // Only among jobs that are themselves valid: a dependency on a broken job is reported there.
   if (r.errors.length === 0) resolveDependencies(dependencyDrafts.get(jobs) ?? [], jobs);
+  const entries = jobEntries.get(jobs) ?? [];
+  checkReplicaNames(entries, f.main === undefined ? undefined : root.child('main'), f.main);
 
   if (r.errors.length > 0) throw new ConfigErrors(inFileOrder(r.errors));
 
+  const expanded = expandJobs(jobs, entries);
   const config: Config = {
     file: ctx.absolutePath ?? ctx.file,
     logging: f.logging ?? { ...DEFAULT_LOGGING },
-    jobs,
+    jobs: expanded.jobs,
     watches: f.watches ?? [],
     control: f.control ?? {},
     // ContainerPilot read 0 as "use the default".
@@ -246,5 +268,6 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   if (f.dashboard !== undefined) config.dashboard = f.dashboard;
   if (f.main !== undefined) config.main = f.main;
   if (f.envFile !== undefined && f.envFile.length > 0) config.envFile = f.envFile;
+  if (expanded.replicated) config.replicated = expanded.replicated;
   return config;
 }

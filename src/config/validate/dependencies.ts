@@ -8,7 +8,8 @@
  * can never be met as configured.
  */
 import { nearest } from '../errors.js';
-import type { DependencyCondition, JobConfig } from '../types.js';
+import { groupName } from '../replicas.js';
+import type { Config, DependencyCondition, JobConfig } from '../types.js';
 import type { At } from './core.js';
 import type { DependencyDraft } from './lifecycle.js';
 
@@ -36,8 +37,10 @@ export function defaultCondition(dep: JobConfig): DependencyCondition {
 }
 
 /** Dependencies that can never be met as configured, in words (for `validate` and the start-up log). */
-export function dependencyWarnings(jobs: readonly JobConfig[]): string[] {
-  const byName = new Map(jobs.map((j) => [j.name, j]));
+export function dependencyWarnings(config: Pick<Config, 'jobs' | 'replicated'>): string[] {
+  // A replicated job is one dependency (and one dependent: its first instance speaks for it).
+  const jobs = config.jobs.filter((j) => (j.replica?.index ?? 1) === 1);
+  const byName = new Map(jobs.map((j) => [groupName(j), j]));
   const warnings: string[] = [];
   for (const job of jobs) {
     for (const { job: name, condition } of job.dependsOn) {
@@ -50,7 +53,7 @@ export function dependencyWarnings(jobs: readonly JobConfig[]): string[] {
           : null;
       if (why)
         warnings.push(
-          `job ${JSON.stringify(job.name)} waits for ${JSON.stringify(name)} to have succeeded, but ${why}: ${JSON.stringify(job.name)} will never start (use condition "started"?)`,
+          `job ${JSON.stringify(groupName(job))} waits for ${JSON.stringify(name)} to have succeeded, but ${why}: ${JSON.stringify(groupName(job))} will never start (use condition "started"?)`,
         );
     }
   }

@@ -5,6 +5,7 @@
  * more lenient the reason is noted at the rule.
  */
 import { DEFAULT_INTERFACES } from '../interfaces.js';
+import { MAX_REPLICAS } from '../replicas.js';
 import type { JobConfig, WhenConfig } from '../types.js';
 import { type At, errorMark, field, readObject } from './core.js';
 import {
@@ -72,6 +73,7 @@ export const JOB_FIELDS = {
   user: field(user),
   override: field(layerOverride),
   envFile: field(strings({ single: true, nonEmptyItems: true })),
+  replicas: field(int({ min: 1, max: MAX_REPLICAS })),
   ...JOB_LIVENESS_FIELDS,
 };
 
@@ -84,6 +86,8 @@ export interface JobResult {
   config?: JobConfig;
   /** Dependencies as written; `validateConfig` checks them against every job and fills in conditions. */
   dependsOn?: DependencyDraft[];
+  /** `replicas` as written; `validateConfig` checks names across jobs and expands the job (config/replicas.ts). */
+  replicas?: number;
 }
 
 export function readJob(v: unknown, at: At): JobResult {
@@ -139,6 +143,7 @@ export function readJob(v: unknown, at: At): JobResult {
   }
 
   const liveness = jobLiveness(f, { exec: f.exec !== undefined, ...(f.health ? { health: f.health } : {}) }, at);
+  if (f.replicas !== undefined) replicaRules(f.replicas, f.exec !== undefined, port ?? numericPort(f.env), at);
 
   if (done() || name === undefined || liveness === undefined) return name === undefined ? {} : { name };
 
@@ -170,5 +175,31 @@ export function readJob(v: unknown, at: At): JobResult {
   if (f.health !== undefined) job.health = f.health;
   if (port !== undefined) job.port = port;
   if (initialStatus !== undefined) job.initialStatus = initialStatus;
-  return { name, config: job, ...(f.dependsOn ? { dependsOn: f.dependsOn } : {}) };
+  return {
+    name,
+    config: job,
+    ...(f.dependsOn ? { dependsOn: f.dependsOn } : {}),
+    ...(f.replicas !== undefined ? { replicas: f.replicas } : {}),
+  };
+}
+
+function numericPort(env: Record<string, string> | undefined): number | undefined {
+  const port = env?.PORT;
+  return port !== undefined && /^[0-9]+$/.test(port) ? Number(port) : undefined;
+}
+
+/** What `replicas` needs of the job itself; names across jobs are checked in replicas.ts. */
+function replicaRules(replicas: number, hasExec: boolean, port: number | undefined, at: At): void {
+  if (!hasExec) {
+    // ContainerPilot's registration-only job (no exec) registers one service for a process it does not run.
+    at.child('replicas').error(
+      '`replicas` needs `exec`: a job without exec only registers a service for a process pidpilot does not run, and has nothing to copy',
+      { expected: 'a job with exec, or no replicas' },
+    );
+  } else if (port !== undefined && port + replicas - 1 > 65535) {
+    at.child('replicas').error(
+      `replica ${replicas} would use port ${port + replicas - 1}: replica i uses port + i − 1, which must stay ≤ 65535`,
+      { expected: `at most ${65536 - port} replicas from port ${port}` },
+    );
+  }
 }

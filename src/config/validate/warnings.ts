@@ -2,7 +2,7 @@
  * What `validate` and the start-up log warn of: a configuration that runs, but maybe not as
  * its author meant.
  */
-import type { JobConfig } from '../types.js';
+import type { Config, JobConfig } from '../types.js';
 import { dependencyWarnings } from './dependencies.js';
 
 /**
@@ -20,6 +20,6 @@ export function duplicateNameWarnings(jobs: readonly JobConfig[]): string[] {
   });
 }
 
-export function configWarnings(jobs: readonly JobConfig[]): string[] {
-  return [...duplicateNameWarnings(jobs), ...dependencyWarnings(jobs)];
+export function configWarnings(config: Pick<Config, 'jobs' | 'replicated'>): string[] {
+  return [...duplicateNameWarnings(config.jobs), ...dependencyWarnings(config)];
 }

@@ -59,7 +59,7 @@ describe('name', () => {
     ]);
     expect(cfg.jobs[2]!.dependsOn).toEqual([{ job: 'a#2', condition: 'succeeded' }]);
     expect(cfg.jobs.map(publishedName)).toEqual(['a', 'a', 'b', 'a']);
-    expect(configWarnings(cfg.jobs)).toEqual([
+    expect(configWarnings(cfg)).toEqual([
       'jobs[0] and jobs[2] are both named "a": both run, publish their events and register in Consul under that name (as ContainerPilot does); status, control, dependsOn and the history call jobs[2] "a#2"',
       'jobs[0] and jobs[4] are both named "a": both run, publish their events and register in Consul under that name (as ContainerPilot does); status, control, dependsOn and the history call jobs[4] "a#3"',
     ]);

@@ -30,7 +30,7 @@ describe('dependsOn', () => {
       jobs('name: "app", exec: "server", setup: ["seed"]', 'name: "target", exec: "t", dependsOn: ["app"]'),
     );
     expect(cfg.jobs[1]!.dependsOn).toEqual([{ job: 'app', condition: 'started' }]);
-    expect(dependencyWarnings(cfg.jobs)).toEqual([]);
+    expect(dependencyWarnings(cfg)).toEqual([]);
   });
 
   it('warns of a condition that can never be met as configured', () => {
@@ -41,7 +41,7 @@ describe('dependsOn', () => {
         'name: "app", exec: "a", dependsOn: [{ job: "cache", condition: "succeeded" }, { job: "noop", condition: "succeeded" }]',
       ),
     );
-    expect(dependencyWarnings(cfg.jobs)).toEqual([
+    expect(dependencyWarnings(cfg)).toEqual([
       'job "app" waits for "cache" to have succeeded, but it has restarts: "unlimited", so it never ends with a success: "app" will never start (use condition "started"?)',
       'job "app" waits for "noop" to have succeeded, but it has no exec, so it never exits: "app" will never start (use condition "started"?)',
     ]);

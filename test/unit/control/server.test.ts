@@ -22,6 +22,7 @@ import type {
   JobActionResult,
   MetricRecorder,
   ReloadResult,
+  ScaleResult,
   StatusSnapshot,
 } from '../../../src/control/target.js';
 import type { JobGraph } from '../../../src/jobs/graph-model.js';
@@ -80,6 +81,12 @@ class FakeTarget implements ControlTarget {
   }
   jobExists(name: string): boolean {
     return name === 'web' || name === 'a b';
+  }
+  scales: Array<[string, number]> = [];
+  scale(job: string, replicas: number): Promise<ScaleResult> {
+    this.scales.push([job, replicas]);
+    if (job !== 'workers') return Promise.resolve({ ok: false, status: 404, error: `no such job: ${job}` });
+    return Promise.resolve({ ok: true, job, replicas, started: [], stopped: [] });
   }
   jobAction(job: string, action: JobAction, opts: { timeoutMs?: number } = {}): Promise<JobActionResult> {
     this.actions.push({ job, action, ...opts });
@@ -447,6 +454,30 @@ describe("pidpilot's endpoints", () => {
     }
     expect((await call(socketPath, 'POST', '/v3/jobs/%E0%A4%A/stop')).status).toBe(400);
     expect(target.actions).toHaveLength(4);
+  });
+
+  it('scale: {"replicas": N} with a whole number reaches the target (which answers for the name); anything else is 422', async () => {
+    const ok = await call(socketPath, 'POST', '/v3/jobs/workers/scale', '{"replicas":3}');
+    expect([ok.status, ok.json]).toEqual([200, { ok: true, job: 'workers', replicas: 3, started: [], stopped: [] }]);
+    const unknown = await call(socketPath, 'POST', '/v3/jobs/nope/scale', '{"replicas":3}');
+    expect([unknown.status, unknown.json.error]).toEqual([404, 'no such job: nope']);
+    for (const body of [
+      undefined,
+      '{}',
+      '{"replicas":"3"}',
+      '{"replicas":2.5}',
+      '{"replicas":1e300}',
+      '[3]',
+      '{oops',
+    ]) {
+      const r = await call(socketPath, 'POST', '/v3/jobs/workers/scale', body);
+      expect([r.status, typeof r.json.error], String(body)).toEqual([422, 'string']);
+    }
+    expect(target.scales).toEqual([
+      ['workers', 3],
+      ['nope', 3],
+    ]);
+    expect((await call(socketPath, 'GET', '/v3/jobs/workers/scale')).status).toBe(405);
   });
 
   it('events, runs and logs answer 503 when no history is wired in', async () => {
