@@ -93,6 +93,21 @@ describe('replicas', () => {
     expect(check(text.replace('"web-1"', '"web-01"')).jobs).toHaveLength(3);
   });
 
+  it('cannot be on a job whose name another entry also has (a ContainerPilot-only duplicate)', () => {
+    const text = `{ jobs: [
+      { name: "web", exec: "x" },
+      { name: "web", exec: "y", replicas: 2 },
+    ] }`;
+    expectError(text, {
+      path: 'jobs[1].replicas',
+      message:
+        '`replicas` cannot be used on a job whose name another job also has (jobs[0] and jobs[1] are both named "web", which only ContainerPilot compatibility allows)',
+    });
+    expect(
+      errorsOf(text.replace('"x" }', '"x", replicas: 2 }').replace(', replicas: 2 },\n    ]', ' },\n    ]'))[0]!.path,
+    ).toBe('jobs[0].replicas');
+  });
+
   it('cannot be main', () => {
     expectError(`{ main: "web", jobs: [{ name: "web", exec: "x", replicas: 2 }] }`, {
       path: 'main',
