@@ -125,6 +125,14 @@ function keyName(raw: string): string {
  */
 const MAX_PLACED_DEPTH = 64;
 
+/**
+ * Values after this many are not placed either (an error there points at its nearest placed
+ * ancestor, as above): a 1 MiB file of half a million values took 80 MB to place them all (about
+ * 450 bytes a value: its path, its position and the map entry). A
+ * real configuration has a few hundred.
+ */
+export const MAX_PLACED = 20_000;
+
 interface Frame {
   readonly object: boolean;
   readonly path: string;
@@ -143,7 +151,7 @@ export function scanPositions(text: string): Positions {
   let key: Pos | undefined;
   for (;;) {
     s.skip();
-    if (s.atEnd()) return out;
+    if (s.atEnd() || out.size >= MAX_PLACED) return out;
     if (stack.length <= MAX_PLACED_DEPTH) out.set(path, key ? { ...s.here(), key } : s.here());
     const c = s.peek();
     if (c === '{' || c === '[') {

@@ -2,10 +2,10 @@
  * `validateConfig`: the raw JSON5 value → the typed, normalized `Config`, or a
  * `ConfigErrors` listing every problem in the file. Pure: no I/O, no environment.
  */
-import { type ConfigError, ConfigErrors, nearest } from '../errors.js';
+import { ConfigError, ConfigErrors, nearest } from '../errors.js';
 import type { Positions } from '../parse.js';
 import type { Config, JobConfig, WatchConfig } from '../types.js';
-import { At, type FieldTable, field, isPlainObject, Reporter, readObject } from './core.js';
+import { At, type FieldTable, field, isPlainObject, MAX_REPORTED, Reporter, readObject } from './core.js';
 import { DASHBOARD_FIELDS, readDashboard } from './dashboard.js';
 import { type DependencyDrafts, resolveDependencies } from './dependencies.js';
 import {
@@ -61,6 +61,20 @@ function inFileOrder(errors: readonly ConfigError[]): ConfigError[] {
     const [lb, cb] = key(b);
     return la - lb || ca - cb;
   });
+}
+
+/** The problems kept, and a last one saying how many more were found (Reporter keeps MAX_REPORTED). */
+function withUnlisted(errors: ConfigError[], r: Reporter): ConfigError[] {
+  if (r.count <= errors.length) return errors;
+  const more = r.count - errors.length;
+  return [
+    ...errors,
+    new ConfigError({
+      file: r.file,
+      path: '',
+      message: `and ${more} more problem${more === 1 ? '' : 's'} (only the first ${MAX_REPORTED} are listed)`,
+    }),
+  ];
 }
 
 /**
@@ -246,11 +260,11 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   }
 
   // Only among jobs that are themselves valid: a dependency on a broken job is reported there.
-  if (r.errors.length === 0) resolveDependencies(dependencyDrafts.get(jobs) ?? [], jobs);
+  if (r.count === 0) resolveDependencies(dependencyDrafts.get(jobs) ?? [], jobs);
   const entries = jobEntries.get(jobs) ?? [];
   checkReplicaNames(entries, f.main === undefined ? undefined : root.child('main'), f.main);
 
-  if (r.errors.length > 0) throw new ConfigErrors(inFileOrder(r.errors));
+  if (r.count > 0) throw new ConfigErrors(withUnlisted(inFileOrder(r.errors), r));
 
   const expanded = expandJobs(jobs, entries);
   const config: Config = {

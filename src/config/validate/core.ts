@@ -18,8 +18,18 @@ export interface ReportOptions {
   positionOf?: string;
 }
 
+/**
+ * The most problems kept for one file; the rest are only counted. A 1 MiB file can hold half a
+ * million bad values, and a message with its position for each took 350 MB in PID 1; nobody
+ * fixes a file from more than the first hundred.
+ */
+export const MAX_REPORTED = 100;
+
 export class Reporter {
+  /** The first MAX_REPORTED problems. */
   readonly errors: ConfigError[] = [];
+  /** How many problems were found, kept or not. */
+  count = 0;
 
   private positions: Positions | (() => Positions);
 
@@ -47,6 +57,7 @@ export class Reporter {
   }
 
   error(path: string, message: string, opts: ReportOptions = {}): void {
+    if (this.count++ >= MAX_REPORTED) return;
     const pos = this.locate(opts.positionOf ?? path, opts.atKey ?? false);
     this.errors.push(
       new ConfigError({
@@ -196,6 +207,6 @@ export function readArray<T>(
 
 /** Records how many errors exist now, to tell afterwards whether a section added any. */
 export function errorMark(at: At): () => boolean {
-  const before = at.r.errors.length;
-  return () => at.r.errors.length > before;
+  const before = at.r.count;
+  return () => at.r.count > before;
 }

@@ -184,7 +184,7 @@ export const WATCH_FIELDS = {
 };
 
 export function readWatch(v: unknown, at: At): { name?: string; config?: WatchConfig } {
-  const before = at.r.errors.length;
+  const before = at.r.count;
   const f = readObject(v, at, WATCH_FIELDS, 'a watch object');
   if (!f) return {};
   if (f.name !== undefined && !SERVICE_NAME.test(f.name)) {
@@ -193,7 +193,7 @@ export function readWatch(v: unknown, at: At): { name?: string; config?: WatchCo
       { expected: 'a name matching ^[a-z][a-zA-Z0-9-]+$' },
     );
   }
-  if (at.r.errors.length > before || f.name === undefined || f.interval === undefined) {
+  if (at.r.count > before || f.name === undefined || f.interval === undefined) {
     return f.name !== undefined ? { name: f.name } : {};
   }
   const config: WatchConfig = { name: f.name, interval: f.interval };
@@ -244,7 +244,7 @@ export function metricFullName(m: Pick<MetricConfig, 'namespace' | 'subsystem' |
 }
 
 function readMetric(v: unknown, at: At): MetricConfig | undefined {
-  const before = at.r.errors.length;
+  const before = at.r.count;
   const f = readObject(v, at, METRIC_FIELDS, 'a metric object');
   if (!f || f.name === undefined || f.help === undefined || f.type === undefined) return undefined;
   const m: MetricConfig = { name: f.name, help: f.help, type: f.type };
@@ -267,7 +267,7 @@ function readMetric(v: unknown, at: At): MetricConfig | undefined {
       m.buckets = f.buckets;
     }
   }
-  return at.r.errors.length > before ? undefined : m;
+  return at.r.count > before ? undefined : m;
 }
 
 export const DEFAULT_TELEMETRY_PORT = 9090;
@@ -281,7 +281,7 @@ export const TELEMETRY_FIELDS = {
       at.expected('an array of metrics', v);
       return undefined;
     }
-    const before = at.r.errors.length;
+    const before = at.r.count;
     const out: MetricConfig[] = [];
     const seen = new Map<string, number>();
     v.forEach((item, i) => {
@@ -301,7 +301,7 @@ export const TELEMETRY_FIELDS = {
       }
       out.push(m);
     });
-    return at.r.errors.length > before ? undefined : out;
+    return at.r.count > before ? undefined : out;
   }),
 };
 
