@@ -18,6 +18,8 @@ export const EVENT_CODES = [
   // pidpilot additions
   'ready',
   'failed',
+  'cleanupSuccess',
+  'cleanupFailed',
 ] as const;
 
 export type EventCode = (typeof EVENT_CODES)[number] | 'signal';

@@ -16,8 +16,13 @@ export interface CheckEnd {
 }
 
 export interface ObserverEvents {
-  /** A run of `job`'s process ended (after its output was relayed, before its exit event). */
+  /**
+   * A run of `job`'s process ended (after its output was relayed, before its exit event); for a
+   * job with `cleanup` commands, once they have ended, with how each went (`record.cleanup`).
+   */
   run: (job: string, record: RunRecord) => void;
+  /** The words of the `cleanupSuccess`/`cleanupFailed` event `source` publishes next (one cleanup command's end). */
+  cleanup: (source: string, reason: string) => void;
   /** A health check of `job` ended (not one abandoned by a stop). */
   check: (job: string, check: CheckEnd) => void;
   /** The current instance of `job` changed state or reason (a retiring instance's end is not reported). */

@@ -251,8 +251,9 @@ export class JobSet {
         this.lastRuns.set(config.name, record);
         // A job its replicated job's end triggered gets the last instance's run (replicas.ts).
         if (config.replica) this.lastRuns.set(config.replica.of, record);
-        observers.emit('run', config.name, record);
       },
+      runRecorded: (record) => observers.emit('run', config.name, record),
+      cleanupStep: (source, reason) => observers.emit('cleanup', source, reason),
       checkEnded: (check) => observers.emit('check', config.name, check),
       stateChanged: () => this.stateChanged(job),
       readyChanged: () => this.notifyDependents(job),

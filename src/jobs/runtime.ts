@@ -19,7 +19,7 @@ import { exitEvent } from './after-exit.js';
 import type { InputSink, JobEffects, RunContext, RunHandle, Timer } from './effects.js';
 import { HealthRunner } from './health-runner.js';
 import { JobTimers } from './job-timers.js';
-import { runCleanup } from './liveness/cleanup.js';
+import { type CleanupStep, describeStep, runCleanup, stepRecord } from './liveness/cleanup.js';
 import { lifecycleEnv, runEndEnv } from './liveness/env.js';
 import { openRunNotify } from './liveness/notify-run.js';
 import { checkSourceOf, publishedName } from './naming.js';
@@ -38,8 +38,12 @@ export interface JobHost {
   relay(stream: Readable, source: string, name: 'stdout' | 'stderr'): Promise<void>;
   /** The job's main process started (pid) or ended (null). */
   pidChanged(pid: number | null): void;
-  /** A run ended (for history and metrics). */
+  /** A run ended: known at once (for the environment of the runs its end triggers). */
   runEnded(record: RunRecord): void;
+  /** A run's record is complete (for history and metrics): at its end, or once its cleanup commands have ended. */
+  runRecorded(record: RunRecord): void;
+  /** One cleanup command ended: the reason of the cleanup event `source` publishes next. */
+  cleanupStep(source: string, reason: string): void;
   /** A health check ended, and how long it took (for metrics). Not called for one abandoned by a stop. */
   checkEnded(check: CheckEnd): void;
   /** The job's state (or reason) changed. */
@@ -82,6 +86,8 @@ export class JobRuntime implements JobEffects {
   private warnedUser = false;
   /** PIDPILOT_JOB/RUN/RESTARTS of the current run, for every process of the job (checks, setup, cleanup too). */
   private lifecycle: Record<string, string>;
+  /** The last run's record while its cleanup commands run (it is recorded with them). */
+  private unrecorded: RunRecord | null = null;
 
   constructor(
     private readonly config: JobConfig,
@@ -109,10 +115,12 @@ export class JobRuntime implements JobEffects {
   }
 
   close(): void {
+    this.flushUnrecorded();
     this.subscription.close();
   }
 
   spawnMain(runNumber: number, context: RunContext): RunHandle {
+    this.flushUnrecorded();
     this.lifecycle = lifecycleEnv(this.name, runNumber, context.restarts);
     const extra: Record<string, string> = {};
     const trigger = context.triggeredBy === undefined ? null : this.host.lastRunOf(context.triggeredBy);
@@ -154,6 +162,10 @@ export class JobRuntime implements JobEffects {
       this.logExit(record);
       this.host.pidChanged(null);
       this.host.runEnded(record);
+      // With cleanup commands, the record is complete once they have ended (runCleanup).
+      this.flushUnrecorded();
+      if (this.config.cleanup.length > 0) this.unrecorded = record;
+      else this.host.runRecorded(record);
       // Published once the run's last output line is logged, so logs read cause before effect.
       this.host.bus.publish(exitEvent(record), this.published);
       this.push({ kind: 'exited', run, record });
@@ -164,6 +176,10 @@ export class JobRuntime implements JobEffects {
 
   runCleanup(cleanup: number, record: RunRecord): void {
     const env = runEndEnv(this.name, record);
+    const onStep = (step: CleanupStep): void => {
+      this.host.cleanupStep(this.published, describeStep(step));
+      this.host.bus.publish(step.result.outcome === 'succeeded' ? 'cleanupSuccess' : 'cleanupFailed', this.published);
+    };
     void runCleanup(
       this.config.cleanup,
       (argv) => {
@@ -175,7 +191,21 @@ export class JobRuntime implements JobEffects {
         });
       },
       this.log,
-    ).then(() => this.push({ kind: 'cleanupDone', cleanup }));
+      onStep,
+    ).then((steps) => {
+      if (this.unrecorded?.run === record.run) {
+        this.unrecorded = null;
+        this.host.runRecorded({ ...record, cleanup: steps.map(stepRecord) });
+      }
+      this.push({ kind: 'cleanupDone', cleanup });
+    });
+  }
+
+  /** A run whose cleanup never came (its end was not the job's to act on): recorded as it is. */
+  private flushUnrecorded(): void {
+    if (this.unrecorded === null) return;
+    this.host.runRecorded(this.unrecorded);
+    this.unrecorded = null;
   }
 
   /** The job's user owns its notify socket, so it (and root) alone can write to it. */

@@ -93,4 +93,18 @@ export interface RunRecord {
   outcome: RunOutcome;
   /** Why, for errored/aborted runs: 'timeout', 'ENOENT: …', 'shutdown', 'stop', … */
   reason?: string;
+  /** What its owner ran after it ended (a job's `cleanup` commands), each command's end. Filled by the owner. */
+  cleanup?: StepRecord[];
+}
+
+/** How one command run after a run's end went (a job's `cleanup`), as recorded with that run. */
+export interface StepRecord {
+  command: readonly string[];
+  outcome: RunOutcome;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Its bound (`cleanupTimeout`) ran out: it was stopped, and is errored. */
+  timedOut: boolean;
+  durationMs: number;
+  reason?: string;
 }

@@ -4,7 +4,7 @@
  * state dir. History is auxiliary: a state dir that cannot be used is reported, and
  * pidpilot runs without it.
  */
-import type { EventCode } from '../events/event.js';
+import type { BusEvent, EventCode } from '../events/event.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { PartHost } from '../parts.js';
 import { resolveStateDir } from './dir.js';
@@ -26,7 +26,23 @@ export function attachHistory(host: PartHost, log: Logger): HistoryStore | null 
     log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
     return null;
   }
-  host.bus.observe((e) => store.recordEvent(e, REASONED_EVENTS.has(e.code) ? host.reasonOf(e.source) : undefined));
+  // A cleanup event's reason is its command's end, told just before it is published (in order, per source).
+  const cleanupReasons = new Map<string, string[]>();
+  host.observers.on('cleanup', (source, reason) => {
+    const queued = cleanupReasons.get(source);
+    if (queued) queued.push(reason);
+    else cleanupReasons.set(source, [reason]);
+  });
+  const reasonOf = (e: BusEvent): string | undefined => {
+    if (e.code === 'cleanupSuccess' || e.code === 'cleanupFailed') {
+      const queued = cleanupReasons.get(e.source);
+      const reason = queued?.shift();
+      if (queued?.length === 0) cleanupReasons.delete(e.source);
+      return reason;
+    }
+    return REASONED_EVENTS.has(e.code) ? host.reasonOf(e.source) : undefined;
+  };
+  host.bus.observe((e) => store.recordEvent(e, reasonOf(e)));
   host.observers.on('run', (job, record) => store.recordRun(job, record));
   host.attach({ close: () => store.close() });
   return store;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNotifySender } from '../support/notify-sender.js';
-import { eventually } from './control-support.js';
+import { curl, eventually } from './control-support.js';
 import { until, useHarness } from './support.js';
 
 const h = useHarness();
@@ -242,11 +242,14 @@ describe('sd_notify start timeout (notifyTimeout)', () => {
 });
 
 describe('cleanup', () => {
-  it('runs after every run end with the run’s outcome; at shutdown before the jobs it depends on stop; a failing one never blocks', async () => {
+  it('runs after every run end with the run’s outcome; at shutdown before the jobs it depends on stop; a failing one never blocks and is recorded', async () => {
     const log = h().path('cleanup.log');
     const alive = h().path('db-alive');
+    const state = h().path('state');
+    const hang = h().uniqueArg();
     const p = h().run({
       stopTimeout: '20s',
+      state: { dir: state },
       jobs: [
         {
           name: 'db',
@@ -268,7 +271,7 @@ describe('cleanup', () => {
               `echo "$PIDPILOT_JOB run=$PIDPILOT_RUN result=$PIDPILOT_RESULT code=$PIDPILOT_EXIT_CODE signal=$PIDPILOT_EXIT_SIGNAL db=$(test -e ${alive} && echo up || echo down)" >> ${log}`,
             ],
             ['sh', '-c', 'exit 5'],
-            ['sleep', h().uniqueArg()],
+            ['sleep', hang],
           ],
           cleanupTimeout: '300ms',
         },
@@ -277,6 +280,43 @@ describe('cleanup', () => {
     await p.waitForLine(/ app app-up$/);
     await until(() => lines(log).length === 1, 'the cleanup after run 1');
     expect(lines(log)).toEqual(['app run=1 result=failed code=3 signal= db=up']);
+    // Recorded, while it runs: the run's record with each command's end, and an event for each.
+    const steps = [
+      {
+        command: ['sh', '-c', expect.stringContaining('echo')],
+        outcome: 'succeeded',
+        code: 0,
+        signal: null,
+        timedOut: false,
+      },
+      { command: ['sh', '-c', 'exit 5'], outcome: 'failed', code: 5, signal: null, timedOut: false },
+      {
+        command: ['sleep', hang],
+        outcome: 'errored',
+        code: null,
+        signal: 'SIGTERM',
+        timedOut: true,
+        reason: 'timeout',
+      },
+    ].map((s) => expect.objectContaining(s));
+    const runs = await eventually(async () => {
+      const r = await curl(h().socketPath, 'GET', '/v3/jobs/app/runs');
+      const got = r.status === 200 ? (r.json?.runs as Array<Record<string, unknown>> | undefined) : undefined;
+      return got && got.length >= 1 ? got : null;
+    }, 'the run record of run 1');
+    expect(runs[0]).toMatchObject({ job: 'app', run: 1, code: 3, outcome: 'failed', cleanup: steps });
+    const events = await eventually(async () => {
+      const r = await h().cli(['events']);
+      return r.code === 0 && /cleanup 3\/3/.test(r.stdout) ? r.stdout : null;
+    }, 'the cleanup events of run 1');
+    expect(events).toMatch(/ cleanupSuccess app \(cleanup 1\/3 \(sh -c echo .*\) done\)$/m);
+    expect(events).toMatch(/ cleanupFailed app \(cleanup 2\/3 \(sh -c exit 5\) failed: exit code 5\)$/m);
+    expect(events).toMatch(
+      new RegExp(
+        ` cleanupFailed app \\(cleanup 3/3 \\(sleep ${hang.replace('.', '\\.')}\\) errored: timed out, killed by SIGTERM\\)$`,
+        'm',
+      ),
+    );
     p.signal('SIGTERM');
     expect(await p.waitExit(), p.transcript()).toEqual({ code: 0, signal: null });
     expect(lines(log)).toEqual([
@@ -284,7 +324,20 @@ describe('cleanup', () => {
       'app run=2 result=aborted code= signal=SIGTERM db=up',
     ]);
     expect(p.matching(/app .*cleanup 2\/3 .* failed: exit code 5/).length).toBe(2);
-    expect(p.matching(/app .*cleanup 3\/3 .* errored: timeout/).length).toBe(2);
+    expect(p.matching(/app .*cleanup 3\/3 .* errored: timed out, killed by SIGTERM/).length).toBe(2);
+    // The run stopped at shutdown is recorded with its cleanup too, before pidpilot exits.
+    const stored = lines(`${state}/runs/app.jsonl`).map((l) => JSON.parse(l));
+    expect(stored).toHaveLength(2);
+    expect(stored[1]).toMatchObject({ run: 2, outcome: 'aborted', signal: 'SIGTERM', cleanup: steps });
+    const stepEvents = lines(`${state}/events.jsonl`)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.code.startsWith('cleanup'));
+    expect(stepEvents.map((e) => `${e.code} ${e.source}`)).toEqual(
+      ['cleanupSuccess', 'cleanupFailed', 'cleanupFailed', 'cleanupSuccess', 'cleanupFailed', 'cleanupFailed'].map(
+        (c) => `${c} app`,
+      ),
+    );
+    expect(stepEvents.every((e) => typeof e.reason === 'string' && e.reason.startsWith('cleanup '))).toBe(true);
     await h().expectNoLeftovers();
   });
 });
