@@ -19,10 +19,10 @@ const LAZY = ['prom-client'];
  * Every library kept out of the bundle, each bundled alone into dist/vendor/<name>.cjs: LAZY;
  * required on first use through src/vendored.ts: re2js (Go's regexp, for regexReplaceAll),
  * execa (the portable spawner, src/process/spawn-portable.ts: ~190 KB, loaded only without
- * the native addon); node-gyp-build, for
- * scripts/install.cjs.
+ * the native addon), croner (cron schedules, src/config/cron.ts: loaded only for a `when.cron`);
+ * node-gyp-build, for scripts/install.cjs.
  */
-const VENDORED = [...LAZY, 're2js', 'execa', 'node-gyp-build'];
+const VENDORED = [...LAZY, 're2js', 'execa', 'croner', 'node-gyp-build'];
 
 /** Leaves `names` out of the bundle, required at run time from dist/vendor/<name>.cjs. */
 function vendored(names) {

@@ -49,12 +49,26 @@ export interface JobLoggingConfig {
  * What starts a job. ContainerPilot's `when`, normalized:
  * - `startup`: no `when` (start on the global `startup` event);
  * - `event`: `source` + `once`/`each` (signals SIGHUP/SIGUSR2 are always `each`);
- * - `interval`: run periodically.
+ * - `interval`: run periodically (ContainerPilot);
+ * - `cron`: run at the times of a cron expression, in `timezone` (else the machine's).
+ * The scheduled kinds (`interval`, `cron`) have an `overlap` policy: what a tick that comes
+ * while a run is still going does (docs/configuration.md).
  */
 export type WhenConfig =
   | { kind: 'startup' }
   | { kind: 'event'; source: string; code: string; mode: 'once' | 'each'; timeout?: Duration }
-  | { kind: 'interval'; interval: Duration };
+  | { kind: 'interval'; interval: Duration; overlap: OverlapPolicy }
+  | { kind: 'cron'; cron: string; timezone?: string; overlap: OverlapPolicy };
+
+/** `skip` the tick, `queue` one run after the current, or `replace` the current run. */
+export type OverlapPolicy = 'skip' | 'queue' | 'replace';
+
+export type ScheduledWhen = Extract<WhenConfig, { kind: 'interval' | 'cron' }>;
+
+/** Runs are ticks of a schedule (`interval` or `cron`): `restarts` counts runs, a run never restarts. */
+export function isScheduled(when: WhenConfig): when is ScheduledWhen {
+  return when.kind === 'interval' || when.kind === 'cron';
+}
 
 /** `health.http`: a GET (or `method`) whose status must be 2xx/3xx, or exactly `expectStatus`. */
 export interface HttpCheckConfig {

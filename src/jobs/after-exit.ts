@@ -19,7 +19,7 @@ export function exitEvent(record: Pick<RunRecord, 'code' | 'outcome'>): 'exitSuc
 }
 
 export interface ExitPolicy {
-  /** `when.interval`: runs are ticks, `restarts` counts runs. */
+  /** `when.interval` or `when.cron`: runs are ticks, `restarts` counts runs. */
   interval: boolean;
   /** A stop hook (`when` on another job's `stopping`/`stopped`): it may run once more during shutdown. */
   stopHook: boolean;
@@ -34,7 +34,7 @@ export interface ExitBudgets {
   restartsRemain: number;
   /** Runs an interval job may still perform. */
   intervalRunsRemain: number;
-  /** A trigger came while the run was going. */
+  /** A trigger (or, for a scheduled job, a queued tick) came while the run was going. */
   startQueued: boolean;
   /** pidpilot is shutting down. */
   shuttingDown: boolean;
@@ -55,7 +55,11 @@ export function afterExit(
   policy: ExitPolicy,
   b: ExitBudgets,
 ): AfterExit {
-  if (policy.interval) return b.intervalRunsRemain > 0 ? { next: 'wait' } : ended(record, false);
+  if (policy.interval) {
+    // A tick queued during the run (`overlap: queue`) starts the next run at once.
+    if (b.intervalRunsRemain <= 0) return ended(record, false);
+    return b.startQueued && !b.shuttingDown ? { next: 'rerun' } : { next: 'wait' };
+  }
   if (b.startQueued && b.startsRemain > 0 && (!b.shuttingDown || policy.stopHook)) return { next: 'rerun' };
   if (b.restartsRemain > 0 && !b.shuttingDown) return { next: 'restart' };
   if (b.startsRemain > 0 && !b.shuttingDown) return { next: 'wait' };

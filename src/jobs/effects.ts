@@ -12,7 +12,7 @@ import type { RunRecord } from '../process/types.js';
 import type { DependencyView } from './dependencies.js';
 
 /** The job's timers. */
-export type Timer = 'interval' | 'restart' | 'whenTimeout' | 'health' | 'watchdog' | 'ready';
+export type Timer = 'interval' | 'cron' | 'restart' | 'whenTimeout' | 'health' | 'watchdog' | 'ready';
 
 /** A process the job started (main run or setup command); compared by identity. */
 export interface RunHandle {
@@ -72,6 +72,11 @@ export interface JobEffects {
   /** Abandons the check going on, if any: it publishes nothing. */
   stopCheck(): void;
   setTimer(timer: Timer, ms: number): void;
+  /**
+   * Arms the `cron` timer for the next tick of the job's `when.cron` after now; returns when
+   * that is (epoch ms), or null when the schedule has no tick left.
+   */
+  armCronTick(): number | null;
   clearTimer(timer: Timer): void;
   /** Publishes an event from this job; returns its sequence number. */
   publish(code: EventCode): number;

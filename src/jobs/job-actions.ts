@@ -4,6 +4,7 @@
  * readiness and health, restarts after a delay, ending. Effects are asked for through
  * `JobEffects` only, and every state change goes through `transition()`.
  */
+import { isScheduled } from '../config/types.js';
 import type { RunRecord } from '../process/types.js';
 import { afterExit, describeExit } from './after-exit.js';
 import { isStopHook } from './graph.js';
@@ -15,7 +16,7 @@ import { isLive, isTerminal } from './state.js';
 export abstract class JobActions extends JobData {
   protected decideAfterExit(record: RunRecord): void {
     const policy = {
-      interval: this.config.when.kind === 'interval',
+      interval: isScheduled(this.config.when),
       stopHook: isStopHook(this.config),
       restarts: this.config.restarts,
     };
@@ -29,7 +30,9 @@ export abstract class JobActions extends JobData {
     switch (decision.next) {
       case 'rerun':
         this.startQueued = false;
-        this.startsRemain--;
+        // A scheduled job's queued tick (job-schedule.ts) spends a run, a trigger a start.
+        if (policy.interval) this.intervalRunsRemain--;
+        else this.startsRemain--;
         return this.startRun();
       case 'restart': {
         const overBudget = this.liveness.spendRestart();
@@ -43,7 +46,7 @@ export abstract class JobActions extends JobData {
         );
       }
       case 'wait':
-        return this.transition('pending', pendingReason(this.config, true));
+        return this.transition('pending', pendingReason(this.config, true, this.nextTick));
       case 'complete':
         return this.end('completed', `run ${record.run} exited 0`);
       case 'fail':
@@ -130,6 +133,7 @@ export abstract class JobActions extends JobData {
 
   protected finishStop(): void {
     const ending = this.ending ?? { state: 'stopped' as const, reason: 'stop' };
+    if (ending.state === 'replace') return this.startReplacement();
     if (ending.state === 'startFailed') {
       // No READY=1 in time: the run stopped for it is a failed one, and goes where a failure goes.
       this.ending = null;
@@ -150,7 +154,7 @@ export abstract class JobActions extends JobData {
    */
   protected end(state: 'completed' | 'failed' | 'stopped', reason: string): void {
     if (isTerminal(this.state)) return;
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog', 'ready'] as const)
+    for (const timer of ['interval', 'cron', 'restart', 'whenTimeout', 'health', 'watchdog', 'ready'] as const)
       this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();
@@ -222,4 +226,6 @@ export abstract class JobActions extends JobData {
   protected abstract onStop(reason: string): void;
   /** The reason while a notify job waits for READY=1 (job-liveness.ts). */
   protected abstract notifyWaitReason(): string;
+  /** A run a schedule's tick stopped has ended: start the new one (job-schedule.ts). */
+  protected abstract startReplacement(): void;
 }

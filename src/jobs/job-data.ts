@@ -5,7 +5,7 @@
  * `transition()` every state change goes through. Effects are asked for through
  * `JobEffects` only.
  */
-import type { JobConfig } from '../config/types.js';
+import { isScheduled, type JobConfig } from '../config/types.js';
 import { AsyncQueue } from '../events/queue.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import type { RunRecord } from '../process/types.js';
@@ -14,7 +14,7 @@ import type { InputSink, JobEffects, JobInput, RunHandle } from './effects.js';
 import { LivenessTracker } from './liveness/tracker.js';
 import { checkSourceOf } from './naming.js';
 import { pendingReason, waitingReason } from './reasons.js';
-import type { HealthStatus, JobSnapshot, JobState } from './state.js';
+import type { HealthStatus, JobSnapshot, JobState, TickCounts } from './state.js';
 import { isTerminal } from './state.js';
 
 /** How many run records a job keeps in memory. */
@@ -70,9 +70,14 @@ export abstract class JobData {
   /**
    * How a stop in progress ends the job (`failed` when the stop is a setup failure's;
    * `restart` when a liveness check or the watchdog asked for a new process; `startFailed`
-   * when no READY=1 came in time: the run then counts as a failed one, through the restart policy).
+   * when no READY=1 came in time: the run then counts as a failed one, through the restart policy;
+   * `replace` when a schedule's tick replaces the run, job-schedule.ts).
    */
-  protected ending: { state: 'stopped' | 'failed' | 'restart' | 'startFailed'; reason: string } | null = null;
+  protected ending: { state: 'stopped' | 'failed' | 'restart' | 'startFailed' | 'replace'; reason: string } | null =
+    null;
+  /** A scheduled job's ticks that did not simply start a run (job-schedule.ts), and its next tick (epoch ms). */
+  protected readonly ticks: TickCounts | null;
+  protected nextTick: number | null = null;
   /** Thresholds, restart budget, sd_notify status (jobs/liveness/). */
   protected readonly liveness: LivenessTracker;
   /** The job whose run's end triggered the next run (its outcome goes into the run's environment). */
@@ -94,8 +99,9 @@ export abstract class JobData {
     this.liveness = new LivenessTracker(config);
     const when = config.when;
     this.startsRemain = when.kind === 'event' && when.mode === 'each' ? Infinity : 1;
-    this.restartsRemain = when.kind === 'interval' ? 0 : config.restarts;
-    this.intervalRunsRemain = when.kind === 'interval' ? config.restarts + 1 : 0;
+    this.restartsRemain = isScheduled(when) ? 0 : config.restarts;
+    this.intervalRunsRemain = isScheduled(when) ? config.restarts + 1 : 0;
+    this.ticks = isScheduled(when) ? { skipped: 0, queued: 0, replaced: 0 } : null;
     this.runNumber = carry?.runs ?? 0;
     this.restarts = carry?.restarts ?? 0;
     this.records = [...(carry?.records ?? [])];
@@ -127,6 +133,7 @@ export abstract class JobData {
       startedAt: this.runStartedAt,
       lastRun: this.records.at(-1) ?? null,
       dependencies: this.config.dependsOn.map((d) => ({ ...d, met: this.dependencies.get(d.job)?.met === true })),
+      ...(this.ticks ? { ticks: { ...this.ticks } } : {}),
     };
   }
 

@@ -23,11 +23,16 @@ export abstract class JobStopInputs extends JobLiveness {
     switch (this.state) {
       case 'stopping':
       case 'cleanup':
-        // A process being replaced (liveness restart, a start that timed out) or cleaned up after: it stops there.
-        if (this.ending === null || this.ending.state === 'restart' || this.ending.state === 'startFailed') {
+        // A process being replaced (liveness restart, a start that timed out, a schedule's tick) or cleaned up after: it stops there.
+        if (
+          this.ending === null ||
+          this.ending.state === 'restart' ||
+          this.ending.state === 'startFailed' ||
+          this.ending.state === 'replace'
+        ) {
           this.ending = { state: 'stopped', reason };
           this.startQueued = false;
-          for (const timer of ['interval', 'restart', 'whenTimeout'] as const) this.fx.clearTimer(timer);
+          for (const timer of ['interval', 'cron', 'restart', 'whenTimeout'] as const) this.fx.clearTimer(timer);
           if (this.state === 'stopping') this.transition('stopping', `${reason}: ${this.config.stopSignal} sent`);
           return;
         }
@@ -41,7 +46,7 @@ export abstract class JobStopInputs extends JobLiveness {
         break;
     }
     this.ending ??= { state: 'stopped', reason };
-    for (const timer of ['interval', 'restart', 'whenTimeout', 'health', 'watchdog', 'ready'] as const)
+    for (const timer of ['interval', 'cron', 'restart', 'whenTimeout', 'health', 'watchdog', 'ready'] as const)
       this.fx.clearTimer(timer);
     this.stopCheck();
     this.stopSetup();

@@ -22,6 +22,27 @@ export class JobTimers {
     );
   }
 
+  /**
+   * Arms `timer` for the wall-clock time `at` (epoch ms: a cron tick). The wait runs on the
+   * monotonic clock; if the wall clock was set back meanwhile, the wait ends before `at` and is
+   * armed again for the rest, so a tick never comes early. If the wall clock jumped ahead (or
+   * the machine slept), it comes late, once.
+   */
+  setAt(timer: Timer, at: number, now: () => number = Date.now): void {
+    this.clear(timer);
+    const arm = (): void => {
+      this.timers.set(
+        timer,
+        setLongTimeout(() => {
+          this.timers.delete(timer);
+          if (now() < at) return arm();
+          this.push({ kind: 'timer', timer });
+        }, at - now()),
+      );
+    };
+    arm();
+  }
+
   clear(timer: Timer): void {
     const handle = this.timers.get(timer);
     if (handle === undefined) return;

@@ -18,6 +18,8 @@
  * timeout, `restarts`, health checks publishing `healthy`/`unhealthy`, stop hooks; plus
  * pidpilot's restart backoff, run records, dependencies and setup.
  */
+
+import { isScheduled } from '../config/types.js';
 import type { BusEvent } from '../events/event.js';
 import { GLOBAL_SOURCE } from '../events/event.js';
 import type { RunRecord } from '../process/types.js';
@@ -25,13 +27,13 @@ import { describeExit } from './after-exit.js';
 import { type DependencyView, judgeDependency } from './dependencies.js';
 import type { JobInput, RunHandle, Timer } from './effects.js';
 import { isStopHook } from './graph.js';
-import { JobStopInputs } from './job-stop.js';
+import { JobSchedule } from './job-schedule.js';
 import { pendingReason } from './reasons.js';
 import { isTerminal } from './state.js';
 
 export type { JobCarry } from './job-data.js';
 
-export class Job extends JobStopInputs {
+export class Job extends JobSchedule {
   private loopDone: Promise<void> | null = null;
 
   /** Start consuming inputs. Resolves when the job has reached a terminal state and its loop ended. */
@@ -129,7 +131,9 @@ export class Job extends JobStopInputs {
   private onTimer(timer: Timer): void {
     switch (timer) {
       case 'interval':
-        return this.onIntervalTick();
+        return this.onScheduleTick('interval tick');
+      case 'cron':
+        return this.onScheduleTick('cron tick');
       case 'restart':
         return this.onRestartDue();
       case 'whenTimeout':
@@ -152,7 +156,7 @@ export class Job extends JobStopInputs {
         const when = this.config.when;
         if (when.kind === 'event' && when.timeout !== undefined) this.fx.setTimer('whenTimeout', when.timeout);
         if (when.kind === 'startup') return this.onTrigger();
-        if (when.kind === 'interval') return this.onIntervalTick();
+        if (isScheduled(when)) return this.startSchedule();
         return;
       }
       default:
@@ -198,28 +202,6 @@ export class Job extends JobStopInputs {
       case 'completed':
       case 'failed':
         return this.ignored('trigger');
-    }
-  }
-
-  private onIntervalTick(): void {
-    const when = this.config.when;
-    if (when.kind !== 'interval' || this.shuttingDown) return this.ignored('interval tick');
-    switch (this.state) {
-      case 'pending':
-        // The first tick waits for the dependencies.
-        if (!this.dependenciesMet()) return this.transition('waiting', this.waitingFor());
-        if (this.intervalRunsRemain <= 0) return this.finish(this.records.at(-1));
-        this.fx.setTimer('interval', when.interval);
-        this.intervalRunsRemain--;
-        return this.startRun();
-      case 'starting':
-      case 'running':
-      case 'maintenance':
-        if (this.intervalRunsRemain > 0) this.fx.setTimer('interval', when.interval);
-        this.log.debug('interval elapsed while the last run is still going: not started twice');
-        return;
-      default:
-        return this.ignored('interval tick');
     }
   }
 
@@ -322,7 +304,7 @@ export class Job extends JobStopInputs {
       if (!this.dependenciesMet()) return this.transition('waiting', this.waitingFor());
       // The start that was due goes ahead.
       this.transition('pending', pendingReason(this.config, this.runNumber > 0));
-      return this.config.when.kind === 'interval' ? this.onIntervalTick() : this.onTrigger();
+      return isScheduled(this.config.when) ? this.onScheduleTick('due tick') : this.onTrigger();
     }
     // A job that has never started never will: it fails, and so do its own dependents (AWS Batch).
     if (this.runNumber > 0) return;

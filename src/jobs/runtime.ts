@@ -4,6 +4,7 @@
  * done, a timer, a bus event — is pushed onto the job's queue as an input.
  */
 import type { Readable } from 'node:stream';
+import { type CronSchedule, cronSchedule } from '../config/cron.js';
 import type { JobConfig } from '../config/types.js';
 import type { Bus, Subscription } from '../events/bus.js';
 import type { EventCode } from '../events/event.js';
@@ -84,6 +85,9 @@ export class JobRuntime implements JobEffects {
   private readonly timers: JobTimers;
   private readonly checks: HealthRunner | null;
   private warnedUser = false;
+  /** `when.cron`, parsed on first use (croner is loaded only then), and the last tick armed. */
+  private cron: CronSchedule | null = null;
+  private lastCronTick = 0;
   /** PIDPILOT_JOB/RUN/RESTARTS of the current run, for every process of the job (checks, setup, cleanup too). */
   private lifecycle: Record<string, string>;
   /** The last run's record while its cleanup commands run (it is recorded with them). */
@@ -252,6 +256,22 @@ export class JobRuntime implements JobEffects {
 
   setTimer(timer: Timer, ms: number): void {
     this.timers.set(timer, ms);
+  }
+
+  armCronTick(): number | null {
+    const when = this.config.when;
+    if (when.kind !== 'cron') return null;
+    try {
+      this.cron ??= cronSchedule(when.cron, when.timezone);
+    } catch {
+      return null; // validated at load: it can only have run out of ticks since
+    }
+    // Never the same tick twice, even if the wall clock was set back since it fired.
+    const next = this.cron.next(Math.max(Date.now(), this.lastCronTick));
+    if (next === null) return null;
+    this.lastCronTick = next;
+    this.timers.setAt('cron', next);
+    return next;
   }
 
   clearTimer(timer: Timer): void {

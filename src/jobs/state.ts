@@ -49,6 +49,7 @@ export const JOB_INPUTS = [
   'maintenance',
   'checkResult',
   'intervalTick',
+  'cronTick',
   'restartDue',
   'whenTimeout',
   'healthTick',
@@ -85,6 +86,16 @@ export function isLive(state: JobState): boolean {
   return state === 'running' || state === 'maintenance';
 }
 
+/** A scheduled job's ticks that came while a run was going (`when.overlap`). */
+export interface TickCounts {
+  /** Dropped (`skip`, or `queue` with a run already queued). */
+  skipped: number;
+  /** Queued to start when the run ends (`queue`). */
+  queued: number;
+  /** Stopped the run going on and started a new one (`replace`). */
+  replaced: number;
+}
+
 export interface JobSnapshot {
   name: string;
   state: JobState;
@@ -102,4 +113,6 @@ export interface JobSnapshot {
   lastRun: RunRecord | null;
   /** Its `dependsOn`, each with whether it is met yet (for status). */
   dependencies: Array<{ job: string; condition: DependencyCondition; met: boolean }>;
+  /** A scheduled job (`when.interval`/`when.cron`): its overlapping ticks, since this instance started. */
+  ticks?: TickCounts;
 }

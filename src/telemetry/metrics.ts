@@ -28,6 +28,16 @@ function legacyName(m: Pick<MetricConfig, 'namespace' | 'subsystem' | 'name'>): 
   return `${m.namespace ?? ''}_${m.subsystem ?? ''}_${m.name}`;
 }
 
+/**
+ * How much a job's count grew since the last scrape (and remembers it). A job rebuilt by
+ * reload or restart counts from 0 again: everything it has then is new.
+ */
+function increase(last: Map<string, number>, key: string, now: number): number {
+  const before = last.get(key) ?? 0;
+  last.set(key, now);
+  return now >= before ? now - before : now;
+}
+
 export class Metrics implements MetricRecorder {
   readonly registry: Registry;
   private readonly user = new Map<string, { type: MetricConfig['type']; metric: UserMetric }>();
@@ -93,11 +103,21 @@ export class Metrics implements MetricRecorder {
       registers: [registry],
       collect() {
         for (const job of source.jobs()) {
-          const before = lastRestarts.get(job.name) ?? 0;
-          // A job rebuilt by reload or restart counts from 0 again: everything it has is new.
-          const added = job.restarts >= before ? job.restarts - before : job.restarts;
-          lastRestarts.set(job.name, job.restarts);
-          this.inc({ job: job.name }, added);
+          this.inc({ job: job.name }, increase(lastRestarts, job.name, job.restarts));
+        }
+      },
+    });
+    const lastTicks = new Map<string, number>();
+    new prom.Counter({
+      name: 'pidpilot_job_ticks_total',
+      help: 'ticks of a scheduled job (interval, cron) that came while a run was going, by what became of them: skipped, queued, replaced',
+      labelNames: ['job', 'outcome'],
+      registers: [registry],
+      collect() {
+        for (const job of source.jobs()) {
+          if (!job.ticks) continue;
+          for (const outcome of ['skipped', 'queued', 'replaced'] as const)
+            this.inc({ job: job.name, outcome }, increase(lastTicks, `${job.name}\0${outcome}`, job.ticks[outcome]));
         }
       },
     });

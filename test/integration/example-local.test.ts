@@ -20,5 +20,6 @@ it('examples/local: the local layer over the base runs to completion, with env f
   expect(out).toMatch(/worker-1 local worker 1 for shop/);
   expect(out).toMatch(/worker-2 local worker 2 for shop/);
   expect(out).toMatch(/mail catcher for shop/);
+  expect(out).toMatch(/heartbeat 3/);
   expect(out).not.toMatch(/nightly report/);
 });

@@ -107,6 +107,7 @@ describe('npm install of the packed tarball, without a compiler', () => {
       'dist/vendor/node-gyp-build.cjs',
       'dist/vendor/re2js.cjs',
       'dist/vendor/execa.cjs',
+      'dist/vendor/croner.cjs',
       'prebuilds/linux-x64/node.napi.glibc.node',
       'prebuilds/linux-arm64/node.napi.glibc.node',
       'prebuilds/linux-x64/node.napi.musl.node',

@@ -9,7 +9,7 @@
  */
 import { nearest } from '../errors.js';
 import { groupName } from '../replicas.js';
-import type { Config, DependencyCondition, JobConfig } from '../types.js';
+import { type Config, type DependencyCondition, isScheduled, type JobConfig } from '../types.js';
 import type { At } from './core.js';
 import type { DependencyDraft } from './lifecycle.js';
 
@@ -27,7 +27,7 @@ export function isService(job: JobConfig): boolean {
     job.setup.length > 0 ||
     job.port !== undefined ||
     job.restarts !== 0 ||
-    job.when.kind === 'interval'
+    isScheduled(job.when)
   );
 }
 
@@ -48,7 +48,7 @@ export function dependencyWarnings(config: Pick<Config, 'jobs' | 'replicated'>):
       if (!dep || condition !== 'succeeded') continue;
       const why = !dep.exec
         ? 'it has no exec, so it never exits'
-        : dep.restarts === Infinity && dep.when.kind !== 'interval'
+        : dep.restarts === Infinity && !isScheduled(dep.when)
           ? 'it has restarts: "unlimited", so it never ends with a success'
           : null;
       if (why)

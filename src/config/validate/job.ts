@@ -6,7 +6,7 @@
  */
 import { DEFAULT_INTERFACES } from '../interfaces.js';
 import { MAX_REPLICAS } from '../replicas.js';
-import type { JobConfig, WhenConfig } from '../types.js';
+import { isScheduled, type JobConfig, type WhenConfig } from '../types.js';
 import { type At, errorMark, field, readObject } from './core.js';
 import {
   DEFAULT_RESTART_BACKOFF,
@@ -21,7 +21,7 @@ import {
 import { type DependencyDraft, dependsOn, env, setup, user } from './lifecycle.js';
 import { JOB_LIVENESS_FIELDS, jobLiveness } from './liveness.js';
 import { duration, exec, int, interfaces, layerOverride, oneOf, str, strings } from './scalars.js';
-import { readWhen } from './when.js';
+import { checkCron, readWhen } from './when.js';
 
 const SECOND = 1000;
 
@@ -99,6 +99,7 @@ export function readJob(v: unknown, at: At): JobResult {
 
   const whenResult = f.when;
   const when: WhenConfig = whenResult?.when ?? { kind: 'startup' };
+  if (when.kind === 'cron') checkCron(when, at.child('when'), name);
 
   if (name !== undefined && !JOB_NAME.test(name)) {
     at.child('name').error(
@@ -133,8 +134,8 @@ export function readJob(v: unknown, at: At): JobResult {
     initialStatus = oneOf(INITIAL_STATUSES)(f.initial_status, at.child('initial_status'));
   }
 
-  const isInterval = when.kind === 'interval';
-  const restartCount = f.restarts ?? (isInterval ? Infinity : 0);
+  // A scheduled job's runs are its ticks: by default it runs for ever, like ContainerPilot's interval jobs.
+  const restartCount = f.restarts ?? (isScheduled(when) ? Infinity : 0);
   if (restartCount === Infinity && whenResult?.each) {
     at.child('restarts').error(
       '"unlimited" cannot be combined with `when.each`: every event would start another process that restarts forever',

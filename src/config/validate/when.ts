@@ -1,9 +1,11 @@
 /**
- * A job's `when`: what starts it (an event once or each time, or an interval), and the
- * timeout on waiting for that event.
+ * A job's `when`: what starts it (an event once or each time, an interval, or a cron
+ * schedule), the timeout on waiting for that event, and what a schedule's tick does while a
+ * run is still going (`overlap`).
  */
 import { EVENT_CODES, SIGNAL_SOURCES } from '../../events/event.js';
-import type { WhenConfig } from '../types.js';
+import { CronError, cronSchedule } from '../cron.js';
+import type { OverlapPolicy, WhenConfig } from '../types.js';
 import { type At, errorMark, field, isPlainObject, readObject } from './core.js';
 import { duration, oneOf, str } from './scalars.js';
 
@@ -16,8 +18,18 @@ export const WHEN_FIELDS = {
   once: field(eventCode),
   each: field(eventCode),
   interval: field(duration({ minMs: 1 })),
+  cron: field(str({ nonEmpty: true })),
+  timezone: field(str({ nonEmpty: true })),
+  overlap: field(oneOf<OverlapPolicy>(['skip', 'queue', 'replace'])),
   timeout: field(duration()),
 };
+
+/**
+ * What a tick does while a run is still going, unless `overlap` says: a cron tick is skipped;
+ * an interval tick waits for the run to end (ContainerPilot's: its next run waited for the
+ * lock of the run going on, and then started at once).
+ */
+const DEFAULT_OVERLAP = { interval: 'queue', cron: 'skip' } as const;
 
 export interface WhenResult {
   when: WhenConfig;
@@ -32,15 +44,34 @@ export function readWhen(v: unknown, at: At): WhenResult | undefined {
   if (!f || !raw) return undefined;
   const given = (k: keyof typeof WHEN_FIELDS): boolean => raw[k] !== undefined && raw[k] !== null;
 
-  const triggers = (['interval', 'once', 'each'] as const).filter(given);
+  const triggers = (['interval', 'cron', 'once', 'each'] as const).filter(given);
   if (triggers.length > 1) {
     at.error(
-      `only one of \`interval\`, \`once\` or \`each\` may be set, got ${triggers.map((t) => `\`${t}\``).join(' and ')}`,
+      `only one of \`interval\`, \`cron\`, \`once\` or \`each\` may be set, got ${triggers.map((t) => `\`${t}\``).join(' and ')}`,
       {
-        expected: 'one of interval, once, each',
+        expected: 'one of interval, cron, once, each',
       },
     );
     return undefined;
+  }
+  for (const k of ['timezone', 'overlap'] as const) {
+    const needs = k === 'timezone' ? ['cron'] : ['interval', 'cron'];
+    if (given(k) && !triggers.some((t) => needs.includes(t)))
+      at.child(k).error(`\`${k}\` needs ${needs.map((n) => `\`${n}\``).join(' or ')}`, {
+        atKey: true,
+        expected: needs.join(' or '),
+      });
+  }
+  if (given('cron')) {
+    for (const k of ['source', 'timeout'] as const) {
+      if (given(k))
+        at.child(k).error(`\`${k}\` cannot be combined with \`cron\``, { atKey: true, expected: 'cron alone' });
+    }
+    if (done() || f.cron === undefined) return undefined;
+    // The expression and time zone are checked by checkCron, which knows the job's name.
+    const when: WhenConfig = { kind: 'cron', cron: f.cron, overlap: f.overlap ?? DEFAULT_OVERLAP.cron };
+    if (f.timezone !== undefined) when.timezone = f.timezone;
+    return { when, each: false };
   }
   if (given('interval')) {
     // ContainerPilot's docs: "If the interval field is set it is the only field permitted under when".
@@ -49,15 +80,18 @@ export function readWhen(v: unknown, at: At): WhenResult | undefined {
         at.child(k).error(`\`${k}\` cannot be combined with \`interval\``, { atKey: true, expected: 'interval alone' });
     }
     if (done() || f.interval === undefined) return undefined;
-    return { when: { kind: 'interval', interval: f.interval }, each: false };
+    return {
+      when: { kind: 'interval', interval: f.interval, overlap: f.overlap ?? DEFAULT_OVERLAP.interval },
+      each: false,
+    };
   }
 
   if (!given('source')) {
     if (triggers.length === 0) {
       // `when: { intervl: … }` already got "did you mean `interval`?"; do not pile on.
       if (done()) return undefined;
-      at.error('expected `interval`, or `source` with `once` or `each`', {
-        expected: 'interval, or source with once/each',
+      at.error('expected `interval`, `cron`, or `source` with `once` or `each`', {
+        expected: 'interval, cron, or source with once/each',
       });
     } else {
       at.child('source').error(`missing required field \`source\`: \`${triggers[0]}\` needs the source of the event`, {
@@ -98,4 +132,21 @@ export function readWhen(v: unknown, at: At): WhenResult | undefined {
     : { kind: 'event', source, code: code as string, mode: f.once !== undefined ? 'once' : 'each' };
   if (timeout !== undefined && when.kind === 'event') when.timeout = timeout;
   return { when, each: given('each') };
+}
+
+/**
+ * A cron job's expression and time zone, parsed as the job will parse them: an error names
+ * the job and the field (`when.cron` or `when.timezone`). Loads croner: only a configuration
+ * with a cron job pays for it.
+ */
+export function checkCron(when: Extract<WhenConfig, { kind: 'cron' }>, at: At, job: string | undefined): void {
+  try {
+    cronSchedule(when.cron, when.timezone);
+  } catch (err) {
+    if (!(err instanceof CronError)) throw err;
+    const message = job === undefined ? err.message : `job ${JSON.stringify(job)}: ${err.message}`;
+    at.child(err.field).error(message, {
+      expected: err.field === 'cron' ? 'a cron expression like "*/5 * * * *"' : 'an IANA time zone',
+    });
+  }
 }

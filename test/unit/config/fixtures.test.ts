@@ -68,7 +68,7 @@ describe('what the fixtures mean', () => {
 
   it('periodic: interval jobs, their timeouts and run counts', () => {
     const [backup, alarm, sampler] = read('periodic.json5').jobs;
-    expect(backup.when).toEqual({ kind: 'interval', interval: 60_000 });
+    expect(backup.when).toEqual({ kind: 'interval', interval: 60_000, overlap: 'queue' });
     expect(backup.timeout).toBe(60_000);
     expect(backup.restarts).toBe(Infinity);
     expect(alarm.when).toMatchObject({ source: 'backup', code: 'exitFailed', mode: 'each' });

@@ -194,7 +194,61 @@ describe('when', () => {
 
   it('interval', () => {
     const j = job('name: "a", exec: "x", when: { interval: "1.5s" }');
-    expect(j.when).toEqual({ kind: 'interval', interval: 1500 });
+    expect(j.when).toEqual({ kind: 'interval', interval: 1500, overlap: 'queue' });
+  });
+
+  it('cron: five or six fields, a time zone, an overlap policy (skip by default; queue for interval)', () => {
+    expect(job('name: "a", exec: "x", when: { cron: "*/5 * * * *" }')).toMatchObject({
+      when: { kind: 'cron', cron: '*/5 * * * *', overlap: 'skip' },
+      restarts: Infinity,
+    });
+    expect(
+      job('name: "a", exec: "x", when: { cron: "0 0 3 * * *", timezone: "Europe/Paris", overlap: "replace" }').when,
+    ).toEqual({ kind: 'cron', cron: '0 0 3 * * *', timezone: 'Europe/Paris', overlap: 'replace' });
+    expect(job('name: "a", exec: "x", when: { interval: "1s", overlap: "skip" }').when).toMatchObject({
+      overlap: 'skip',
+    });
+  });
+
+  it('cron: a bad expression or time zone names the job and the field', () => {
+    expectError(oneJob('name: "backup", exec: "x", when: { cron: "61 * * * *" }'), {
+      path: 'jobs[0].when.cron',
+      at: '"61',
+      message: 'job "backup": invalid cron expression "61 * * * *": Invalid value for minute: 61',
+    });
+    expectError(oneJob('name: "backup", exec: "x", when: { cron: "0 3 * * *", timezone: "Europe/Pari" }'), {
+      path: 'jobs[0].when.timezone',
+      at: '"Europe/Pari"',
+      message: 'job "backup": unknown time zone "Europe/Pari": expected an IANA name like "Europe/Paris"',
+    });
+    expectError(oneJob('name: "a", exec: "x", when: { cron: "0 0 30 2 *" }'), {
+      path: 'jobs[0].when.cron',
+      message: /^job "a": the cron expression "0 0 30 2 \*" never fires/,
+    });
+  });
+
+  it('cron excludes the other triggers; timezone needs cron, overlap a schedule', () => {
+    expectError(oneJob('name: "a", when: { cron: "* * * * *", interval: "1s" }'), {
+      path: 'jobs[0].when',
+      message: 'only one of `interval`, `cron`, `once` or `each` may be set, got `interval` and `cron`',
+    });
+    expectError(oneJob('name: "a", when: { cron: "* * * * *", source: "b" }'), {
+      path: 'jobs[0].when.source',
+      message: '`source` cannot be combined with `cron`',
+    });
+    expectError(oneJob('name: "a", when: { interval: "1s", timezone: "UTC" }'), {
+      path: 'jobs[0].when.timezone',
+      message: '`timezone` needs `cron`',
+    });
+    expectError(oneJob('name: "a", when: { source: "b", once: "healthy", overlap: "queue" }'), {
+      path: 'jobs[0].when.overlap',
+      message: '`overlap` needs `interval` or `cron`',
+    });
+    expectError(oneJob('name: "a", when: { cron: "* * * * *", overlap: "sikp" }'), {
+      path: 'jobs[0].when.overlap',
+      message: /did you mean "skip"\?$/,
+      suggestion: 'skip',
+    });
   });
 
   it('refuses more than one of interval, once, each', () => {
@@ -202,7 +256,7 @@ describe('when', () => {
     expectError(text, {
       path: 'jobs[0].when',
       at: '{ interval',
-      message: 'only one of `interval`, `once` or `each` may be set, got `interval` and `once`',
+      message: 'only one of `interval`, `cron`, `once` or `each` may be set, got `interval` and `once`',
     });
     const t2 = oneJob('name: "a", when: { source: "b", once: "healthy", each: "healthy" }');
     expectError(t2, { path: 'jobs[0].when', at: '{ source', message: /got `once` and `each`$/ });
@@ -246,7 +300,7 @@ describe('when', () => {
     expectError(text, {
       path: 'jobs[0].when',
       at: '{}',
-      message: 'expected `interval`, or `source` with `once` or `each`',
+      message: 'expected `interval`, `cron`, or `source` with `once` or `each`',
     });
   });
 

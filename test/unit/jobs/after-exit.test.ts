@@ -102,6 +102,21 @@ const table: Array<
   ],
   ['an interval job with runs left waits for its tick', exit1, ticker, b({ intervalRunsRemain: 1 }), { next: 'wait' }],
   ['an interval job out of runs ends like its last run', ok, ticker, b({}), { next: 'complete' }],
+  [
+    'a scheduled job with a tick queued during the run runs again at once',
+    exit1,
+    ticker,
+    b({ intervalRunsRemain: 1, startQueued: true }),
+    { next: 'rerun' },
+  ],
+  [
+    '… not during a shutdown',
+    ok,
+    ticker,
+    b({ intervalRunsRemain: 1, startQueued: true, shuttingDown: true }),
+    { next: 'wait' },
+  ],
+  ['… nor out of runs', ok, ticker, b({ startQueued: true }), { next: 'complete' }],
   ['… failed', exit1, ticker, b({}), { next: 'fail', reason: 'last run failed: exit code 1' }],
 ];
 

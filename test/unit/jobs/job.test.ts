@@ -61,7 +61,9 @@ describe('job lifecycle', () => {
 
   it('an interval job runs restarts+1 times, never twice at once', async () => {
     const h = harness(
-      config([job('tick', { exec: sh('echo tick'), when: { kind: 'interval', interval: 20 }, restarts: 2 })]),
+      config([
+        job('tick', { exec: sh('echo tick'), when: { kind: 'interval', interval: 20, overlap: 'queue' }, restarts: 2 }),
+      ]),
     );
     expect(await h.run()).toBe(0);
     const snap = h.supervisor.job('tick')!.snapshot();
@@ -73,7 +75,14 @@ describe('job lifecycle', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pp-interval-'));
     const script = `if [ -e ${dir}/lock ]; then echo overlap >> ${dir}/log; fi; touch ${dir}/lock; sleep 0.3; rm ${dir}/lock; echo run >> ${dir}/log`;
     const h = harness(
-      config([job('slow', { exec: sh(script), when: { kind: 'interval', interval: 50 }, restarts: 2, timeout: 5000 })]),
+      config([
+        job('slow', {
+          exec: sh(script),
+          when: { kind: 'interval', interval: 50, overlap: 'queue' },
+          restarts: 2,
+          timeout: 5000,
+        }),
+      ]),
     );
     expect(await h.run()).toBe(0);
     const log = readFileSync(join(dir, 'log'), 'utf8');

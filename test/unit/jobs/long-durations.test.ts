@@ -12,7 +12,8 @@ const sh = (script: string): string[] => ['sh', '-c', script];
 const MONTH = 720 * 3_600_000; // "720h"
 
 /** A job that runs 6 times, 50 ms apart, then completes. */
-const clock = () => job('clock', { exec: sh('exit 0'), when: { kind: 'interval', interval: 50 }, restarts: 5 });
+const clock = () =>
+  job('clock', { exec: sh('exit 0'), when: { kind: 'interval', interval: 50, overlap: 'queue' }, restarts: 5 });
 
 function count(trace: string[], entry: string): number {
   return trace.filter((e) => e === entry).length;
@@ -25,7 +26,7 @@ describe('durations longer than a Node timer', () => {
         clock(),
         job('monthly', {
           exec: sh('exit 0'),
-          when: { kind: 'interval', interval: MONTH },
+          when: { kind: 'interval', interval: MONTH, overlap: 'queue' },
           timeout: MONTH,
           restarts: Infinity,
         }),

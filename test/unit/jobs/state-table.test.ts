@@ -54,6 +54,14 @@ class Recorder implements JobEffects {
     this.calls.push(`timer ${timer} ${ms}`);
   }
   clearTimer(): void {}
+  /** The next cron tick: a fixed time, one minute after the last. */
+  nextTick = Date.UTC(2026, 11, 2, 15, 0, 0);
+  armCronTick(): number | null {
+    this.calls.push('arm cron');
+    const at = this.nextTick;
+    this.nextTick += 60_000;
+    return at;
+  }
   publish(code: EventCode): number {
     this.calls.push(`publish ${code}`);
     return ++this.seq;
@@ -123,6 +131,13 @@ const server = (fields: Partial<JobConfig> = {}): JobConfig => job('svc', { exec
 const onEvent = (source: string, mode: 'once' | 'each' = 'once', code: EventCode = 'healthy'): Partial<JobConfig> => ({
   when: { kind: 'event', source, code, mode },
 });
+const cron = (overlap: 'skip' | 'queue' | 'replace'): JobConfig['when'] => ({
+  kind: 'cron',
+  cron: '0 * * * *',
+  timezone: 'UTC',
+  overlap,
+});
+const cronTick: JobInput = { kind: 'timer', timer: 'cron' };
 const health = { exec: sh('true'), interval: 50, ttl: 100, timeout: 100, logging: { raw: false }, ...HEALTH_DEFAULTS };
 
 interface Row {
@@ -435,12 +450,159 @@ const rows: Row[] = [
   },
   {
     name: 'an interval tick during a run does not start it twice',
-    config: server({ when: { kind: 'interval', interval: 100 }, restarts: 3 }),
+    config: server({ when: { kind: 'interval', interval: 100, overlap: 'queue' }, restarts: 3 }),
     given: [startup],
     from: 'running',
     input: () => ({ kind: 'timer', timer: 'interval' }),
     to: 'running',
     effects: ['timer interval 100'],
+  },
+  {
+    name: 'an interval tick during a run is queued by default (ContainerPilot)',
+    config: server({ when: { kind: 'interval', interval: 100, overlap: 'queue' }, restarts: 3 }),
+    given: [startup, { kind: 'timer', timer: 'interval' }],
+    from: 'running',
+    input: (fx) => exit(fx, 0),
+    to: 'running',
+    reason: 'run 2',
+    effects: ['spawn 2', 'publish ready'],
+  },
+  {
+    name: 'startup of a cron job arms its first tick, no run yet',
+    config: server({ restarts: Infinity, when: cron('skip') }),
+    given: [],
+    from: 'pending',
+    input: () => startup,
+    to: 'pending',
+    reason: 'next run at 2026-12-02T15:00:00Z',
+    effects: ['arm cron'],
+  },
+  {
+    name: 'a cron tick starts a run and arms the next',
+    config: server({ restarts: Infinity, when: cron('skip') }),
+    given: [startup],
+    from: 'pending',
+    input: () => cronTick,
+    to: 'running',
+    reason: 'run 1',
+    effects: ['arm cron', 'spawn 1', 'publish ready'],
+  },
+  {
+    name: 'a cron tick with unmet dependencies waits for them',
+    config: server({ restarts: Infinity, when: cron('skip'), dependsOn: [{ job: 'db', condition: 'started' }] }),
+    given: [startup],
+    from: 'pending',
+    input: () => cronTick,
+    to: 'waiting',
+    reason: 'waiting for db: started',
+    effects: [],
+  },
+  {
+    name: '… the due run starts once they are met',
+    config: server({ restarts: Infinity, when: cron('skip'), dependsOn: [{ job: 'db', condition: 'started' }] }),
+    given: [startup, cronTick],
+    from: 'waiting',
+    input: () => ({ kind: 'dependency', job: 'db', view: depView({ state: 'running' }) }),
+    to: 'running',
+    effects: ['arm cron', 'spawn 1', 'publish ready'],
+  },
+  {
+    name: 'the run ends: pending, with the next tick in the reason',
+    config: server({ restarts: Infinity, when: cron('skip') }),
+    given: [startup, cronTick],
+    from: 'running',
+    input: (fx) => exit(fx, 1),
+    to: 'pending',
+    reason: 'next run at 2026-12-02T15:01:00Z',
+    effects: [],
+  },
+  {
+    name: 'overlap skip: a tick during a run is dropped, said in the reason',
+    config: server({ restarts: Infinity, when: cron('skip') }),
+    given: [startup, cronTick],
+    from: 'running',
+    input: () => cronTick,
+    to: 'running',
+    reason: 'run 1; tick skipped: run 1 still running',
+    effects: ['arm cron'],
+  },
+  {
+    name: '… and the run that ends waits for the next tick',
+    config: server({ restarts: Infinity, when: cron('skip') }),
+    given: [startup, cronTick, cronTick],
+    from: 'running',
+    input: (fx) => exit(fx, 0),
+    to: 'pending',
+    effects: [],
+  },
+  {
+    name: 'overlap queue: a tick during a run is queued',
+    config: server({ restarts: Infinity, when: cron('queue') }),
+    given: [startup, cronTick],
+    from: 'running',
+    input: () => cronTick,
+    to: 'running',
+    reason: 'run 1; tick queued: run 1 still running',
+    effects: ['arm cron'],
+  },
+  {
+    name: '… one at most: the next tick is dropped',
+    config: server({ restarts: Infinity, when: cron('queue') }),
+    given: [startup, cronTick, cronTick],
+    from: 'running',
+    input: () => cronTick,
+    to: 'running',
+    reason: 'run 1; tick skipped: run 1 still running and the next run already queued',
+    effects: ['arm cron'],
+  },
+  {
+    name: '… the queued run starts when the run ends',
+    config: server({ restarts: Infinity, when: cron('queue') }),
+    given: [startup, cronTick, cronTick, cronTick],
+    from: 'running',
+    input: (fx) => exit(fx, 0),
+    to: 'running',
+    reason: 'run 2',
+    effects: ['spawn 2', 'publish ready'],
+  },
+  {
+    name: 'overlap replace: a tick during a run stops it with its stop signal',
+    config: server({ restarts: Infinity, when: cron('replace'), stopSignal: 'SIGINT', stopTimeout: 3000 }),
+    given: [startup, cronTick],
+    from: 'running',
+    input: () => cronTick,
+    to: 'stopping',
+    reason: 'tick replaces run 1: SIGINT sent',
+    effects: ['arm cron', 'stop 1001 3000'],
+  },
+  {
+    name: '… and starts a new run when it has ended, not counted as a restart',
+    config: server({ restarts: Infinity, when: cron('replace') }),
+    given: [startup, cronTick, cronTick],
+    from: 'stopping',
+    input: (fx) => exit(fx, 143),
+    to: 'running',
+    reason: 'run 2',
+    effects: ['spawn 2', 'publish ready'],
+  },
+  {
+    name: '… a stop while the replaced run ends wins: stopped',
+    config: server({ restarts: Infinity, when: cron('replace') }),
+    given: [startup, cronTick, cronTick, { kind: 'stop', reason: 'shutdown' }],
+    from: 'stopping',
+    input: (fx) => exit(fx, 143),
+    to: 'stopped',
+    reason: 'shutdown',
+    effects: ['publish stopping', 'publish stopped'],
+  },
+  {
+    name: 'a cron tick during shutdown is ignored',
+    config: server({ restarts: Infinity, when: cron('skip') }),
+    given: [startup, ev('shutdown')],
+    from: 'pending',
+    input: () => cronTick,
+    to: 'pending',
+    effects: [],
   },
   {
     name: 'launch: a replacement instance starts as at startup, triggered',
