@@ -81,5 +81,5 @@ export function sendError(res: ServerResponse, err: HttpError): void {
   // After a refused body the rest of it is unread: close rather than parse it as the next request.
   const close: Record<string, string> = err.status === 413 ? { connection: 'close' } : {};
   sendJson(res, err.status, { error: err.message, ...err.extra }, { ...close, ...err.headers });
-  if (err.status === 413) res.once('finish', () => res.socket?.destroySoon());
+  if (err.status === 413) res.once('finish', () => res.socket?.destroySoon()); // a lingering close (server.ts)
 }

@@ -36,19 +36,62 @@ export class ControlSocketInUse extends Error {}
 /** Counts requests by path and status, like ContainerPilot's `containerpilot_control_http_requests`. */
 export type RequestObserver = (path: string, status: number) => void;
 
+/**
+ * How long a connection whose answer is sent keeps reading (and dropping) what the client still
+ * sends, and how much: see `lingeringClose`.
+ */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 4 * 1024 * 1024;
+/** A lingering client that sent nothing for this long has nothing more to send. */
+const LINGER_IDLE_MS = 200;
+
+/**
+ * Closes a connection the way nginx and Apache do ("lingering close"): the answer is sent and
+ * the write side shut, then what the client still sends (the rest of a body nobody reads, after
+ * an early 404, 413 or 431) is read and dropped until it stops or a bound passes, and only then
+ * is the connection closed. Closed at once, the client would meet a broken pipe while still
+ * writing its body and could lose the answer that was already on its way.
+ */
+function lingeringClose(socket: Socket): void {
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
+  if (socket.writable) socket.end();
+  let dropped = 0;
+  const close = (): void => void socket.destroy();
+  const timer = setTimeout(close, LINGER_MS);
+  let idle = setTimeout(close, LINGER_IDLE_MS);
+  socket.once('close', () => {
+    clearTimeout(timer);
+    clearTimeout(idle);
+  });
+  socket.once('end', close);
+  socket.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) return close();
+    clearTimeout(idle);
+    idle = setTimeout(close, LINGER_IDLE_MS);
+  });
+  socket.resume();
+}
+const lingering = new WeakSet<Socket>();
+
 /** Why a connection is refused outside any handler: the status line's code and words. */
 const REFUSALS = {
   400: 'Bad Request',
+  405: 'Method Not Allowed',
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
   503: 'Service Unavailable',
 } as const;
 type Refusal = keyof typeof REFUSALS;
 
-/** An error answer written on the raw socket, for a connection on which no request was dispatched. */
-function rawAnswer(status: Refusal, message: string): string {
+/**
+ * An error answer written on the raw socket, for a connection on which no request was
+ * dispatched; to a HEAD request (as far as its first bytes tell) without the body, as HTTP wants.
+ */
+function rawAnswer(status: Refusal, message: string, head: boolean): string {
   const body = `${JSON.stringify({ error: message })}\n`;
-  return `HTTP/1.1 ${status} ${REFUSALS[status]}\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${REFUSALS[status]}\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`;
 }
 
 export class ControlServer {
@@ -65,7 +108,7 @@ export class ControlServer {
    * sent): so a request never gets two answers (issue 14, defect 12: a framing error in a
    * chunked body after a handler had answered was answered again on the raw socket).
    */
-  private readonly dispatched = new WeakMap<Socket, ServerResponse>();
+  private readonly dispatched = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
   private listening = false;
   private readonly admission = new Admission();
   /**
@@ -143,9 +186,14 @@ export class ControlServer {
     const http = createServer((req, res) => this.serve(req, res));
     http.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
     // Malformed HTTP or headers too large: answer and close.
-    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (err.code === 'HPE_HEADER_OVERFLOW') this.refuse(socket, 431, 'request headers too large');
-      else this.refuse(socket, 400, `malformed HTTP request${err.code ? ` (${err.code})` : ''}`);
+    http.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
+      const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+      if (err.code === 'HPE_HEADER_OVERFLOW') this.refuse(socket, 431, 'request headers too large', head);
+      else this.refuse(socket, 400, `malformed HTTP request${err.code ? ` (${err.code})` : ''}`, head);
+    });
+    // node:http hands CONNECT to a 'connect' listener and, with none, closes without a word.
+    http.on('connect', (req: IncomingMessage, socket: Socket) => {
+      this.refuse(socket, 405, `method CONNECT not allowed on ${req.url ?? '?'}`);
     });
     this.http = http;
     const waiting = this.waiting;
@@ -155,6 +203,8 @@ export class ControlServer {
 
   private accept(socket: Socket): void {
     socket.on('error', () => {}); // a client that vanishes is not our error
+    // node:http ends a connection that is not kept alive with destroySoon(): linger instead.
+    socket.destroySoon = () => lingeringClose(socket);
     if (!this.admission.admit(socket)) return this.refuse(socket, 503, 'too many connections on the control socket');
     const late = (what: string) => () => this.refuse(socket, 408, `the ${what} did not arrive in time`);
     const headers = setTimeout(late('request headers'), HEADERS_TIMEOUT_MS);
@@ -182,24 +232,28 @@ export class ControlServer {
   /**
    * Ends a connection with an error answer, unless its request has been answered already:
    * a request whose handler has not answered yet gets the error through its own response
-   * (the handler's answer then writes nothing); one already answered, or a second request
-   * pipelined behind the first, gets nothing more. The connection is closed either way: after
-   * a framing error nothing on it can be trusted to be the start of a request.
+   * (the handler's answer then writes nothing); one already answered, or one that arrived whole
+   * before the bad bytes (they are a second request, pipelined: never served), gets nothing
+   * more from here. The connection is closed either way (`lingeringClose`): after a framing
+   * error nothing on it can be trusted to be the start of a request.
    */
-  private refuse(socket: Socket, status: Refusal, message: string): void {
-    const res = this.dispatched.get(socket);
-    if (!res) {
-      if (socket.writable) socket.end(rawAnswer(status, message));
-      socket.destroySoon();
+  private refuse(socket: Socket, status: Refusal, message: string, head = false): void {
+    const { req, res } = this.dispatched.get(socket) ?? {};
+    if (!req || !res) {
+      if (socket.writable) socket.write(rawAnswer(status, message, head));
+      lingeringClose(socket);
       return;
     }
     if (res.headersSent || res.destroyed) {
       // Answered in full: let it flush, then close. Mid-stream: nothing sensible can follow.
-      if (res.writableEnded) socket.destroySoon();
+      if (res.writableEnded) lingeringClose(socket);
       else socket.destroy();
       return;
     }
-    res.once('finish', () => socket.destroySoon());
+    // The request arrived whole: the error is in what follows it (not served, one request per
+    // connection). Its handler answers it, and the connection closes after that answer.
+    if (req.complete) return;
+    res.once('finish', () => lingeringClose(socket));
     sendJson(res, status, { error: message }, { connection: 'close' });
   }
 
@@ -210,7 +264,7 @@ export class ControlServer {
       // served nor answered; the connection closes once the first answer is written.
       return;
     }
-    this.dispatched.set(socket, res);
+    this.dispatched.set(socket, { req, res });
     this.clearDeadlines(socket, 'headers');
     // The request is complete when its body has been read; a GET's (normally empty) body is not
     // read by anyone, so it is discarded here. And once the answer is sent, nothing is pending.

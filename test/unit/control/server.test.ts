@@ -409,6 +409,15 @@ describe('framing errors get exactly one answer (issue 14 defect 12)', () => {
     expect((await call(socketPath, 'GET', '/v3/ping')).status).toBe(200);
   });
 
+  it('a whole request followed by garbage is answered by its handler (and applied), once; the garbage is not answered', async () => {
+    const body = '{"FROM_WHOLE":"yes"}';
+    const answer = await rawExchange(socketPath, [
+      `POST /v3/env HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}\x00garbage\r\n\r\n`,
+    ]);
+    expect(statusLines(answer), answer).toEqual(['HTTP/1.1 200']);
+    expect(target.env).toEqual({ FROM_WHOLE: 'yes' });
+  });
+
   it('a request that is not HTTP, or headers too large, get one answer with a message and a closed connection', async () => {
     for (const text of ['\x00\x01 hello\r\n\r\n', `GET /v3/ping HTTP/1.1\r\nX: ${'a'.repeat(64 * 1024)}\r\n\r\n`]) {
       const answer = await rawExchange(socketPath, [text]);
