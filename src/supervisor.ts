@@ -265,7 +265,7 @@ export class Supervisor implements ControlTarget, PartHost {
           return { ok: false, errors: [{ file, path: '', message: err.message }] };
         }
         if (!(err instanceof ConfigErrors)) throw err;
-        this.log.warn(`reload refused: ${err.errors.length} configuration error(s); nothing changed`);
+        this.log.warn(`reload refused: ${err.total} configuration error(s); nothing changed`);
         return { ok: false, errors: err.errors.map((e) => e.toJSON()) };
       }
       const plan = planReload(this.config, next);

@@ -20,7 +20,7 @@ export function configPath(args: ParsedArgs): string[] {
 
 /** Prints config errors, one per line, to stderr; returns the exit status for them. */
 export function reportConfigErrors(err: ConfigErrors): number {
-  const n = err.errors.length;
+  const n = err.total;
   process.stderr.write(`pidpilot: ${n} configuration error${n === 1 ? '' : 's'}:\n`);
   for (const e of err.errors) process.stderr.write(`  ${e.toString()}\n`);
   return 2;

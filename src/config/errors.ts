@@ -69,11 +69,17 @@ export class ConfigError implements ConfigErrorInit {
 /** All problems found in one configuration file. Its message lists them one per line. */
 export class ConfigErrors extends Error {
   readonly errors: readonly ConfigError[];
+  /**
+   * How many problems were found: more than `errors` holds when validation listed only the
+   * first ones (its last entry then says how many more there are).
+   */
+  readonly total: number;
 
-  constructor(errors: readonly ConfigError[]) {
+  constructor(errors: readonly ConfigError[], total = errors.length) {
     super(errors.map((e) => e.toString()).join('\n'));
     this.name = 'ConfigErrors';
     this.errors = errors;
+    this.total = total;
   }
 
   /** Shape printed by `pidpilot validate --json`. */

@@ -87,6 +87,15 @@ describe('configuration errors', () => {
     expect(existsSync(created)).toBe(false);
   });
 
+  it('validate of a file full of mistakes counts them all and lists the first hundred', async () => {
+    const file = h().writeConfig(`{ jobs: [\n${'  0,\n'.repeat(1000)}] }\n`);
+    const { code, stderr } = await h().cli(['validate', '-config', file]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^pidpilot: 1000 configuration errors:/m);
+    expect(stderr.split('\n').filter((l) => l.startsWith(`  ${file}:`))).toHaveLength(101);
+    expect(stderr).toMatch(/: and 900 more problems \(only the first 100 are listed\)$/m);
+  });
+
   it('validate --json prints machine-readable errors', async () => {
     const text = threeMistakes(h().path('x'));
     const file = h().writeConfig(text);

@@ -264,7 +264,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   const entries = jobEntries.get(jobs) ?? [];
   checkReplicaNames(entries, f.main === undefined ? undefined : root.child('main'), f.main);
 
-  if (r.count > 0) throw new ConfigErrors(withUnlisted(inFileOrder(r.errors), r));
+  if (r.count > 0) throw new ConfigErrors(withUnlisted(inFileOrder(r.errors), r), r.count);
 
   const expanded = expandJobs(jobs, entries);
   const config: Config = {

@@ -9,21 +9,25 @@ import { loadConfigText } from '../../../src/config/load.js';
 import { MAX_PLACED, scanPositions } from '../../../src/config/parse.js';
 import { MAX_REPORTED } from '../../../src/config/validate/core.js';
 
-function errorsOf(text: string) {
+function thrown(text: string): ConfigErrors {
   try {
     loadConfigText(text, {}, 'bad.json5');
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigErrors);
-    return (err as ConfigErrors).errors;
+    return err as ConfigErrors;
   }
   throw new Error('expected configuration errors');
 }
+
+const errorsOf = (text: string) => thrown(text).errors;
 
 const jobs = (n: number) => `{\n  jobs: [\n${'    0,\n'.repeat(n)}  ],\n}\n`;
 
 describe('a file full of problems', () => {
   it(`lists the first ${MAX_REPORTED} problems, in file order, and says how many more there are`, () => {
-    const errors = errorsOf(jobs(1000));
+    const err = thrown(jobs(1000));
+    expect(err.total).toBe(1000);
+    const errors = err.errors;
     expect(errors).toHaveLength(MAX_REPORTED + 1);
     expect(errors.slice(0, MAX_REPORTED).map((e) => [e.path, e.line])).toEqual(
       Array.from({ length: MAX_REPORTED }, (_, i) => [`jobs[${i}]`, 3 + i]),
