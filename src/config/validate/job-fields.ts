@@ -6,7 +6,7 @@
 import { constants as osConstants } from 'node:os';
 import { nearest } from '../errors.js';
 import type { HealthConfig, JobConsulExtras, JobLoggingConfig, RestartBackoff } from '../types.js';
-import { field, isPlainObject, type Reader, readObject } from './core.js';
+import { describe, field, isPlainObject, type Reader, readObject } from './core.js';
 import { httpCheck, tcpCheck } from './lifecycle.js';
 import { HEALTH_LIVENESS_FIELDS, healthLiveness } from './liveness.js';
 import { bool, duration, exec, goDurationString } from './scalars.js';
@@ -136,7 +136,7 @@ export const restarts: Reader<number> = (v, at) => {
   if (n === undefined || !Number.isSafeInteger(n) || n < 0) {
     const suggestion = typeof v === 'string' ? nearest(v, ['unlimited', 'never']) : undefined;
     at.error(
-      `expected ${RESTARTS_EXPECTED}, got ${typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : String(v)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+      `expected ${RESTARTS_EXPECTED}, got ${typeof v === 'string' ? JSON.stringify(v) : describe(v)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
       { expected: RESTARTS_EXPECTED, ...(suggestion ? { suggestion } : {}) },
     );
     return undefined;

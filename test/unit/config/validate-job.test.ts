@@ -424,6 +424,21 @@ describe('restarts', () => {
     });
   });
 
+  // An object whose toString is not a function cannot be turned into text by String():
+  // found by the config property test; the message says what it is instead.
+  it.each([
+    ['{ toString: 1 }', 'an object'],
+    ['[1]', 'an array'],
+    ['null', null],
+  ])('refuses %s with a message', (value, what) => {
+    const text = oneJob(`name: "a", restarts: ${value}`);
+    if (what === null) return void expect(job(`name: "a", restarts: ${value}`).restarts).toBe(0);
+    expectError(text, {
+      path: 'jobs[0].restarts',
+      message: `expected "unlimited", "never", or a non-negative integer, got ${what}`,
+    });
+  });
+
   it('suggests the word that was meant', () => {
     const text = oneJob('name: "a", restarts: "unlimted"');
     expectError(text, {
