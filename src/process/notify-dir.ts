@@ -3,21 +3,31 @@
  * of those a pidpilot killed with SIGKILL left behind (it never got to remove them).
  *
  * Every pidpilot of a user makes its directory under one base of that user's,
- * `<tmpdir>/pidpilot-notify-<uid>` (0711), named `<pid>-<start time>-XXXXXX` after the
- * process that made it. Before making its own, pidpilot removes the directories of that base
- * whose process is gone: no process with that pid, or one that started at another time (the
- * pid was reused). The base is used only when it is a real directory of pidpilot's user that
+ * `<tmpdir>/pidpilot-notify-<uid>` (0711), named `<pid namespace>-<pid>-<start time>-XXXXXX`
+ * after the process that made it. Before making its own, pidpilot removes the directories of
+ * that base whose process is gone: no process with that pid, or one that started at another
+ * time (the pid was reused). A directory made in another PID namespace (containers sharing a
+ * /tmp) is never judged: its pid means nothing here. The base is used only when it is a real directory of pidpilot's user that
  * no one else can write to; otherwise (someone else made it, or a symlink) pidpilot cleans
  * nothing and makes its directory straight under `<tmpdir>`, as before. Nothing in the base
  * is followed: entries are looked at with lstat, and only directories whose name is ours,
  * owned by pidpilot's user, are removed (rm -r does not follow symlinks inside either).
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** `<pid>-<start time in clock ticks>-<mkdtemp's six characters>` */
-const OWN_NAME = /^([0-9]+)-([0-9]+)-[A-Za-z0-9]{6}$/;
+/** `<pid namespace inode>-<pid>-<start time in clock ticks>-<mkdtemp's six characters>` */
+const OWN_NAME = /^([0-9]+)-([0-9]+)-([0-9]+)-[A-Za-z0-9]{6}$/;
+
+/** The inode of this process's PID namespace (`pid:[4026531836]`), or null without /proc. */
+function pidNamespace(): string | null {
+  try {
+    return /^pid:\[([0-9]+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** When process `pid` started (field 22 of /proc/PID/stat, in clock ticks since boot), or null when there is none. */
 function startTime(pid: number | 'self'): string | null {
@@ -60,7 +70,8 @@ function userBase(parent: string): string | null {
  */
 export function removeStaleNotifyDirs(base: string): string[] {
   const removed: string[] = [];
-  if (startTime('self') === null) return removed;
+  const ns = pidNamespace();
+  if (ns === null || startTime('self') === null) return removed;
   let names: string[];
   try {
     names = readdirSync(base);
@@ -69,9 +80,9 @@ export function removeStaleNotifyDirs(base: string): string[] {
   }
   for (const name of names) {
     const m = OWN_NAME.exec(name);
-    if (m === null) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || startTime(pid) === m[2]) continue; // ours, or its pidpilot still runs
+    if (m === null || m[1] !== ns) continue; // not a pidpilot's, or one of another PID namespace
+    const pid = Number(m[2]);
+    if (pid === process.pid || startTime(pid) === m[3]) continue; // ours, or its pidpilot still runs
     const dir = join(base, name);
     if (!ownPrivateDir(dir)) continue; // a symlink, or not made by this user: not ours to remove
     rmSync(dir, { recursive: true, force: true });
@@ -94,9 +105,10 @@ export class NotifyDir {
   constructor(parent: string = tmpdir()) {
     const base = userBase(parent);
     const self = startTime('self');
-    if (base !== null && self !== null) {
+    const ns = pidNamespace();
+    if (base !== null && self !== null && ns !== null) {
       this.removedStale = removeStaleNotifyDirs(base);
-      this.dir = mkdtempSync(join(base, `${process.pid}-${self}-`));
+      this.dir = mkdtempSync(join(base, `${ns}-${process.pid}-${self}-`));
     } else {
       this.dir = mkdtempSync(join(parent, 'pidpilot-notify-'));
     }

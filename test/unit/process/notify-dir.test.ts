@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -21,6 +22,8 @@ import { NotifyDir } from '../../../src/process/notify-dir.js';
 import { bundledFixture } from './helpers.js';
 
 const holder = bundledFixture('notify-dir-holder.mjs');
+/** This process's PID namespace, as directory names carry it. */
+const NS = /[0-9]+/.exec(readlinkSync('/proc/self/ns/pid'))![0];
 
 let parent: string;
 beforeEach(() => {
@@ -56,16 +59,19 @@ describe('NotifyDir', () => {
     const base = join(parent, `pidpilot-notify-${process.getuid!()}`);
     expect(stale.startsWith(`${base}/`)).toBe(true);
     // A pid reused by another process (pidpilot's parent's pid, with another start time): stale.
-    const reused = join(base, `${process.ppid}-1-abcDEF`);
+    const reused = join(base, `${NS}-${process.ppid}-1-abcDEF`);
     // Not ours to touch: a symlink named like a stale directory, pointing at a victim; other names.
     const victim = join(parent, 'victim');
     mkdirSync(victim);
     writeFileSync(join(victim, 'precious'), 'x');
-    const link = join(base, '999999999-1-zzzzzz');
+    const link = join(base, `${NS}-999999999-1-zzzzzz`);
+    // A directory of a dead pid in another PID namespace (containers sharing /tmp): its pid means nothing here.
+    const foreign = join(base, '1-999999999-1-ffffff');
     symlinkSync(victim, link);
     const other = join(base, 'not-a-pidpilot-dir');
     mkdirSync(other);
     mkdirSync(reused);
+    mkdirSync(foreign);
     expect(existsSync(stale)).toBe(true);
 
     const next = new NotifyDir(parent);
@@ -75,9 +81,10 @@ describe('NotifyDir', () => {
     expect(readFileSync(join(victim, 'precious'), 'utf8')).toBe('x');
     expect(existsSync(link)).toBe(true);
     expect(existsSync(other)).toBe(true);
+    expect(existsSync(foreign)).toBe(true);
     expect(existsSync(reused)).toBe(false);
     expect(readdirSync(base).sort()).toEqual(
-      [live.dir, next.dir, link, other].map((p) => p.slice(base.length + 1)).sort(),
+      [live.dir, next.dir, link, other, foreign].map((p) => p.slice(base.length + 1)).sort(),
     );
     live.remove();
     next.remove();
@@ -86,7 +93,7 @@ describe('NotifyDir', () => {
   it('a base that is a symlink is not used or cleaned: the directory goes straight under the parent', () => {
     const elsewhere = join(parent, 'elsewhere');
     mkdirSync(elsewhere);
-    const planted = join(elsewhere, '1-1-aaaaaa');
+    const planted = join(elsewhere, `${NS}-1-1-aaaaaa`);
     mkdirSync(planted);
     symlinkSync(elsewhere, join(parent, `pidpilot-notify-${process.getuid!()}`));
     const d = new NotifyDir(parent);
