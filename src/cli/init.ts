@@ -45,7 +45,8 @@ export const STARTER = `// pidpilot.json5 — written by \`pidpilot init\`. JSON
     // {
     //   name: "cleanup",
     //   exec: "echo cleaning up",
-    //   when: { interval: "1h" },    // a periodic job
+    //   when: { interval: "1h" },    // a periodic job; or on a calendar, with a time zone:
+    //   // when: { cron: "0 3 * * *", timezone: "Europe/Paris", overlap: "skip" },
     // },
   ],
 }
