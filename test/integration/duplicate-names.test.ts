@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ConsulUnderTest, startConsul } from '../support/consul-agent/index.js';
 import { agentServices, checkStatus, pollUntil } from './consul-queries.js';
-import { curl, eventually } from './control-support.js';
+import { curl, eventually, freePort } from './control-support.js';
 import { useHarness } from './support.js';
 
 const h = useHarness();
@@ -35,7 +35,9 @@ afterEach(async () => {
 describe('duplicate job names', () => {
   it('both jobs run (distinct PIDs); a warning names both entries; the second is addressed as name#2; events carry the shared name', async () => {
     const [first, second] = [h().uniqueArg(), h().uniqueArg()];
+    const port = await freePort();
     const config = {
+      telemetry: { port, interfaces: ['static:127.0.0.1'] },
       jobs: [
         { name: 'w', exec: ['sh', '-c', `echo first; exec sleep ${first}`] },
         { name: 'w', exec: ['sh', '-c', `echo second; exec sleep ${second}`] },
@@ -64,6 +66,12 @@ describe('duplicate job names', () => {
     const cmdline = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
     expect(cmdline(pid1)).toContain(first);
     expect(cmdline(pid2)).toContain(second);
+
+    // Telemetry labels each by its own name.
+    await p.waitForLine(/telemetry: serving \/metrics/);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('pidpilot_job_state{job="w",state="running"} 1');
+    expect(metrics).toContain('pidpilot_job_state{job="w#2",state="running"} 1');
 
     // The control API addresses the second by name#2 ('#' percent-encoded in the path).
     const stop = await curl(h().socketPath, 'POST', '/v3/jobs/w%232/stop');
