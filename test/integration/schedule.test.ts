@@ -80,6 +80,27 @@ describe('cron schedules', () => {
   });
 });
 
+describe('a bad schedule', () => {
+  it('is a configuration error naming the job and the field, for validate and for start-up alike (exit 2)', async () => {
+    const file = h().writeConfig({
+      jobs: [
+        { name: 'backup', exec: ['true'], when: { cron: '0 3 * * *', timezone: 'Europe/Pari' } },
+        { name: 'sync', exec: ['true'], when: { cron: '*/5 * * *' } },
+      ],
+    });
+    for (const args of [
+      ['validate', '-config', file],
+      ['-config', file],
+    ]) {
+      const r = await h().cli(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/jobs\[0\]\.when\.timezone: job "backup": unknown time zone "Europe\/Pari"/);
+      expect(r.stderr).toMatch(/jobs\[1\]\.when\.cron: job "sync": invalid cron expression "\*\/5 \* \* \*"/);
+    }
+    await h().expectNoLeftovers();
+  });
+});
+
 describe('overlap: a run that outlasts its schedule', () => {
   it('skip (the default for cron): ticks during the run are dropped and counted, never a second run at once', async () => {
     const log = h().path('log');
