@@ -38,22 +38,30 @@ export function graphOf(config: Config): JobGraph {
     }
     return id;
   };
-  const names = new Set(config.jobs.map((j) => j.name));
-  for (const job of config.jobs) node(`job:${job.name}`, job.name, 'job');
+  const names = new Set<string>();
+  // A job with replicas is one node, `web ×3`: dependents and triggers name it, not its instances.
+  const keyOf = (name: string): string => `job:${name}`;
+  for (const job of config.jobs) {
+    const of = job.replica?.of;
+    if (of === undefined) node(keyOf(job.name), job.name, 'job');
+    else node(keyOf(of), `${of} ×${config.replicated?.[of]?.replicas ?? '?'}`, 'job');
+    names.add(of ?? job.name);
+  }
   for (const watch of config.watches) node(`watch:${watch.name}`, `watch.${watch.name}`, 'watch');
 
   const edges: GraphEdge[] = [];
   for (const job of config.jobs) {
-    const to = ids.get(`job:${job.name}`)!;
+    if ((job.replica?.index ?? 1) > 1) continue; // the first instance draws the job's edges
+    const to = ids.get(keyOf(job.replica?.of ?? job.name))!;
     for (const dep of job.dependsOn)
-      edges.push({ from: ids.get(`job:${dep.job}`)!, to, label: dep.condition, kind: 'dependency' });
+      edges.push({ from: ids.get(keyOf(dep.job))!, to, label: dep.condition, kind: 'dependency' });
     const when = job.when;
     if (when.kind !== 'event') continue;
     const fromJob = sourceJob(when.source, names);
     const watch = when.source.startsWith('watch.') ? when.source.slice('watch.'.length) : undefined;
     const from =
       fromJob !== undefined
-        ? ids.get(`job:${fromJob}`)!
+        ? ids.get(keyOf(fromJob))!
         : watch !== undefined && ids.has(`watch:${watch}`)
           ? ids.get(`watch:${watch}`)!
           : node(`other:${when.source}`, when.source, 'other');

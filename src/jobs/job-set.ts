@@ -258,10 +258,10 @@ export class JobSet {
       stateChanged: () => this.stateChanged(job),
       readyChanged: () => this.notifyDependents(job),
       waitForPreStopHooks: (afterSeq, timeoutMs) => {
+        // An instance's hooks are its job's (replicas.ts): they hear the job's `stopping`, published
+        // right after the instance's, so they are seen busy with it here.
         const hooks = this.graphNow.preStopHooks(config.name);
-        // An instance's `stopping` may have made its job's (replicas.ts), published right after it.
-        const seq = config.replica ? this.deps.bus.lastSeq : afterSeq;
-        return hooks.length === 0 ? null : this.waitForHooks(hooks, seq, timeoutMs);
+        return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
       },
       notifyDir: () => (this.notifySockets ??= this.makeNotifyDir()),
       lastRunOf: (name) => this.lastRuns.get(name) ?? null,

@@ -168,6 +168,34 @@ describe('replicas', () => {
     expect(await p.waitExit()).toEqual({ code: 0, signal: null });
   });
 
+  it('a pre-stop hook of the job runs before any instance gets its stop signal; scale down does not run it', async () => {
+    const p = h().run({
+      jobs: [
+        {
+          name: 'w',
+          replicas: 3,
+          exec: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo up; while :; do sleep 0.1; done'],
+        },
+        {
+          name: 'drain',
+          exec: ['sh', '-c', 'echo draining; sleep 0.3; echo drained'],
+          when: { source: 'w', once: 'stopping' },
+        },
+      ],
+    });
+    for (const i of [1, 2, 3]) await p.waitForLine(new RegExp(`w-${i} up$`));
+    expect((await h().cli(['scale', 'w', '2'])).code).toBe(0);
+    await p.waitForLine(/w-3 got TERM$/);
+    expect(p.matching(/draining/)).toEqual([]);
+    p.signal('SIGTERM');
+    expect(await p.waitExit()).toEqual({ code: 0, signal: null });
+    const at = (re: RegExp): number => p.lines.findIndex((l) => re.test(l));
+    expect(at(/drain drained$/)).toBeGreaterThan(-1);
+    for (const i of [1, 2])
+      expect(at(/drain drained$/), p.transcript()).toBeLessThan(at(new RegExp(`w-${i} got TERM$`)));
+    expect(p.matching(/draining/)).toHaveLength(1);
+  });
+
   it('a failed instance fails its dependents', async () => {
     const p = h().run({
       jobs: [
