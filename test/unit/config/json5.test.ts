@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import JSON5 from 'json5';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_DEPTH, parseJson5Text } from '../../../src/config/json5.js';
 import { Json5SyntaxError } from '../../../src/config/json5-chars.js';
 
@@ -45,6 +45,14 @@ function oracle(text: string): Outcome {
     return { error: String((err as Error).message).replace(/^JSON5: /, '') };
   }
 }
+
+// json5 warns on the console of every raw U+2028/U+2029 in a string; the generated texts hold many.
+beforeAll(() => {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+});
+afterAll(() => {
+  vi.restoreAllMocks();
+});
 
 // --- writing a value every way JSON5 allows ---------------------------------------------------
 
