@@ -18,6 +18,11 @@ import { runSupervisor } from './run-supervisor.js';
 /** The configuration that runs `target` and what it needs, with `target` as the main job. */
 export function runModeConfig(config: Config, target: string): Config {
   const names = config.jobs.map((j) => j.name);
+  const group = config.replicated?.[target];
+  if (group)
+    throw new UsageError(
+      `"${target}" has replicas, and run waits for one process: run one of its instances (${target}-1 … ${target}-${group.replicas}), or a job that depends on it`,
+    );
   if (!names.includes(target)) {
     const near = nearest(target, names);
     throw new UsageError(`no job named "${target}" in ${config.file}${near ? `; did you mean "${near}"?` : ''}`);

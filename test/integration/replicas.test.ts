@@ -263,6 +263,28 @@ describe('replicas in Consul', () => {
   });
 });
 
+describe('replicas in run mode', () => {
+  it('runs a target that depends on a replicated job with all its instances; the job itself is no target', async () => {
+    const file = h().writeConfig({
+      jobs: [
+        { name: 'w', replicas: 2, exec: ['sh', '-c', 'echo hi $PIDPILOT_REPLICA'] },
+        { name: 't', exec: ['echo', 't ran'], dependsOn: ['w'] },
+        { name: 'other', exec: ['echo', 'not needed'] },
+      ],
+    });
+    const ok = await h().cli(['run', 't', '-config', file]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/w-1 hi 1\n[\s\S]*t t ran/);
+    expect(ok.stdout).toMatch(/w-2 hi 2\n[\s\S]*t t ran/);
+    expect(ok.stdout).not.toMatch(/not needed/);
+    const refused = await h().cli(['run', 'w', '-config', file]);
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      expect.stringContaining('"w" has replicas, and run waits for one process: run one of its instances (w-1 … w-2)'),
+    ]);
+  });
+});
+
 describe('replicas in validate', () => {
   it('names both jobs of a name clash, and the field of a bad count', async () => {
     const file = h().writeConfig(`{
