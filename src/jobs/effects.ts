@@ -24,7 +24,12 @@ export interface RunHandle {
 export type JobInput =
   | { kind: 'event'; event: BusEvent }
   | { kind: 'exited'; run: RunHandle; record: RunRecord }
-  | { kind: 'timer'; timer: Timer }
+  /**
+   * A timer that fired. `stale()` is true when the timer was armed again or cleared after it
+   * fired but before its input was handled (a run ended and the next one armed its own): the
+   * input then belongs to a decision no longer in force and is dropped.
+   */
+  | { kind: 'timer'; timer: Timer; stale?: () => boolean }
   | { kind: 'checkDone'; check: number }
   | { kind: 'hooksDone' }
   | { kind: 'stop'; reason: string }

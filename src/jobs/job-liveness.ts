@@ -118,9 +118,8 @@ export abstract class JobLiveness extends JobActions {
     const limit = this.config.notifyTimeout;
     switch (this.state) {
       case 'starting': {
-        // A timeout queued just as the run it was armed for ended is not this run's (whose own is armed).
-        if (run === null || limit === undefined || Date.now() - (this.runStartedAt ?? 0) < limit / 2)
-          return this.ignored('READY=1 timeout of an earlier run');
+        // (A timeout that fired for an earlier run is dropped as stale before it gets here: job-timers.ts.)
+        if (run === null || limit === undefined) return this.ignored('READY=1 timeout without a run');
         const reason = this.liveness.readyTimeoutReason();
         this.log.error(`${reason}: stopping it`);
         this.ending = { state: 'startFailed', reason };

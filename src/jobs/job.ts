@@ -91,6 +91,7 @@ export class Job extends JobSchedule {
       case 'exited':
         return this.onExited(input.run, input.record);
       case 'timer':
+        if (input.stale?.()) return this.ignored(`${input.timer} timer armed again or cleared before it was handled`);
         return this.onTimer(input.timer);
       case 'checkDone':
         if (input.check === this.check) this.check = 0;

@@ -20,8 +20,42 @@ describe('JobTimers.setAt', () => {
     offset = -150;
     await pushed;
     expect(fired).toHaveLength(1);
-    expect(fired[0]!.input).toEqual({ kind: 'timer', timer: 'cron' });
+    expect(fired[0]!.input).toMatchObject({ kind: 'timer', timer: 'cron' });
     expect(fired[0]!.at).toBeGreaterThanOrEqual(at);
+  });
+
+  it('a firing not yet handled turns stale when its timer is armed again or cleared, and only then', async () => {
+    const fired: JobInput[] = [];
+    let got: () => void = () => {};
+    const timers = new JobTimers((input) => {
+      fired.push(input);
+      got();
+    });
+    const next = () => new Promise<void>((resolve) => (got = resolve));
+    const stale = (i: number) => (fired[i] as Extract<JobInput, { kind: 'timer' }>).stale?.();
+
+    let pushed = next();
+    timers.set('ready', 5);
+    await pushed;
+    expect(stale(0)).toBe(false);
+    timers.set('health', 1_000); // another timer: no effect on this one
+    expect(stale(0)).toBe(false);
+    timers.set('ready', 60_000); // the next run arms its own
+    expect(stale(0)).toBe(true);
+
+    pushed = next();
+    timers.set('watchdog', 5);
+    await pushed;
+    timers.clear('watchdog');
+    expect(stale(1)).toBe(true);
+
+    pushed = next();
+    timers.setAt('cron', Date.now() + 5);
+    await pushed;
+    expect(stale(2)).toBe(false);
+    timers.clear('cron');
+    expect(stale(2)).toBe(true);
+    timers.clear('ready');
   });
 
   it('clear() cancels a tick armed for a wall-clock time, re-armed or not', async () => {

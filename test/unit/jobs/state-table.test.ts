@@ -765,11 +765,12 @@ const rows: Row[] = [
     effects: ['stop 1001 10000'],
   },
   {
+    // JobTimers marks a firing stale once the timer is armed again (the next run's) or cleared.
     name: 'notify: a READY=1 timeout armed for an earlier run (queued as it ended) is ignored',
     config: server({ notify: true, notifyTimeout: 30_000 }),
     given: [startup],
     from: 'starting',
-    input: () => ({ kind: 'timer', timer: 'ready' }),
+    input: () => ({ kind: 'timer', timer: 'ready', stale: () => true }),
     to: 'starting',
     effects: [],
   },
