@@ -5,7 +5,7 @@
 // Then it writes dist/pidpilot.cjs.cache, V8's code cache of the bundle (see
 // bin/pidpilot.js): the bytecode of every function one short real run compiles.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -87,8 +87,12 @@ const cli = await build({
   outfile: OUT,
   // Identifiers stay readable in stack traces of internal errors.
   minifyIdentifiers: false,
-  // The sources are ES modules: give them their import.meta.url in CommonJS.
-  define: { 'import.meta.url': '__pidpilot_import_meta_url' },
+  // The sources are ES modules: give them their import.meta.url in CommonJS,
+  // and the version (src/version.ts), so that start-up reads no package.json for it.
+  define: {
+    'import.meta.url': '__pidpilot_import_meta_url',
+    __PIDPILOT_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version),
+  },
   banner: { js: "const __pidpilot_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   // Loaded (import()) only when configured — prom-client when `telemetry` is set — so it is
   // bundled apart, into dist/vendor/ (below), and required from there on first use: the

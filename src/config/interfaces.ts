@@ -4,7 +4,10 @@
  * Validation uses it to reject a bad spec at load time; discovery uses the same
  * parse to pick the advertised address, so the two never disagree on syntax.
  */
-import { isIP } from 'node:net';
+import * as builtins from '../builtins.js';
+
+// node:net (src/builtins.ts) only for a configuration that has interface specs.
+const isIP = (s: string): number => builtins.net().isIP(s);
 
 export type InterfaceSpec =
   /** `inet`/`inet6` (name `*`: any interface, loopback excluded), `eth0`, `eth0:inet`, `eth0:inet6`. */

@@ -112,6 +112,9 @@ function templateReason(err: TemplateError, file: string): string {
 }
 
 function render(text: string, env: Env, file: string): string {
+  // Without an action there is nothing to render: Go's text/template outputs such a text as it
+  // is. Most files have none, and skip the engine's work at start-up (the map of the environment included).
+  if (!text.includes('{{')) return text;
   let rendered: string;
   try {
     rendered = renderTemplate(text, env, file, { maxOutput: MAX_CONFIG_BYTES });

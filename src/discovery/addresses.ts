@@ -11,7 +11,7 @@
  *
  * It works on lists shaped like `os.networkInterfaces()`, so tests can give fixed lists.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import * as builtins from '../builtins.js';
 import type { InterfaceSpec } from '../config/interfaces.js';
 import { parseInterfaceSpec } from '../config/interfaces.js';
 
@@ -34,13 +34,13 @@ export function ipBytes(ip: string): Uint8Array | undefined {
   const zone = ip.indexOf('%');
   if (zone >= 0) ip = ip.slice(0, zone);
   const out = new Uint8Array(16);
-  if (isIPv4(ip)) {
+  if (builtins.net().isIPv4(ip)) {
     out[10] = 0xff;
     out[11] = 0xff;
     for (const [i, part] of ip.split('.').entries()) out[12 + i] = Number(part);
     return out;
   }
-  if (!isIPv6(ip)) return undefined;
+  if (!builtins.net().isIPv6(ip)) return undefined;
   // An embedded IPv4 tail (`::ffff:1.2.3.4`) becomes two hex groups, then the usual parse.
   ip = ip.replace(
     /(\d+)\.(\d+)\.(\d+)\.(\d+)$/,

@@ -9,10 +9,10 @@
  * runtime dir is `$XDG_RUNTIME_DIR`, else `/run/user/<uid>`, else `<tmpdir>/pidpilot-<uid>`.
  * The client commands compute the same place from the same `-config`.
  */
-import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as builtins from '../builtins.js';
 import type { Config } from '../config/types.js';
 import { privateDirProblem } from './private-fs.js';
 
@@ -76,7 +76,8 @@ export function projectDir(config: PlaceConfig, opts: DirOptions = {}): string {
   const files = (
     config.files && config.files.length > 0 ? config.files : [config.file ?? path.join(cwd, 'pidpilot.json5')]
   ).map((f) => path.resolve(cwd, f));
-  const hash = createHash('sha256').update(files.join('\0')).digest('hex').slice(0, 10);
+  // node:crypto on first use (src/builtins.ts): PID 1 and configurations that name both places never load it.
+  const hash = builtins.crypto().createHash('sha256').update(files.join('\0')).digest('hex').slice(0, 10);
   const name =
     path
       .basename(path.dirname(files[0]!))
@@ -141,8 +142,13 @@ export function preparePrivateBase(dir: string, uid: number = currentUid()): voi
  * cannot be used, or undefined.
  */
 export function prepareProjectDir(config: PlaceConfig, socketPath: string, opts: DirOptions = {}): string | undefined {
+  const stateDir = resolveStateDir(config, opts);
+  // A project's directory is always in the runtime base: when neither place is, there is none
+  // to make, and its name (a hash) is not worked out.
+  const base = runtimeBase(opts);
+  if (path.dirname(stateDir) !== base && path.dirname(path.dirname(socketPath)) !== base) return undefined;
   const own = projectDir(config, opts);
-  if (resolveStateDir(config, opts) !== own && path.dirname(socketPath) !== own) return undefined;
+  if (stateDir !== own && path.dirname(socketPath) !== own) return undefined;
   try {
     preparePrivateBase(own, opts.uid);
     return undefined;

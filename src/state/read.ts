@@ -6,8 +6,8 @@
  * Reads go backwards from the end in blocks, so "the last N" costs what N lines cost,
  * whatever the size of the file.
  */
-import { closeSync, constants, fstatSync, readSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, promises as fsPromises, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { ROTATED } from './layout.js';
 import { openForReading } from './private-fs.js';
 
@@ -113,7 +113,9 @@ export async function readLastLinesAsync(
 ): Promise<{ lines: string[]; bytes: number }> {
   let handle: FileHandle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // fs.promises, not node:fs/promises: node loads it (and readline, watchers…) on first use,
+    // so a supervisor no one reads the history of never loads it (bench/README.md, start-up).
+    handle = await fsPromises.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], bytes: 0 };
     throw err;

@@ -3,7 +3,7 @@
  * Off unless the section is there (`dashboard: {}` turns it on with the defaults: port
  * 8090 on 127.0.0.1). Beyond loopback the buttons need `allowActions` or a `token`.
  */
-import { isIP } from 'node:net';
+import * as builtins from '../../builtins.js';
 import type { DashboardConfig } from '../types.js';
 import { field, type Reader, readObject } from './core.js';
 import { bool, int, str } from './scalars.js';
@@ -14,7 +14,7 @@ export const DEFAULT_DASHBOARD_LISTEN = '127.0.0.1';
 const address: Reader<string> = (v, at) => {
   const s = str({ nonEmpty: true })(v, at);
   if (s === undefined) return undefined;
-  if (s !== 'localhost' && isIP(s) === 0) {
+  if (s !== 'localhost' && builtins.net().isIP(s) === 0) {
     at.expected('an IP address to listen on (127.0.0.1, ::1, 0.0.0.0 …) or "localhost"', v);
     return undefined;
   }

@@ -1,0 +1,28 @@
+/**
+ * Node built-ins required on first use instead of imported: each `import` of one loads it when
+ * the bundle starts, before the first job, whether or not this run needs it. node:net brings
+ * all of node:stream with it, node:crypto a score of internal modules (bench/README.md,
+ * "start-up": loading each costs about a tenth of `node -e 0`). Type-only imports are free.
+ */
+import { createRequire } from 'node:module';
+
+const load = createRequire(import.meta.url);
+let netModule: typeof import('node:net') | undefined;
+let streamModule: typeof import('node:stream') | undefined;
+
+/** node:net: sockets over the jobs' pipes, health checks, the control socket, address checks. */
+export function net(): typeof import('node:net') {
+  netModule ??= load('node:net') as typeof import('node:net');
+  return netModule;
+}
+
+/** node:stream. */
+export function stream(): typeof import('node:stream') {
+  streamModule ??= load('node:stream') as typeof import('node:stream');
+  return streamModule;
+}
+
+/** node:crypto: only the per-project default places hash their config paths. */
+export function crypto(): typeof import('node:crypto') {
+  return load('node:crypto') as typeof import('node:crypto');
+}
