@@ -22,6 +22,11 @@ export function stream(): typeof import('node:stream') {
   return streamModule;
 }
 
+/** node:v8: it loads node:stream, so not before the first job has its pipes. */
+export function v8(): typeof import('node:v8') {
+  return load('node:v8') as typeof import('node:v8');
+}
+
 /** node:crypto: only the per-project default places hash their config paths. */
 export function crypto(): typeof import('node:crypto') {
   return load('node:crypto') as typeof import('node:crypto');

@@ -8,6 +8,7 @@
  * otherwise the supervisor's status (pid1/exit-status.ts: 0, or the `main` job's).
  */
 import { networkInterfaces } from 'node:os';
+import * as builtins from '../builtins.js';
 import { ConfigErrors } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config, DashboardConfig } from '../config/types.js';
@@ -15,6 +16,9 @@ import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/socket-path.js';
 import { attachDiscovery } from '../discovery/attach.js';
 import type { Discovery } from '../discovery/types.js';
+import type { Observers } from '../events/observers.js';
+import type { JobState } from '../jobs/state.js';
+import { HoldingSink } from '../log/holding-sink.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
@@ -68,7 +72,7 @@ export async function runSupervisor(
     throw err;
   }
 
-  const { logger: log, sink, lineWriter } = createLogger(config.logging);
+  const { logger: log, sink, lineWriter } = createLogger(config.logging, new HoldingSink(config.logging.output));
   const backend = spawnBackend();
   if (backend.warning) log.warn(backend.warning);
 
@@ -129,34 +133,62 @@ export async function runSupervisor(
   startReaping(log);
   handleSignals(supervisor, { reopenLog: logIsFile(config.logging.output) ? () => sink.reopen() : undefined });
 
-  // The control socket is bound before any job starts: a second pidpilot on the same socket stops here.
+  // The control socket: a second pidpilot on the same socket stops here, before any job
+  // starts (a probe: a live socket answers a connect). It is bound just after the first jobs
+  // start (docs/control-api.md); until then the log is held, so that nothing, the "started"
+  // line first, shows before the socket answers.
   let telemetry: Telemetry | null = null;
   const control = new ControlServer(socketPath, supervisor, log, (path, code) =>
     telemetry?.metrics.onControlRequest(path, code),
   );
   let controlled = true;
-  try {
-    await control.listen();
-  } catch (err) {
+  let controlFailed = false;
+  const noControl = async (err: unknown, started: boolean): Promise<void> => {
     if (controlOptional) {
       controlled = false;
       log.warn(`running without a control socket: ${(err as Error).message}`);
-    } else {
+    } else if (!started) {
       log.error(`cannot serve the control socket: ${(err as Error).message}`);
       await sink.drain(LOG_DRAIN_AT_EXIT_MS);
       drained = true;
       exitNow(1);
+    } else {
+      // Lost a race for the socket after the probe: stop what started, and exit 1.
+      controlFailed = true;
+      log.error(`cannot serve the control socket: ${(err as Error).message}`);
+      void supervisor.shutdown('no control socket');
     }
+  };
+  try {
+    await control.probe();
+  } catch (err) {
+    await noControl(err, false);
   }
-  // The dashboard, when configured, is a client of the control socket like `pidpilot ui`.
-  const dashboard =
-    config.dashboard && controlled ? await startDashboard(config.dashboard, control.socketPath, log) : null;
-  const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
 
+  // Telemetry records runs and events from the start (buffered until prom-client is loaded, below).
+  const startTelemetry = config.telemetry ? (await import('../telemetry/index.js')).beginTelemetry(supervisor) : null;
+  sink.hold();
   log.info(
     `pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${(config.files ?? [config.file]).join(' + ')}; control socket ${controlled ? control.socketPath : 'none'}`,
   );
+  const startBurstDone = youngGenerationSmallDuringStart(supervisor.observers);
   const running = supervisor.run();
+  // The first jobs are spawned in the turns of the job loops that run() began.
+  await new Promise((resolve) => setImmediate(resolve));
+  startBurstDone();
+  if (controlled) {
+    try {
+      await control.listen();
+    } catch (err) {
+      await noControl(err, true);
+    }
+  }
+  sink.resume();
+  // The dashboard, when configured, is a client of the control socket like `pidpilot ui`.
+  const dashboard =
+    config.dashboard && controlled && !controlFailed
+      ? await startDashboard(config.dashboard, control.socketPath, log)
+      : null;
   // prom-client loads after the first jobs have started, so telemetry never delays them.
   if (startTelemetry && config.telemetry) {
     const port = config.telemetry.port;
@@ -173,7 +205,7 @@ export async function runSupervisor(
   }
   const status = await running;
   await Promise.all([dashboard?.close(), control.close(), (telemetry as Telemetry | null)?.close()]);
-  const exitStatus = internal.failed ? 1 : status;
+  const exitStatus = internal.failed || controlFailed ? 1 : status;
   log.info(`pidpilot exiting with status ${exitStatus}`);
   // Let writes in flight finish, in order. A log reader that takes nothing for this long
   // is stuck: its last lines are dropped rather than keeping a PID 1 from exiting.
@@ -182,6 +214,29 @@ export async function runSupervisor(
   drained = true;
   // Exit now rather than wait for stray handles: every job has ended, the log is written.
   exitNow(exitStatus);
+}
+
+/**
+ * V8 grows its young generation (up to 2 × 16 MiB) when much survives its collections, as the
+ * start of hundreds of jobs makes it, and keeps it for good. With a growth factor of 1 while
+ * the first jobs start it stays at its size (RSS with 500 idle jobs 103 → 79 MB: bench/README.md);
+ * the returned function puts V8's factor (2) back, so that a busy log relay, which needs the
+ * larger young generation (2.4× the CPU per line without it), still gets it. Set when the
+ * first job runs: node:v8 loads node:stream, which that job's pipes have just loaded anyway.
+ */
+function youngGenerationSmallDuringStart(observers: Observers): () => void {
+  let set = false;
+  const first = (_job: string, state: JobState): void => {
+    if (state !== 'running') return;
+    observers.off('state', first);
+    builtins.v8().setFlagsFromString('--semi-space-growth-factor=1');
+    set = true;
+  };
+  observers.on('state', first);
+  return () => {
+    observers.off('state', first);
+    if (set) builtins.v8().setFlagsFromString('--semi-space-growth-factor=2');
+  };
 }
 
 /** Serves the dashboard (config section `dashboard`); a port that cannot be had is logged, not fatal. */

@@ -3,9 +3,11 @@
  * A socket file left by a dead pidpilot is replaced; one that still answers belongs
  * to a live supervisor and is an error (two supervisors must not share one socket).
  *
- * The socket is bound with `node:net` (already loaded for spawning) before any job
- * starts; `node:http` (~10 ms to load) is loaded just after, and connections accepted
- * meanwhile wait for it. So the first job never waits for the HTTP machinery.
+ * Start-up first `probe()`s the path, before any job starts (a live socket there stops a
+ * second pidpilot), and binds it with `listen()` once the first jobs are started (node:net's
+ * `listen` loads cluster, child_process and dgram: the first job does not wait for them).
+ * `node:http` (~10 ms to load) is loaded on the first connection; connections accepted
+ * meanwhile wait for it.
  *
  * One request per connection, as ContainerPilot's server (no keep-alive). Slow or
  * abandoned clients are bounded: the headers must arrive within HEADERS_TIMEOUT_MS and
@@ -16,8 +18,9 @@
  */
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
-import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import path from 'node:path';
+import * as builtins from '../builtins.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { Admission } from './admission.js';
 import { sendJson } from './http.js';
@@ -96,7 +99,8 @@ function rawAnswer(status: Refusal, message: string, head: boolean): string {
 
 export class ControlServer {
   private readonly routes: ControlRoutes;
-  private readonly listener: NetServer;
+  /** Made by `listen()`. */
+  private listener: NetServer | null = null;
   private http: HttpServer | null = null;
   /** Connections accepted before `node:http` was loaded. */
   private waiting: Socket[] = [];
@@ -124,11 +128,13 @@ export class ControlServer {
     private readonly onRequest: RequestObserver = () => {},
   ) {
     this.routes = new ControlRoutes(target);
-    this.listener = createNetServer((socket) => this.accept(socket));
   }
 
-  /** Binds the socket. Throws ControlSocketInUse when another live process serves it. */
-  async listen(): Promise<void> {
+  /**
+   * Whether the socket can be had, binding nothing: the path fits, its directory exists, and
+   * no live process serves it (a stale socket file is removed). Throws ControlSocketInUse.
+   */
+  async probe(): Promise<void> {
     // sun_path holds 108 bytes with its NUL; a longer path would fail with a bare EINVAL.
     if (Buffer.byteLength(this.socketPath) > MAX_SOCKET_PATH_BYTES) {
       throw new Error(
@@ -137,24 +143,34 @@ export class ControlServer {
     }
     mkdirSync(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
     await removeStaleSocket(this.socketPath);
-    // The socket is created by bind(2) with the umask applied: make it 0600 from the
-    // first instant, so no other user can connect in the window before a chmod.
+  }
+
+  /** Binds the socket (probing it again). Throws ControlSocketInUse when another live process serves it. */
+  async listen(): Promise<void> {
+    await this.probe();
+    const listener = builtins.net().createServer((socket) => this.accept(socket));
+    this.listener = listener;
+    let bound: Promise<void>;
+    // The socket is created by bind(2) with the umask applied: make it 0600 from the first
+    // instant, so no other user can connect in the window before a chmod. bind(2) happens
+    // within listen(): the umask is restored at once, before any job can be spawned with it.
     const umask = process.umask(0o177);
     try {
-      await new Promise<void>((resolve, reject) => {
-        this.listener.once('error', reject);
+      bound = new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
         // A deep backlog: a burst of clients waits to be accepted instead of failing to connect (EAGAIN).
-        this.listener.listen({ path: this.socketPath, backlog: LISTEN_BACKLOG }, () => {
-          this.listener.off('error', reject);
+        listener.listen({ path: this.socketPath, backlog: LISTEN_BACKLOG }, () => {
+          listener.off('error', reject);
           resolve();
         });
       });
     } finally {
       process.umask(umask);
     }
+    await bound;
     chmodSync(this.socketPath, 0o600);
     this.listening = true;
-    this.listener.on('error', (err) => this.log.error(`control socket: ${err.message}`));
+    listener.on('error', (err) => this.log.error(`control socket: ${err.message}`));
   }
 
   /** Stops accepting, ends follow streams and open connections, and removes the socket file. */
@@ -163,7 +179,8 @@ export class ControlServer {
     this.listening = false;
     await this.httpLoading?.catch(() => {});
     this.routes.closeFollowers();
-    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    const listener = this.listener;
+    const closed = new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
     for (const socket of this.waiting) socket.destroy();
     this.waiting = [];
     this.http?.closeIdleConnections();
@@ -296,7 +313,7 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
   }
   if (!isSocket) throw new ControlSocketInUse(`${socketPath} exists and is not a socket: refusing to replace it`);
   const live = await new Promise<boolean>((resolve) => {
-    const conn = connect(socketPath);
+    const conn = builtins.net().connect(socketPath);
     conn.once('connect', () => {
       conn.destroy();
       resolve(true);

@@ -5,7 +5,7 @@
  * `exec` check publishes.
  */
 import type { ClientRequest } from 'node:http';
-import { connect } from 'node:net';
+import * as builtins from '../builtins.js';
 import type { HttpCheckConfig, TcpCheckConfig } from '../config/types.js';
 import { setLongTimeout } from '../events/long-timer.js';
 
@@ -92,7 +92,7 @@ export function httpCheck(check: HttpCheckConfig, timeoutMs: number): BuiltinChe
 /** A TCP connection that succeeds passes; it is closed at once. */
 export function tcpCheck(check: TcpCheckConfig, timeoutMs: number): BuiltinCheck {
   return bounded(timeoutMs, (done) => {
-    const socket = connect({ host: check.host, port: check.port });
+    const socket = builtins.net().connect({ host: check.host, port: check.port });
     let connected = false;
     socket.on('connect', () => {
       connected = true;

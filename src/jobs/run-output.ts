@@ -4,7 +4,8 @@
  * hold the pipe open for ever). Health checks also keep their last bytes, to quote them.
  */
 import type { Socket } from 'node:net';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import * as builtins from '../builtins.js';
 import type { ProcessRun } from '../process/run.js';
 
 /** Relays one output stream of a child; resolves once it has ended and its lines reached the log. */
@@ -51,7 +52,7 @@ const CHECK_TAIL_BYTES = 512;
 
 /** `stream`, through a pass-through that keeps its last CHECK_TAIL_BYTES in `tail` (health checks only: small output). */
 function keepTail(stream: Readable, tail: { text: string }): Readable {
-  const tap = new Transform({
+  const tap = new (builtins.stream().Transform)({
     transform(chunk: Buffer, _encoding, done) {
       tail.text = (tail.text + chunk.toString('utf8')).slice(-CHECK_TAIL_BYTES);
       done(null, chunk);

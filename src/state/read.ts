@@ -6,7 +6,7 @@
  * Reads go backwards from the end in blocks, so "the last N" costs what N lines cost,
  * whatever the size of the file.
  */
-import { closeSync, constants, fstatSync, promises as fsPromises, readSync } from 'node:fs';
+import { closeSync, constants, promises as fsPromises, fstatSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ROTATED } from './layout.js';
 import { openForReading } from './private-fs.js';
