@@ -13,7 +13,7 @@ import nodeGypBuild from 'node-gyp-build';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { envPairs } from './child-env-block.js';
 import { checkRequest, errnoInfo, killGroup, planExec, signalName, spawnError } from './exec-path.js';
-import { OutputPipe, pipeSocket, type WatchOutput } from './output-pipe.js';
+import { outputPipe, pipeSocket, type WatchOutput } from './output-pipe.js';
 import type { ChildHandle, ExitStatus, SpawnRequest, SpawnStage } from './types.js';
 
 /** stdio modes as the addon numbers them: inherit, pipe, ignore. */
@@ -136,7 +136,7 @@ function readable(addon: NativeAddon, fd: number): Readable | null {
   if (fd < 0) return null;
   // A Socket only once the pipe has data (output-pipe.ts); an addon without the poll: at once.
   const watch = addon.watchOutput;
-  return watch ? new OutputPipe(fd, watch) : pipeSocket(fd);
+  return watch ? outputPipe(fd, watch) : pipeSocket(fd);
 }
 
 class NativeChild implements ChildHandle {

@@ -10,54 +10,67 @@
  *
  * Back-pressure is kept: while this stream's buffer is full, the Socket is paused, so a
  * slow log still slows the child down.
+ *
+ * node:stream and node:net are required on first use (src/builtins.ts), so the class is made
+ * then too: the first job is spawned before pidpilot loads them (bench/README.md, start-up).
  */
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import * as builtins from '../builtins.js';
 
 /** The addon's poll: `onReady(true)` once `fd` has data, `onReady(false)` once it was closed empty. */
 export type WatchOutput = (fd: number, onReady: (hasData: boolean) => void) => void;
 
 /** A Socket over a pipe's read end: non-blocking reads in libuv's loop, pause()/resume() for back-pressure. */
 export function pipeSocket(fd: number): Socket {
-  return new Socket({ fd, readable: true, writable: false });
+  return new (builtins.net().Socket)({ fd, readable: true, writable: false });
 }
 
-export class OutputPipe extends Readable {
-  private socket: Socket | null = null;
+let OutputPipe: (new (fd: number, watch: WatchOutput) => Readable & { readonly bytesRead: number }) | undefined;
 
-  constructor(fd: number, watch: WatchOutput) {
-    super();
-    watch(fd, (hasData) => this.ready(fd, hasData));
-  }
+/** A Readable over the pipe `fd` that makes its Socket once `watch` says the pipe has data. */
+export function outputPipe(fd: number, watch: WatchOutput): Readable {
+  OutputPipe ??= outputPipeClass();
+  return new OutputPipe(fd, watch);
+}
 
-  /** Bytes read from the pipe so far (what a net.Socket calls it: runtime.ts watches it after an exit). */
-  get bytesRead(): number {
-    return this.socket?.bytesRead ?? 0;
-  }
+const outputPipeClass = () =>
+  class OutputPipe extends builtins.stream().Readable {
+    private socket: Socket | null = null;
 
-  override _read(): void {
-    this.socket?.resume();
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    // Before the poll answers, the fd is closed when it does (it is still in epoll now).
-    this.socket?.destroy();
-    callback(err);
-  }
-
-  private ready(fd: number, hasData: boolean): void {
-    if (!hasData || this.destroyed) {
-      closeSync(fd);
-      if (!this.destroyed) this.push(null);
-      return;
+    constructor(fd: number, watch: WatchOutput) {
+      super();
+      watch(fd, (hasData) => this.ready(fd, hasData));
     }
-    const socket = pipeSocket(fd);
-    this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) socket.pause();
-    });
-    socket.once('end', () => this.push(null));
-    socket.once('error', (err) => this.destroy(err));
-  }
-}
+
+    /** Bytes read from the pipe so far (what a net.Socket calls it: runtime.ts watches it after an exit). */
+    get bytesRead(): number {
+      return this.socket?.bytesRead ?? 0;
+    }
+
+    override _read(): void {
+      this.socket?.resume();
+    }
+
+    override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+      // Before the poll answers, the fd is closed when it does (it is still in epoll now).
+      this.socket?.destroy();
+      callback(err);
+    }
+
+    private ready(fd: number, hasData: boolean): void {
+      if (!hasData || this.destroyed) {
+        closeSync(fd);
+        if (!this.destroyed) this.push(null);
+        return;
+      }
+      const socket = pipeSocket(fd);
+      this.socket = socket;
+      socket.on('data', (chunk: Buffer) => {
+        if (!this.push(chunk)) socket.pause();
+      });
+      socket.once('end', () => this.push(null));
+      socket.once('error', (err) => this.destroy(err));
+    }
+  };
