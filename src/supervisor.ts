@@ -10,6 +10,7 @@
  */
 import { ConfigErrors, UsageError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
+import { replicasOf } from './config/replicas.js';
 import type { Config } from './config/types.js';
 import { configWarnings } from './config/validate/warnings.js';
 import { planReload } from './control/reload-plan.js';
@@ -226,6 +227,10 @@ export class Supervisor implements ControlTarget, PartHost {
 
   jobExists(name: string): boolean {
     return this.jobs.has(name);
+  }
+
+  instancesOf(name: string): string[] {
+    return replicasOf(this.config.jobs, name).map((j) => j.name);
   }
 
   jobAction(name: string, action: JobAction, opts: { timeoutMs?: number } = {}): Promise<JobActionResult> {

@@ -1,7 +1,8 @@
 /**
  * `pidpilot logs [JOB...] [-n N] [-since DURATION|TIME] [-f]`: the captured output of the
- * named jobs, or of every job, interleaved by time (`/v3/logs`). With one job the lines are
- * printed as the job wrote them; with several each line starts with its job's name, as
+ * named jobs (a job with `replicas`: its instances), or of every job, interleaved by time
+ * (`/v3/logs`). With one job the lines are printed as the job wrote them; with several each
+ * line starts with its job's name, as
  * `docker compose logs` does (coloured on a terminal). `--json` prints the records (NDJSON).
  */
 
@@ -81,9 +82,17 @@ async function jobNames(client: ControlClient): Promise<string[]> {
   return (res.json as StatusSnapshot).jobs.map((j) => j.name);
 }
 
-/** One job's lines as written; several jobs' lines behind a `name |` column wide enough for the names seen so far. */
+/**
+ * One job's lines as written; several jobs' lines behind a `name |` column wide enough for the
+ * names seen so far (also when the one name asked for is a job with `replicas`: its instances').
+ */
 export function lineFormatter(jobs: readonly string[], colour: boolean): (l: StoredLogLine) => string {
-  if (jobs.length === 1) return (l) => `${l.line}\n`;
+  const named = namedFormatter(jobs, colour);
+  if (jobs.length === 1) return (l) => (l.job === jobs[0] ? `${l.line}\n` : named(l));
+  return named;
+}
+
+function namedFormatter(jobs: readonly string[], colour: boolean): (l: StoredLogLine) => string {
   const paint = painter(colour);
   let width = Math.max(0, ...jobs.map((j) => j.length));
   return (l) => {

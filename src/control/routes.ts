@@ -115,7 +115,7 @@ export class ControlRoutes {
       if (known) path = known;
       // `scale` names a job with replicas, which is no job of status: the supervisor answers for it.
       if (job !== undefined && !known?.endsWith('/scale') && !this.target.jobExists(job))
-        throw new HttpError(404, `no such job: ${job}`);
+        throw noSuchJob(this.target, job);
       const handler = methods[req.method as Method];
       if (!handler) {
         const allow = Object.keys(methods).join(', ');
@@ -267,4 +267,15 @@ function limitParam(url: URL): number {
   if (raw === null) return DEFAULT_HISTORY_LIMIT;
   if (!/^[0-9]{1,9}$/.test(raw)) throw new HttpError(400, `limit must be a non-negative integer, got "${raw}"`);
   return Number(raw);
+}
+
+/** 404 for a name no job has; for a job with `replicas`, which names to use instead. */
+function noSuchJob(target: ControlTarget, job: string): HttpError {
+  const instances = target.instancesOf(job);
+  if (instances.length === 0) return new HttpError(404, `no such job: ${job}`);
+  const range = instances.length === 1 ? instances[0] : `${instances[0]} … ${instances.at(-1)}`;
+  return new HttpError(
+    404,
+    `no such job: ${job} runs as ${instances.length} instances (${range}): name one of them, or scale ${job} with pidpilot scale ${job} N`,
+  );
 }

@@ -64,6 +64,8 @@ export interface ControlTarget {
   setMaintenance(on: boolean): boolean;
   status(): StatusSnapshot;
   jobExists(name: string): boolean;
+  /** The instances of a job with `replicas` (`web-1` …), none for any other name. */
+  instancesOf(name: string): string[];
   jobAction(name: string, action: JobAction, opts?: { timeoutMs?: number }): Promise<JobActionResult>;
   /** Runs `replicas` instances of a job with `replicas`; refuses (changing nothing) what it cannot do. */
   scale(name: string, replicas: number): Promise<ScaleResult>;

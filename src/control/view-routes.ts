@@ -28,7 +28,10 @@ export function sinceParam(url: URL): number | undefined {
   return Number(raw);
 }
 
-/** The jobs `?job=a,b` names (each must exist), or every job of the status. */
+/**
+ * The jobs `?job=a,b` names (each must exist; a job with `replicas` stands for its instances),
+ * or every job of the status.
+ */
 function selectedJobs(target: ControlTarget, url: URL): string[] {
   const all = target.status().jobs.map((j) => j.name);
   const raw = url.searchParams
@@ -36,8 +39,13 @@ function selectedJobs(target: ControlTarget, url: URL): string[] {
     .flatMap((v) => v.split(','))
     .filter((v) => v !== '');
   if (raw.length === 0) return all;
-  for (const name of raw) if (!target.jobExists(name)) throw new HttpError(404, `no such job: ${name}`);
-  return [...new Set(raw)];
+  const names = raw.flatMap((name) => {
+    if (target.jobExists(name)) return [name];
+    const instances = target.instancesOf(name);
+    if (instances.length > 0) return instances;
+    throw new HttpError(404, `no such job: ${name}`);
+  });
+  return [...new Set(names)];
 }
 
 /** The last `limit` lines of the selected jobs at or after `since`, oldest first, then what comes. */

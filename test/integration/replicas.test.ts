@@ -59,6 +59,18 @@ describe('replicas', () => {
       return r.stdout.includes('replica=2') ? r.stdout : null;
     }, 'the log of worker-2');
     expect(logs).not.toMatch(/replica=[13]/);
+    // The job's own name stands for its instances where several jobs can be named (logs) …
+    const all = (await h().cli(['logs', 'worker'])).stdout;
+    for (const i of [1, 2, 3]) expect(all).toMatch(new RegExp(`^worker-${i} \\| replica=${i} `, 'm'));
+    // … and where one job must be named, the refusal says which names to use.
+    const stop = await h().cli(['stop', 'worker']);
+    expect([stop.code, stop.stderr]).toEqual([
+      1,
+      expect.stringContaining(
+        'no such job: worker runs as 3 instances (worker-1 … worker-3): name one of them, or scale worker with pidpilot scale worker N',
+      ),
+    ]);
+    expect((await jobs(h())).every((j) => j.state === 'running')).toBe(true);
     p.signal('SIGTERM');
     expect(await p.waitExit()).toEqual({ code: 0, signal: null });
   });

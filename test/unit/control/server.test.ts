@@ -82,6 +82,9 @@ class FakeTarget implements ControlTarget {
   jobExists(name: string): boolean {
     return name === 'web' || name === 'a b';
   }
+  instancesOf(name: string): string[] {
+    return name === 'workers' ? ['workers-1', 'workers-2', 'workers-3'] : [];
+  }
   scales: Array<[string, number]> = [];
   scale(job: string, replicas: number): Promise<ScaleResult> {
     this.scales.push([job, replicas]);
