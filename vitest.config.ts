@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // fast-check from a fixed seed (FC_SEED=random explores): test/setup/fast-check.ts
+    setupFiles: ['test/setup/fast-check.ts'],
   },
 });

@@ -6,9 +6,10 @@
  */
 import fc from 'fast-check';
 import JSON5 from 'json5';
+import { isIdContinueChar, isIdStartChar } from 'json5/lib/util.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_DEPTH, parseJson5Text } from '../../../src/config/json5.js';
-import { Json5SyntaxError } from '../../../src/config/json5-chars.js';
+import { isIdChar, Json5SyntaxError } from '../../../src/config/json5-chars.js';
 
 /** A text form of a value that tells apart all that JSON5 can: key order, -0, NaN, ±Infinity, own `__proto__`, prototypes. */
 function canon(v: unknown): string {
@@ -36,6 +37,20 @@ function ours(text: string): Outcome {
     if (!(err instanceof Json5SyntaxError)) throw err;
     return { error: err.message };
   }
+}
+
+/**
+ * The one documented difference (json5.ts): json5 2.2 tells identifier characters by its own
+ * Unicode 10 tables, this parser by the running Node's Unicode. A text holding a character the
+ * two classify differently is not compared (a mutation can make any string an identifier).
+ */
+function sameUnicode(text: string): boolean {
+  for (const c of text) {
+    const cp = c.codePointAt(0)!;
+    if (cp < 0x80) continue;
+    if (isIdChar(cp, true) !== isIdStartChar(c) || isIdChar(cp, false) !== isIdContinueChar(c)) return false;
+  }
+  return true;
 }
 
 function oracle(text: string): Outcome {
@@ -363,6 +378,7 @@ describe('json5.ts: rejects what json5 rejects, at the same place with the same 
   it('on generated mutations of valid texts (both accept alike, or both reject alike)', () => {
     fc.assert(
       fc.property(mutated, (t) => {
+        fc.pre(sameUnicode(t));
         expect(ours(t)).toEqual(oracle(t));
       }),
       { numRuns: 5000 },
