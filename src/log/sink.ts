@@ -7,7 +7,7 @@
  * what a PID 1 needs on top:
  * - a bounded high-water mark with hysteresis: `write()` returns false once `highWaterMark`
  *   bytes are queued, and 'drain' fires when the queue is back under `lowWaterMark`;
- * - a blocking descriptor for a stdout/stderr pipe (see `openStdio`), so a full pipe
+ * - a blocking descriptor for a stdout/stderr pipe (see `openStdio`, stdio-fd.ts), so a full pipe
  *   blocks a libuv worker instead of spinning on EAGAIN;
  * - write errors never throw: EPIPE/EBADF (the reader is gone) drops all further output,
  *   other errors drop what was queued and carry on with a fresh descriptor; either is
@@ -18,6 +18,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import sonicBoom, { type SonicBoomOpts } from 'sonic-boom';
+import { openStdio } from './stdio-fd.js';
 import type { LogSink } from './types.js';
 
 /** The part of sonic-boom used here (its published types lack Buffer writes and events). */
@@ -100,29 +101,6 @@ function warnStderr(message: string): void {
     fs.writeSync(2, `pidpilot: ${message}\n`);
   } catch {
     // stderr itself is gone: nothing more can be done.
-  }
-}
-
-/**
- * A descriptor for stdout/stderr. When it is a pipe, open a new description of the same
- * pipe through /proc: Node makes fd 1/2 non-blocking as soon as anything touches
- * `process.stdout`, and on a non-blocking pipe sonic-boom answers EAGAIN by sleeping
- * 100 ms per retry, which throttles logging to a crawl behind a slow reader. Our own
- * description stays blocking: a full pipe then blocks a libuv worker thread, which is
- * exactly back-pressure. A FIFO opened for writing blocks until a reader exists, so probe
- * non-blockingly first (ENXIO: no reader left); on any failure use the fd itself, where
- * sonic-boom's EAGAIN retry still loses nothing.
- */
-function openStdio(fd: 1 | 2, reopenPipes: boolean): number {
-  if (!reopenPipes) return fd;
-  try {
-    if (!fs.fstatSync(fd).isFIFO()) return fd;
-    const path = `/proc/self/fd/${fd}`;
-    const probe = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-    fs.closeSync(probe);
-    return fs.openSync(path, fs.constants.O_WRONLY);
-  } catch {
-    return fd;
   }
 }
 
