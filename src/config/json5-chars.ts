@@ -16,9 +16,12 @@ export class Json5SyntaxError extends SyntaxError {
   }
 }
 
-const ID_START = /^[\p{ID_Start}$_]$/u;
-const ID_CONTINUE = /^[\p{ID_Continue}$_\u200C\u200D]$/u;
-const SPACE_SEPARATOR = /^\p{Zs}$/u;
+// Made on first use, not when the module loads: V8 parses a regular expression when it makes
+// one, and expanding these Unicode properties costs more instructions than the rest of the
+// parser's start-up (bench/README.md); a configuration in ASCII never needs them.
+let idStart: RegExp | undefined;
+let idContinue: RegExp | undefined;
+let spaceSeparator: RegExp | undefined;
 
 /** True for the UTF-16 unit `c` that JSON5 skips between tokens (line ends included). */
 export function isJson5Space(c: number): boolean {
@@ -35,7 +38,7 @@ export function isJson5Space(c: number): boolean {
     case 0xfeff:
       return true;
   }
-  return c > 0x7f && SPACE_SEPARATOR.test(String.fromCharCode(c));
+  return c > 0x7f && (spaceSeparator ??= /^\p{Zs}$/u).test(String.fromCharCode(c));
 }
 
 /** A character of an identifier (the first one when `first`): ASCII by hand, the rest by Unicode property. */
@@ -45,7 +48,9 @@ export function isIdChar(cp: number, first: boolean): boolean {
       (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a) || cp === 0x24 || cp === 0x5f || (!first && isDigit(cp))
     );
   }
-  return (first ? ID_START : ID_CONTINUE).test(String.fromCodePoint(cp));
+  return (first ? (idStart ??= /^[\p{ID_Start}$_]$/u) : (idContinue ??= /^[\p{ID_Continue}$_\u200C\u200D]$/u)).test(
+    String.fromCodePoint(cp),
+  );
 }
 
 export function isDigit(c: number): boolean {
