@@ -1,8 +1,8 @@
 /**
  * Node built-ins required on first use instead of imported: each `import` of one loads it when
  * the bundle starts, before the first job, whether or not this run needs it. node:net brings
- * all of node:stream with it, node:crypto a score of internal modules (bench/README.md,
- * "start-up": loading each costs about a tenth of `node -e 0`). Type-only imports are free.
+ * all of node:stream with it (bench/README.md, "start-up": loading each costs about a tenth of
+ * `node -e 0`). node:crypto is not needed at all: src/state/sha256.ts. Type-only imports are free.
  */
 import { createRequire } from 'node:module';
 
@@ -25,9 +25,4 @@ export function stream(): typeof import('node:stream') {
 /** node:v8: it loads node:stream, so not before the first job has its pipes. */
 export function v8(): typeof import('node:v8') {
   return load('node:v8') as typeof import('node:v8');
-}
-
-/** node:crypto: only the per-project default places hash their config paths. */
-export function crypto(): typeof import('node:crypto') {
-  return load('node:crypto') as typeof import('node:crypto');
 }

@@ -12,9 +12,9 @@
 import { accessSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as builtins from '../builtins.js';
 import type { Config } from '../config/types.js';
 import { privateDirProblem } from './private-fs.js';
+import { sha256Hex } from './sha256.js';
 
 /** ContainerPilot's control socket; pidpilot's state dir beside it. */
 export const PID1_CONTROL_SOCKET = '/var/run/containerpilot.socket';
@@ -76,8 +76,8 @@ export function projectDir(config: PlaceConfig, opts: DirOptions = {}): string {
   const files = (
     config.files && config.files.length > 0 ? config.files : [config.file ?? path.join(cwd, 'pidpilot.json5')]
   ).map((f) => path.resolve(cwd, f));
-  // node:crypto on first use (src/builtins.ts): PID 1 and configurations that name both places never load it.
-  const hash = builtins.crypto().createHash('sha256').update(files.join('\0')).digest('hex').slice(0, 10);
+  // SHA-256 without node:crypto (sha256.ts): the same digest, without its 40 modules at start-up.
+  const hash = sha256Hex(files.join('\0')).slice(0, 10);
   const name =
     path
       .basename(path.dirname(files[0]!))
