@@ -33,6 +33,35 @@ export function jobsPublishing(
   return found;
 }
 
+/**
+ * `jobsPublishing` for many sources over one set of jobs: the jobs are indexed once, so a
+ * check that asks for every job's source costs O(jobs), not O(jobs²) (a 200-job chain asked
+ * 40,000 times per check). The names come grouped (published name, then instances), not in
+ * the file's order.
+ */
+export function publishersOf(
+  jobs: Iterable<Pick<JobConfig, 'name' | 'duplicateOf' | 'replica'>>,
+): (source: string) => readonly string[] {
+  const byName = new Map<string, string[]>();
+  const byGroup = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, name: string): void => {
+    const list = map.get(key);
+    if (list) list.push(name);
+    else map.set(key, [name]);
+  };
+  for (const job of jobs) {
+    add(byName, publishedName(job), job.name);
+    if (job.replica) add(byGroup, job.replica.of, job.name);
+  }
+  return (source) => {
+    if (source.startsWith('check.')) return byName.get(source.slice('check.'.length)) ?? [];
+    const named = byName.get(source);
+    const group = byGroup.get(source);
+    if (group === undefined) return named ?? [];
+    return named === undefined ? group : [...new Set([...named, ...group])];
+  };
+}
+
 /** `CONTAINERPILOT_{JOB}_PID`: job name upper-cased, `-` → `_` (ContainerPilot's spelling). */
 export function pidEnvName(job: string): string {
   return `CONTAINERPILOT_${envNamePart(job)}_PID`;

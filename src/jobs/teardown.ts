@@ -6,7 +6,7 @@ import type { JobConfig } from '../config/types.js';
 import { GLOBAL_SOURCE, SIGNAL_SOURCES } from '../events/event.js';
 import type { Job } from './job.js';
 import type { JobSet } from './job-set.js';
-import { jobsPublishing } from './naming.js';
+import { publishersOf } from './naming.js';
 import { groupsOf } from './replicas.js';
 import { isAwaiting, isTerminal } from './state.js';
 
@@ -39,21 +39,19 @@ function alwaysLive(source: string, live: LiveSource): boolean {
  * dependency that can no longer come — its source is a job that has ended or is itself
  * stuck in that way (computed as a fixpoint, so a chain behind a failed job is seen through).
  */
-function* configsOf(jobs: ReadonlyMap<string, Job>): Iterable<JobConfig> {
-  for (const job of jobs.values()) yield job.config;
-}
-
 export function nothingLeftToRun(jobs: ReadonlyMap<string, Job>, live: LiveSource): boolean {
   const dead = new Set<string>();
   for (const [name, job] of jobs) if (isTerminal(job.currentState)) dead.add(name);
+  const configs = Array.from(jobs.values(), (job) => job.config);
   // A dependency on a job with replicas is dead once every instance is.
-  const groups = groupsOf(configsOf(jobs));
+  const groups = groupsOf(configs);
   const isDead = (name: string): boolean => dead.has(name) || (groups.get(name)?.every((n) => dead.has(n)) ?? false);
+  const publishers = publishersOf(configs);
   let changed = true;
   while (changed) {
     changed = false;
     for (const [name, job] of jobs) {
-      if (dead.has(name) || !waitsOnlyOn(job, jobs, isDead, live)) continue;
+      if (dead.has(name) || !waitsOnlyOn(job, publishers, isDead, live)) continue;
       dead.add(name);
       changed = true;
     }
@@ -67,7 +65,7 @@ export function nothingLeftToRun(jobs: ReadonlyMap<string, Job>, live: LiveSourc
  */
 function waitsOnlyOn(
   job: Job,
-  jobs: ReadonlyMap<string, Job>,
+  publishers: (source: string) => readonly string[],
   isDead: (name: string) => boolean,
   live: LiveSource,
 ): boolean {
@@ -78,7 +76,7 @@ function waitsOnlyOn(
   if (when.timeout !== undefined && job.snapshot().runs === 0) return false; // its timer will still fire
   if (alwaysLive(when.source, live)) return false;
   // Duplicates publish under one name: the source is dead once all of them are.
-  return jobsPublishing(when.source, configsOf(jobs)).every(isDead);
+  return publishers(when.source).every(isDead);
 }
 
 /** The jobs whose `when.source` nothing can ever publish (almost always a typo), with that source. */
@@ -87,10 +85,11 @@ export function unknownSources(
   live: LiveSource,
 ): Array<{ job: JobConfig; source: string }> {
   const unknown: Array<{ job: JobConfig; source: string }> = [];
+  const publishers = publishersOf(jobs);
   for (const job of jobs) {
     if (job.when.kind !== 'event') continue;
     const source = job.when.source;
-    if (!alwaysLive(source, live) && jobsPublishing(source, jobs).length === 0) unknown.push({ job, source });
+    if (!alwaysLive(source, live) && publishers(source).length === 0) unknown.push({ job, source });
   }
   return unknown;
 }

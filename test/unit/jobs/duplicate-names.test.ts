@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildTeardownGraph, jobsNeededBy } from '../../../src/jobs/graph.js';
-import { checkSourceOf, jobsPublishing, publishedName } from '../../../src/jobs/naming.js';
+import { checkSourceOf, jobsPublishing, publishedName, publishersOf } from '../../../src/jobs/naming.js';
 import { unknownSources } from '../../../src/jobs/teardown.js';
 import { check } from '../config/helpers.js';
 
@@ -27,6 +27,19 @@ describe('duplicate job names in the graph', () => {
     expect(jobsPublishing('w', cfg.jobs)).toEqual(['w', 'w#2']);
     expect(jobsPublishing('check.w', cfg.jobs)).toEqual(['w', 'w#2']);
     expect(jobsPublishing('w#2', cfg.jobs)).toEqual([]);
+  });
+
+  it('the index of publishers answers as jobsPublishing does, for duplicates, checks and replicas', () => {
+    const mixed = check(`{ jobs: [
+      { name: "w", exec: "a" },
+      { name: "w", exec: "b" },
+      { name: "r", exec: "c", replicas: 2 },
+      { name: "x", exec: "d" },
+    ] }`);
+    const publishers = publishersOf(mixed.jobs);
+    for (const source of ['w', 'check.w', 'w#2', 'r', 'r-1', 'check.r-2', 'check.r', 'x', 'nobody', 'check.nobody'])
+      expect([...publishers(source)].sort()).toEqual(jobsPublishing(source, mixed.jobs).sort());
+    expect(publishers('r')).toEqual(['r-1', 'r-2']);
   });
 
   it('a stopping hook of the shared name hooks both, and stops after both', () => {
