@@ -12,6 +12,8 @@ export class PreparedEnv {
   readonly pairs: readonly string[];
   /** The first name no execve could take ('' or with '=' or NUL, or a value with NUL), if any. */
   readonly invalid: string | undefined;
+  /** Where each name's pair is in `pairs`: an overlay variable of the same name takes its place. */
+  readonly index = new Map<string, number>();
 
   constructor(readonly vars: Readonly<Record<string, string>>) {
     const pairs: string[] = [];
@@ -19,6 +21,7 @@ export class PreparedEnv {
     for (const k in vars) {
       const v = vars[k]!;
       if (invalid === undefined && !validEnvEntry(k, v)) invalid = k;
+      this.index.set(k, pairs.length);
       pairs.push(`${k}=${v}`);
     }
     this.pairs = pairs;
@@ -73,10 +76,15 @@ export function envPairs(env: ChildEnvSpec): string[] {
     for (const k in env) out.push(`${k}=${env[k]}`);
     return out;
   }
+  // An overlay variable that the base has too replaces the base's pair where it is (per spawn:
+  // a lookup per overlay variable, not a scan of the whole base).
   const { base, overlay } = env;
-  let shadows = false;
-  for (const k in overlay) if (Object.hasOwn(base.vars, k)) shadows = true;
-  const out = shadows ? base.pairs.filter((p) => !Object.hasOwn(overlay, p.slice(0, p.indexOf('=')))) : [...base.pairs];
-  for (const k in overlay) out.push(`${k}=${overlay[k]}`);
+  const out = base.pairs.slice();
+  for (const k in overlay) {
+    const pair = `${k}=${overlay[k]}`;
+    const at = base.index.get(k);
+    if (at === undefined) out.push(pair);
+    else out[at] = pair;
+  }
   return out;
 }
