@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import * as builtins from '../builtins.js';
 import type { ProcessRun } from '../process/run.js';
+import { isPolledOutput } from '../process/types.js';
 
 /** Relays one output stream of a child; resolves once it has ended and its lines reached the log. */
 export type Relay = (stream: Readable, source: string, name: 'stdout' | 'stderr') => Promise<void>;
@@ -81,11 +82,17 @@ export function relayRunOutput(
   if (streams.length === 0) return Promise.resolve();
   let outputEnded = false;
   let cancelQuiet: (() => void) | undefined;
-  const ended = Promise.all(
-    streams.map((stream) =>
-      host.relay(tail ? keepTail(stream, tail) : stream, source, stream === child.stdout ? 'stdout' : 'stderr'),
-    ),
-  ).then(() => {
+  const relayOne = (stream: Readable): Promise<void> => {
+    const relay = (): Promise<void> =>
+      host.relay(tail ? keepTail(stream, tail) : stream, source, stream === child.stdout ? 'stdout' : 'stderr');
+    if (!isPolledOutput(stream)) return relay();
+    // A pipe the child closed without writing (most quick commands) is not read at all: no
+    // relay, no formatter, no end of a stream to wait for (bench/README.md, chain hop).
+    return new Promise<void>((resolve) =>
+      stream.whenPolled((hasData) => (hasData ? relay().then(resolve) : resolve())),
+    );
+  };
+  const ended = Promise.all(streams.map(relayOne)).then(() => {
     outputEnded = true;
     cancelQuiet?.();
   });

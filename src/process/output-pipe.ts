@@ -18,6 +18,7 @@ import { closeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import * as builtins from '../builtins.js';
+import type { PolledOutput } from './types.js';
 
 /** The addon's poll: `onReady(true)` once `fd` has data, `onReady(false)` once it was closed empty. */
 export type WatchOutput = (fd: number, onReady: (hasData: boolean) => void) => void;
@@ -36,8 +37,11 @@ export function outputPipe(fd: number, watch: WatchOutput): Readable {
 }
 
 const outputPipeClass = () =>
-  class OutputPipe extends builtins.stream().Readable {
+  class OutputPipe extends builtins.stream().Readable implements PolledOutput {
     private socket: Socket | null = null;
+    /** The poll's answer (data or not) once it came, and who waits for it. */
+    private polled: boolean | null = null;
+    private onPolled: ((hasData: boolean) => void) | null = null;
 
     constructor(fd: number, watch: WatchOutput) {
       super();
@@ -47,6 +51,11 @@ const outputPipeClass = () =>
     /** Bytes read from the pipe so far (what a net.Socket calls it: runtime.ts watches it after an exit). */
     get bytesRead(): number {
       return this.socket?.bytesRead ?? 0;
+    }
+
+    whenPolled(onPolled: (hasData: boolean) => void): void {
+      if (this.polled === null) this.onPolled = onPolled;
+      else onPolled(this.polled);
     }
 
     override _read(): void {
@@ -60,11 +69,17 @@ const outputPipeClass = () =>
     }
 
     private ready(fd: number, hasData: boolean): void {
-      if (!hasData || this.destroyed) {
+      this.polled = hasData && !this.destroyed;
+      const onPolled = this.onPolled;
+      this.onPolled = null;
+      if (!this.polled) {
         closeSync(fd);
         if (!this.destroyed) this.push(null);
+        onPolled?.(false);
         return;
       }
+      // The reader (if it waited) is attached before the first byte is pushed.
+      onPolled?.(true);
       const socket = pipeSocket(fd);
       this.socket = socket;
       socket.on('data', (chunk: Buffer) => {

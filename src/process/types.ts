@@ -57,6 +57,19 @@ export interface ChildHandle {
   signalGroup(signal: NodeJS.Signals): void;
 }
 
+/**
+ * An output stream that says, before anything reads it, whether the child wrote to it at all
+ * (the native spawner's pipes, output-pipe.ts): a reader can then leave a pipe that ends empty
+ * (most quick commands) alone instead of reading it to its end. `onPolled` is called once.
+ */
+export interface PolledOutput {
+  whenPolled(onPolled: (hasData: boolean) => void): void;
+}
+
+export function isPolledOutput(stream: Readable): stream is Readable & PolledOutput {
+  return typeof (stream as Partial<PolledOutput>).whenPolled === 'function';
+}
+
 /** Starts a process, or throws SpawnError. */
 export type Spawner = (req: SpawnRequest) => ChildHandle;
 
