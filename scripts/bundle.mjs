@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { writeThirdPartyLicenses } from './third-party-licenses.mjs';
 
@@ -68,6 +68,21 @@ const slimStartUp = {
   },
 };
 
+// The template engine is evaluated on first use (src/config/template-engine.ts says why): this
+// module's static import becomes a require() inside templateEngine(), which esbuild bundles as
+// a lazy initialisation of the engine's modules, not as a separate file.
+const lazyTemplateEngine = {
+  name: 'lazy-template-engine',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]config[\\/]template-engine\.ts$/ }, (args) => ({
+      contents:
+        "let engine; export function templateEngine() { return (engine ??= require('@pidpilot/go-template')); }",
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 /** What every output shares: one minified CommonJS file per entry, for Node 20+. */
 const common = {
   bundle: true,
@@ -101,7 +116,7 @@ const cli = await build({
   // no ESM loader at run time, and bin/pidpilot.js can compile the bundle with vm.Script
   // and its code cache (a script compiled from a code cache loses its import() callback).
   supported: { 'dynamic-import': false },
-  plugins: [vendored(LAZY), slimStartUp],
+  plugins: [vendored(LAZY), slimStartUp, lazyTemplateEngine],
 });
 
 // The vendored libraries, one file each: with them, the installed package has no dependency

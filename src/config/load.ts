@@ -7,17 +7,28 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { type Re2js, renderTemplate, setRegexEngineLoader, TemplateError } from '@pidpilot/go-template';
+import type { Re2js, TemplateError } from '@pidpilot/go-template';
 import { requireVendored } from '../vendored.js';
 import { applyEnvFiles, templateEnv } from './env-files.js';
 import { ConfigError, ConfigErrors, UsageError } from './errors.js';
 import { mergeLayers, type ParsedLayer, validateLayers } from './layers.js';
 import { parseJson5 } from './parse.js';
+import { type TemplateEngine, templateEngine } from './template-engine.js';
 import type { Config, JobConfig } from './types.js';
 import { validateConfig } from './validate/config.js';
 
-// re2js is not in the published package's node_modules: it is vendored beside the bundle.
-setRegexEngineLoader(() => requireVendored<Re2js>('re2js'));
+let engineReady = false;
+
+/** The template engine, loaded on first use (template-engine.ts). */
+function engine(): TemplateEngine {
+  const e = templateEngine();
+  if (!engineReady) {
+    // re2js is not in the published package's node_modules: it is vendored beside the bundle.
+    e.setRegexEngineLoader(() => requireVendored<Re2js>('re2js'));
+    engineReady = true;
+  }
+  return e;
+}
 
 export { ConfigErrors, UsageError } from './errors.js';
 
@@ -115,6 +126,7 @@ function render(text: string, env: Env, file: string): string {
   // Without an action there is nothing to render: Go's text/template outputs such a text as it
   // is. Most files have none, and skip the engine's work at start-up (the map of the environment included).
   if (!text.includes('{{')) return text;
+  const { renderTemplate, TemplateError } = engine();
   let rendered: string;
   try {
     rendered = renderTemplate(text, env, file, { maxOutput: MAX_CONFIG_BYTES });
