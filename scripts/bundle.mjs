@@ -92,6 +92,8 @@ const common = {
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
+  // Non-ASCII characters escaped: bin/pidpilot.js reads the bundle as latin1, without decoding UTF-8.
+  charset: 'ascii',
   logLevel: 'warning',
   metafile: true,
 };
