@@ -1,7 +1,7 @@
 /*
  * What the parts of the pidpilot_spawn addon share: spawn.c (starting children and
  * watching their exit) and reaper.c (PID 1 duties: reaping orphans, child subreaper), notify.c (sd_notify sockets),
- * pipes.c (polling output pipes before they are read).
+ * pipes.c (polling output pipes before they are read), memory.c (giving memory back once idle).
  */
 #ifndef PIDPILOT_NATIVE_H
 #define PIDPILOT_NATIVE_H
@@ -35,5 +35,7 @@ napi_status reaper_define(napi_env env, napi_value exports);
 napi_status notify_define(napi_env env, napi_value exports);
 /* Adds watchOutput (pipes.c: is an output pipe worth reading?) to the addon's exports. */
 napi_status pipes_define(napi_env env, napi_value exports);
+/* Adds releaseMemory (memory.c: give back what start-up used, once idle) to the addon's exports. */
+napi_status memory_define(napi_env env, napi_value exports);
 
 #endif

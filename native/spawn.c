@@ -623,7 +623,7 @@ NAPI_MODULE_INIT() {
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
       reaper_define(env, exports) != napi_ok || notify_define(env, exports) != napi_ok ||
-      pipes_define(env, exports) != napi_ok)
+      pipes_define(env, exports) != napi_ok || memory_define(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

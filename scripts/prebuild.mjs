@@ -53,7 +53,7 @@ function glibcCompatHeader(dir, base) {
   return file;
 }
 
-const SOURCES = ['native/spawn.c', 'native/reaper.c', 'native/notify.c', 'native/pipes.c'];
+const SOURCES = ['native/spawn.c', 'native/reaper.c', 'native/notify.c', 'native/pipes.c', 'native/memory.c'];
 
 /** Flags as binding.gyp's, plus what node-gyp adds for a shared module; stripped: it ships. */
 const CFLAGS = [

@@ -27,6 +27,7 @@ import { handleInternalErrors } from '../pid1/fatal.js';
 import { handleSignals, logIsFile } from '../pid1/signals.js';
 import { startReaping } from '../pid1/start-reaping.js';
 import { exitNow } from '../process/exit.js';
+import { releaseMemoryWhenIdle } from '../process/idle-memory.js';
 import { killAdoptedOrphans } from '../process/orphans.js';
 import { killAllGroups, spawnBackend } from '../process/spawn.js';
 import { attachHistory } from '../state/attach.js';
@@ -176,6 +177,7 @@ export async function runSupervisor(
   // The first jobs are spawned in the turns of the job loops that run() began.
   await new Promise((resolve) => setImmediate(resolve));
   startBurstDone();
+  const cancelRelease = releaseMemoryWhenIdle({ shuttingDown: () => supervisor.isShuttingDown });
   if (controlled) {
     try {
       await control.listen();
@@ -204,6 +206,7 @@ export async function runSupervisor(
     );
   }
   const status = await running;
+  cancelRelease();
   await Promise.all([dashboard?.close(), control.close(), (telemetry as Telemetry | null)?.close()]);
   const exitStatus = internal.failed || controlFailed ? 1 : status;
   log.info(`pidpilot exiting with status ${exitStatus}`);

@@ -55,6 +55,12 @@ export interface NativeAddon {
   reaperStats(): { reaped: number; running: boolean };
   /** Polls an output pipe once (native/pipes.c); absent from an addon built before it. */
   watchOutput?: WatchOutput;
+  /**
+   * A memory-reducing full collection of V8's heap, then malloc_trim(0) (native/memory.c):
+   * `collected` false where the runtime does not export V8's call, `trimmed` false off glibc.
+   * Absent from an addon built before it.
+   */
+  releaseMemory?: () => { collected: boolean; trimmed: boolean };
 }
 
 interface NativeSpawnFailure extends Error {

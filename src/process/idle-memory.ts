@@ -1,0 +1,63 @@
+/**
+ * Gives back, once, the memory pidpilot's start-up used and an idle supervisor does not need
+ * (native/memory.c: a memory-reducing V8 collection, then malloc_trim). Start-up grows V8's
+ * young generation (module evaluation, the configuration, the first jobs' spawns: everything
+ * survives), fills malloc arenas, and loads the bytecode of every function in the code cache;
+ * V8 keeps all of it until its memory reducer runs, about 8 s after start-up. With 100 idle
+ * jobs this gives back 5–6 MB of RSS at once (bench/README.md).
+ *
+ * When: at the first WINDOW_MS after start-up in which pidpilot used less than IDLE_SHARE of
+ * a CPU (its own CPU time, so a loaded machine does not fool it): the jobs have started and
+ * their output is quiet. The collection stops the main thread for a few tens of ms, so not
+ * while the log relay is busy, and never during a shutdown (SIGTERM → exit is timed). After
+ * GIVE_UP_MS without such a window V8's own memory reducer is left to it. The young generation
+ * grows again when the log relay needs it (V8's growth factor is back to 2 by then:
+ * run-supervisor.ts). Without the addon (the portable spawner) nothing is done.
+ */
+import { NativeAddonError, tryLoadNativeAddon } from './native.js';
+
+/** The window over which pidpilot's CPU use is judged. */
+export const WINDOW_MS = 250;
+/** Idle: less than this share of one CPU over a window. */
+export const IDLE_SHARE = 0.1;
+/** No idle window this long after start-up: nothing is done. */
+export const GIVE_UP_MS = 60_000;
+
+export interface IdleMemoryOptions {
+  /** True once pidpilot is shutting down: then nothing is done. */
+  shuttingDown: () => boolean;
+  /** The release itself (tests); default: the addon's, when it has one. */
+  release?: () => void;
+  /** CPU time used so far by the whole process, in µs (tests); default: process.cpuUsage(). */
+  cpuMicros?: () => number;
+}
+
+/** Arms the one release; returns a function that cancels it. */
+export function releaseMemoryWhenIdle(opts: IdleMemoryOptions): () => void {
+  const release = opts.release ?? addonRelease();
+  if (!release) return () => {};
+  const cpuMicros = opts.cpuMicros ?? ownCpuMicros;
+  let windows = Math.ceil(GIVE_UP_MS / WINDOW_MS);
+  let last = cpuMicros();
+  const timer = setTimeout(() => {
+    if (opts.shuttingDown()) return;
+    const now = cpuMicros();
+    if (now - last < WINDOW_MS * 1000 * IDLE_SHARE) return release();
+    last = now;
+    if (--windows > 0) timer.refresh();
+  }, WINDOW_MS);
+  // Never what keeps pidpilot's loop alive.
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+function ownCpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+function addonRelease(): (() => void) | null {
+  const addon = tryLoadNativeAddon();
+  if (addon instanceof NativeAddonError || !addon.releaseMemory) return null;
+  return () => addon.releaseMemory?.();
+}

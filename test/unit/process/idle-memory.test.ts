@@ -1,0 +1,82 @@
+/** The one release of start-up's memory once pidpilot is idle (src/process/idle-memory.ts, native/memory.c). */
+import { getHeapSpaceStatistics } from 'node:v8';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GIVE_UP_MS, IDLE_SHARE, releaseMemoryWhenIdle, WINDOW_MS } from '../../../src/process/idle-memory.js';
+import { loadNativeAddon } from '../../../src/process/native.js';
+
+describe('releaseMemoryWhenIdle', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** `busyWindows` windows at full CPU, then idle. */
+  function arm(busyWindows: number, shuttingDown = () => false) {
+    let cpu = 0;
+    let window = 0;
+    const release = vi.fn();
+    const cancel = releaseMemoryWhenIdle({ shuttingDown, release, cpuMicros: () => cpu });
+    const tick = () => {
+      cpu += window++ < busyWindows ? WINDOW_MS * 1000 : WINDOW_MS * 1000 * IDLE_SHARE - 1;
+      vi.advanceTimersByTime(WINDOW_MS);
+    };
+    return { release, cancel, tick };
+  }
+
+  it('releases once, at the end of the first window with less than IDLE_SHARE of a CPU', () => {
+    const { release, tick } = arm(3);
+    for (let i = 0; i < 3; i++) tick();
+    expect(release).not.toHaveBeenCalled();
+    tick();
+    expect(release).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 10; i++) tick();
+    expect(release).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('gives up after GIVE_UP_MS of a busy pidpilot', () => {
+    const windows = GIVE_UP_MS / WINDOW_MS;
+    const { release, tick } = arm(windows);
+    for (let i = 0; i < windows - 1; i++) tick();
+    expect(vi.getTimerCount()).toBe(1);
+    tick();
+    expect(vi.getTimerCount()).toBe(0);
+    tick();
+    expect(release).not.toHaveBeenCalled();
+  });
+
+  it('does nothing during a shutdown, or once cancelled', () => {
+    const stopping = arm(0, () => true);
+    stopping.tick();
+    expect(stopping.release).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+    const cancelled = arm(0);
+    cancelled.cancel();
+    cancelled.tick();
+    expect(cancelled.release).not.toHaveBeenCalled();
+  });
+});
+
+describe('native releaseMemory (native/memory.c)', () => {
+  it("runs V8's memory-reducing collection (the young generation shrinks) and glibc's malloc_trim", () => {
+    const addon = loadNativeAddon();
+    expect(addon.releaseMemory).toBeTypeOf('function');
+    const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+    // Grow the young generation: objects that survive its collections.
+    let keep: object[] = [];
+    for (let i = 0; i < 300_000 && newSpace() < 4 * 1024 * 1024; i++) {
+      keep.push({ i, a: [i] });
+      if (keep.length > 100_000) keep = [];
+    }
+    keep = [];
+    const grown = newSpace();
+    expect(grown).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    const glibc = Boolean(
+      (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime,
+    );
+    expect(addon.releaseMemory?.()).toEqual({ collected: true, trimmed: glibc });
+    expect(newSpace()).toBeLessThan(grown);
+  });
+});
