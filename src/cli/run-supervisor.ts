@@ -230,7 +230,7 @@ export async function runSupervisor(
  * - TurboFan is off: the functions that are hot only while a hundred jobs start (the child
  *   environment's, path normalising) are not optimised, so an idle pidpilot never maps the
  *   optimising compiler's code of the node binary nor fills malloc arenas with its zones
- *   (RSS with 100 idle jobs 51.0 → 46.2 MB); the burst costs no more CPU without it.
+ *   (RSS with 100 idle jobs 49.7 → 45.0 MB: bench/README.md); the burst costs no more CPU without it.
  */
 export function lightStartBurst(observers: Observers): () => void {
   let set = false;
