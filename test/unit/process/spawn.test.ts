@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PreparedEnv } from '../../../src/process/child-env-block.js';
 import { liveGroups, spawnBackend } from '../../../src/process/spawn.js';
 import { type ChildHandle, SpawnError } from '../../../src/process/types.js';
 import {
@@ -95,6 +96,17 @@ describe.each(BACKENDS)('spawn (%s)', (kind) => {
   it('passes exactly the given environment', async () => {
     const { out } = await run(['env'], { env: { PATH, FOO: 'bar baz', EMPTY: '' } });
     expect(out.split('\n').filter(Boolean).sort()).toEqual(['EMPTY=', 'FOO=bar baz', `PATH=${PATH}`]);
+  });
+
+  it('passes a layered environment: each name once, the overlay winning', async () => {
+    const env = { base: new PreparedEnv({ PATH, A: '1', B: '2' }), overlay: { B: 'b', C: 'ünï x' } };
+    const { out } = await run(['env'], { env });
+    expect(out.split('\n').filter(Boolean).sort()).toEqual(['A=1', 'B=b', 'C=ünï x', `PATH=${PATH}`]);
+  });
+
+  it('passes an empty environment as empty', async () => {
+    const { out } = await run(['/usr/bin/env'], { env: {} });
+    expect(out).toBe('');
   });
 
   it('gives the child /dev/null as stdin, and /dev/null for ignored outputs', async () => {
