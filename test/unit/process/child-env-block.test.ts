@@ -21,7 +21,9 @@ describe('envPairs', () => {
   it('agrees with the environment as one record', () => {
     const base = new PreparedEnv({ A: '1', B: '2', C: '3' });
     const env = { base, overlay: { B: 'b', D: 'd' } };
-    const fromPairs = Object.fromEntries(envPairs(env).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+    const fromPairs = Object.fromEntries(
+      envPairs(env).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+    );
     expect(fromPairs).toEqual(envRecord(env));
   });
 });
