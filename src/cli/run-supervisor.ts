@@ -177,6 +177,9 @@ export async function runSupervisor(
   // The first jobs are spawned in the turns of the job loops that run() began.
   await new Promise((resolve) => setImmediate(resolve));
   startBurstDone();
+  // The history's state dir is made and locked only now, off the start path (bench/README.md);
+  // what it recorded so far was queued. A dir it cannot have leaves no history.
+  if (store && !store.open()) supervisor.history = null;
   const cancelRelease = releaseMemoryWhenIdle({ shuttingDown: () => supervisor.isShuttingDown });
   if (controlled) {
     try {

@@ -21,6 +21,8 @@ export function attachHistory(host: PartHost, log: Logger): HistoryStore | null 
       ...host.config.state,
       warn: (m) => log.warn(m),
       info: (m) => log.info(m),
+      // Made and locked after the first spawn (cli/run-supervisor.ts calls open()); until then records are queued.
+      deferOpen: true,
     });
   } catch (err) {
     log.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);

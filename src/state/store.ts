@@ -37,6 +37,12 @@ export interface HistoryStoreOptions {
   info?: (message: string) => void;
   /** When this pidpilot started (ms since the epoch). */
   boot?: number;
+  /**
+   * Make and lock the state dir only when `open()` is called, not in the constructor; what is
+   * recorded until then is queued in memory and written once it is open (the supervisor opens
+   * it just after the first jobs start: bench/README.md, start-up).
+   */
+  deferOpen?: boolean;
 }
 
 /** Captured output kept per job: this much in `logs/<job>.log`, as much again in `.1`. */
@@ -112,7 +118,8 @@ export class HistoryStore implements HistoryReader {
   /** Lines skipped as unreadable by this store's reads so far. */
   readonly stats: ReadStats = { corrupt: 0 };
   private readonly opts: HistoryStoreOptions;
-  private readonly release: () => void;
+  private release: () => void = () => {};
+  private opened = false;
   private readonly eventLog: AppendLog;
   private readonly eventListeners = new Set<(e: StoredEvent) => void>();
   private readonly jobLogs = new Map<string, JobLog>();
@@ -138,13 +145,44 @@ export class HistoryStore implements HistoryReader {
     // When this process started (performance.timeOrigin, without loading the perf_hooks machinery).
     this.boot = opts.boot ?? Math.round(Date.now() - process.uptime() * 1000);
     this.health = new WriteHealth(opts.warn, opts.info ?? opts.warn);
-    preparePrivateDir(this.dir);
-    this.release = lockStateDir(this.dir);
+    if (!opts.deferOpen) this.openDir();
     this.eventLog = new AppendLog(eventsPath(this.dir), {
       maxBytes: opts.maxEventLogBytes,
       onError: this.onError,
       onWritten: this.onWritten,
     });
+  }
+
+  private openDir(): void {
+    preparePrivateDir(this.dir);
+    this.release = lockStateDir(this.dir);
+    this.opened = true;
+  }
+
+  /**
+   * With `deferOpen`: makes and locks the state dir and writes what was queued. When the dir
+   * cannot be had (in use by another pidpilot, unsafe, not makeable) it says so through `warn`,
+   * drops what was queued and records nothing more, and returns false — as a constructor
+   * without `deferOpen` would have thrown.
+   */
+  open(): boolean {
+    if (this.opened) return true;
+    if (this.closed) return false;
+    try {
+      this.openDir();
+    } catch (err) {
+      this.opts.warn(`history is not recorded: ${err instanceof Error ? err.message : String(err)}`);
+      this.closed = true;
+      if (this.scheduled !== null) clearTimeout(this.scheduled);
+      if (this.logTimer !== null) clearTimeout(this.logTimer);
+      this.pendingRuns.clear();
+      this.jobLogs.clear();
+      this.dirtyLogs.clear();
+      this.eventListeners.clear();
+      return false;
+    }
+    this.flush();
+    return true;
   }
 
   // --- writing ---------------------------------------------------------------
@@ -186,8 +224,9 @@ export class HistoryStore implements HistoryReader {
     return captureWriter(inner, (job) => this.jobLog(job));
   }
 
-  /** Writes everything queued. Synchronous; never throws. */
+  /** Writes everything queued (once the state dir is open). Synchronous; never throws. */
   flush(): void {
+    if (!this.opened) return;
     if (this.scheduled !== null) {
       clearTimeout(this.scheduled);
       this.scheduled = null;
@@ -201,7 +240,7 @@ export class HistoryStore implements HistoryReader {
 
   /** Writes everything queued, closes the files and releases the state dir. Later records are ignored. */
   close(): void {
-    if (this.closed) return;
+    if (this.closed || !this.open()) return;
     this.flush();
     this.closed = true;
     this.eventLog.close();
@@ -212,6 +251,7 @@ export class HistoryStore implements HistoryReader {
   }
 
   private flushLogs(): void {
+    if (!this.opened) return;
     if (this.logTimer !== null) {
       clearTimeout(this.logTimer);
       this.logTimer = null;
@@ -221,7 +261,8 @@ export class HistoryStore implements HistoryReader {
   }
 
   private schedule(): void {
-    if (this.scheduled !== null) return;
+    // Not before the dir is open: open() writes what was queued (and a first timer loads Node's timer machinery).
+    if (this.scheduled !== null || !this.opened) return;
     this.scheduled = setTimeout(() => this.flush(), RECORD_FLUSH_MS);
     this.scheduled.unref();
   }
@@ -250,7 +291,7 @@ export class HistoryStore implements HistoryReader {
   private logQueued(log: JobLog): void {
     if (this.closed) return;
     this.dirtyLogs.add(log);
-    if (this.logTimer === null) {
+    if (this.logTimer === null && this.opened) {
       this.logTimer = setTimeout(() => this.flushLogs(), CAPTURE_FLUSH_MS);
       this.logTimer.unref();
     }
