@@ -23,6 +23,7 @@ import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
 import type { LineWriter } from '../log/types.js';
+import type { SupervisorPart } from '../parts.js';
 import { handleInternalErrors } from '../pid1/fatal.js';
 import { handleSignals, logIsFile } from '../pid1/signals.js';
 import { startReaping } from '../pid1/start-reaping.js';
@@ -173,6 +174,7 @@ export async function runSupervisor(
     `pidpilot ${VERSION} started: pid ${process.pid}, ${config.jobs.length} job${config.jobs.length === 1 ? '' : 's'} from ${(config.files ?? [config.file]).join(' + ')}; control socket ${controlled ? control.socketPath : 'none'}`,
   );
   const startBurstDone = lightStartBurst(supervisor.observers);
+  supervisor.attach(lightShutdown());
   const running = supervisor.run();
   // The first jobs are spawned in the turns of the job loops that run() began.
   await new Promise((resolve) => setImmediate(resolve));
@@ -250,6 +252,23 @@ export function lightStartBurst(observers: Observers): () => void {
     if (!set) return;
     builtins.v8().setFlagsFromString('--semi-space-growth-factor=2');
     builtins.v8().setFlagsFromString('--turbofan');
+  };
+}
+
+/**
+ * A part that turns V8's optimising compiler off when the shutdown begins. The stop path of
+ * every job runs once, for all jobs together: its functions become hot just as they stop being
+ * needed, and TurboFan's compiles of them (concurrent, on V8's worker threads) took one sixth
+ * of pidpilot's instructions from SIGTERM to exit with 100 jobs — CPU the dying children need
+ * on a small machine (bench/README.md, shutdown). Code already optimised stays optimised: a
+ * log relay that was busy before the shutdown keeps its speed.
+ */
+export function lightShutdown(): SupervisorPart {
+  return {
+    shutdown: () => {
+      builtins.v8().setFlagsFromString('--no-turbofan');
+      return { closed: Promise.resolve() };
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-/** V8's settings while the first jobs start (lightStartBurst, src/cli/run-supervisor.ts). */
+/** V8's settings while the first jobs start and once the shutdown begins (lightStartBurst, lightShutdown: src/cli/run-supervisor.ts). */
 import { describe, expect, it, vi } from 'vitest';
 
 const setFlagsFromString = vi.fn();
@@ -7,7 +7,7 @@ vi.mock('../../../src/builtins.js', async (original) => ({
   v8: () => ({ setFlagsFromString }),
 }));
 
-const { lightStartBurst } = await import('../../../src/cli/run-supervisor.js');
+const { lightShutdown, lightStartBurst } = await import('../../../src/cli/run-supervisor.js');
 const { Observers } = await import('../../../src/events/observers.js');
 
 describe('lightStartBurst', () => {
@@ -35,5 +35,16 @@ describe('lightStartBurst', () => {
     lightStartBurst(observers)();
     observers.emit('state', 'a', 'running', '');
     expect(setFlagsFromString).not.toHaveBeenCalled();
+  });
+});
+
+describe('lightShutdown', () => {
+  it('turns TurboFan off when the shutdown begins, and nothing before', () => {
+    setFlagsFromString.mockClear();
+    const part = lightShutdown();
+    expect(setFlagsFromString).not.toHaveBeenCalled();
+    const ended = part.shutdown?.(5000);
+    expect(setFlagsFromString.mock.calls.map(([f]) => f)).toEqual(['--no-turbofan']);
+    expect(ended?.beforeJobsStop).toBeUndefined(); // the jobs' stop waits for nothing of it
   });
 });
