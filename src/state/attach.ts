@@ -46,6 +46,13 @@ export function attachHistory(host: PartHost, log: Logger): HistoryStore | null 
   };
   host.bus.observe((e) => store.recordEvent(e, reasonOf(e)));
   host.observers.on('run', (job, record) => store.recordRun(job, record));
-  host.attach({ close: () => store.close() });
+  host.attach({
+    // The jobs' ends are recorded as they come, while the shutdown waits for the rest.
+    shutdown: () => {
+      store.writePromptly();
+      return { closed: Promise.resolve() };
+    },
+    close: () => store.close(),
+  });
   return store;
 }

@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { relayLines } from '../../../src/log/relay.js';
 import type { RunRecord } from '../../../src/process/types.js';
 import { attachHistory } from '../../../src/state/attach.js';
 import { MAX_READ_BYTES } from '../../../src/state/history-files.js';
+import { eventsPath, runsPath } from '../../../src/state/layout.js';
 import { openHistory } from '../../../src/state/offline.js';
 import { HistoryStore, type HistoryStoreOptions } from '../../../src/state/store.js';
 import type { StoredEvent, StoredLogLine } from '../../../src/state/types.js';
@@ -189,6 +190,45 @@ describe('HistoryStore', () => {
     expect(lines.map((l) => `${l.job}:${l.stream}:${l.line}`)).toEqual(['web:stdout:a', 'web:stdout:b']);
   });
 
+  it('batches writes until writePromptly(), then writes at the next turn (the shutdown calls it)', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const dir = tmp();
+      const s = store({ dir });
+      const record = (run: number): void =>
+        s.recordRun('web', {
+          run,
+          pid: 100 + run,
+          startedAt: 0,
+          endedAt: 1,
+          durationMs: 1,
+          code: 0,
+          signal: null,
+          outcome: 'succeeded',
+        });
+      const runsOnDisk = (): number => {
+        try {
+          return readFileSync(runsPath(dir, 'web'), 'utf8').split('\n').filter(Boolean).length;
+        } catch {
+          return 0;
+        }
+      };
+      record(1);
+      s.recordEvent({ seq: 1, time: 10, code: 'startup', source: 'global' });
+      vi.advanceTimersByTime(1);
+      expect(runsOnDisk()).toBe(0); // batched: up to RECORD_FLUSH_MS later
+      s.writePromptly(); // what was waiting for the batch now waits for the next turn only
+      vi.advanceTimersByTime(1);
+      expect(runsOnDisk()).toBe(1);
+      expect(readFileSync(eventsPath(dir), 'utf8')).toContain('"code":"startup"');
+      record(2);
+      vi.advanceTimersByTime(1);
+      expect(runsOnDisk()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('ignores records after close', async () => {
     const dir = tmp();
     const s = store({ dir });
@@ -255,9 +295,12 @@ describe('Supervisor with history', () => {
     });
     // Attached as the composition root (cli/run-supervisor.ts) does.
     const store = attachHistory(supervisor, logger)!;
+    const promptly = vi.spyOn(store, 'writePromptly');
     supervisor.history = store;
     const writer = store.captureWriter(lineWriter);
     expect(await supervisor.run()).toBe(0);
+    // The shutdown (every job completed) made the store write the jobs' ends as they came.
+    expect(promptly).toHaveBeenCalledTimes(1);
 
     const h = openHistory(dir);
     const events = await h.events();
