@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import * as util from 'node:util';
+import { parseEnv } from 'node:util';
 import { ConfigError, ConfigErrors } from './errors.js';
 import type { Config } from './types.js';
 
@@ -24,7 +24,9 @@ export const DOTENV_VAR = 'PIDPILOT_DOTENV';
 
 /** `util.parseEnv` when this Node has it (20.12 and later). */
 function parser(): ParseEnv | undefined {
-  const fn = (util as { parseEnv?: ParseEnv }).parseEnv;
+  // A named import, not `* as util`: the bundle then reads one property of node:util instead of
+  // copying all of them into a namespace object at start-up (bench/README.md, fourth round).
+  const fn = parseEnv as ParseEnv | undefined;
   return typeof fn === 'function' ? fn : undefined;
 }
 

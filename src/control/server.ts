@@ -19,7 +19,7 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
-import path from 'node:path';
+import { dirname } from 'node:path';
 import * as builtins from '../builtins.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { Admission } from './admission.js';
@@ -141,7 +141,7 @@ export class ControlServer {
         `the control socket path ${this.socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the limit of unix sockets: set control.socket to a shorter one`,
       );
     }
-    mkdirSync(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(this.socketPath), { recursive: true, mode: 0o700 });
     await removeStaleSocket(this.socketPath);
   }
 

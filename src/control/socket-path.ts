@@ -5,7 +5,7 @@
  * directory, see src/state/dir.ts). The variable lets several supervisors run side by side
  * as root (CI, tests) without each file naming a socket.
  */
-import path from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../config/types.js';
 import { findControlSocket, resolveControlSocket } from '../state/dir.js';
 
@@ -19,7 +19,7 @@ export function controlSocketPath(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string {
   const fromEnv = env[CONTROL_SOCKET_ENV];
-  if (!config.control.socket && fromEnv) return path.resolve(fromEnv);
+  if (!config.control.socket && fromEnv) return resolvePath(fromEnv);
   return resolveControlSocket(config, { env });
 }
 
@@ -29,6 +29,6 @@ export function clientSocketPath(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string {
   const fromEnv = env[CONTROL_SOCKET_ENV];
-  if (!config.control.socket && fromEnv) return path.resolve(fromEnv);
+  if (!config.control.socket && fromEnv) return resolvePath(fromEnv);
   return findControlSocket(config, { env });
 }

@@ -16,7 +16,7 @@
  *   while the old descriptor finishes its queue and is closed.
  */
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import sonicBoom, { type SonicBoomOpts } from 'sonic-boom';
 import { openStdio } from './stdio-fd.js';
 import type { LogSink } from './types.js';
@@ -98,7 +98,7 @@ const PERMANENT = new Set(['EPIPE', 'EBADF', 'ECONNRESET']);
 
 function warnStderr(message: string): void {
   try {
-    fs.writeSync(2, `pidpilot: ${message}\n`);
+    writeSync(2, `pidpilot: ${message}\n`);
   } catch {
     // stderr itself is gone: nothing more can be done.
   }
@@ -271,7 +271,7 @@ export class Sink extends EventEmitter implements LogSink {
 
   private openFd(): number {
     if (this.stdioFd !== undefined) return openStdio(this.stdioFd, this.reopenPipes);
-    return fs.openSync(this.output, 'a');
+    return openSync(this.output, 'a');
   }
 
   private makeWriter(fd: number): Writer {
@@ -355,7 +355,7 @@ function writeAllSync(fd: number, bufs: readonly Buffer[]): number | NodeJS.Errn
   for (let buf of bufs) {
     while (buf.length > 0) {
       try {
-        const n = fs.writeSync(fd, buf);
+        const n = writeSync(fd, buf);
         total += n;
         buf = buf.subarray(n);
       } catch (err) {

@@ -2,7 +2,7 @@
  * The log sink's descriptor for stdout/stderr (sink.ts), apart because it is about the file
  * description, not the queue.
  */
-import * as fs from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 
 /**
  * A descriptor for stdout/stderr. When it is a pipe, open a new description of the same
@@ -17,11 +17,11 @@ import * as fs from 'node:fs';
 export function openStdio(fd: 1 | 2, reopenPipes: boolean): number {
   if (!reopenPipes) return fd;
   try {
-    if (!fs.fstatSync(fd).isFIFO()) return fd;
+    if (!fstatSync(fd).isFIFO()) return fd;
     const path = `/proc/self/fd/${fd}`;
-    const probe = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-    fs.closeSync(probe);
-    return fs.openSync(path, fs.constants.O_WRONLY);
+    const probe = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    closeSync(probe);
+    return openSync(path, constants.O_WRONLY);
   } catch {
     return fd;
   }

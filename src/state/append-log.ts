@@ -15,7 +15,7 @@
  * first new record.
  */
 import { closeSync, fstatSync, readSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { dirname } from 'node:path';
 import { ROTATED } from './layout.js';
 import { APPEND, ensurePrivateSubdir, openPrivate } from './private-fs.js';
 
@@ -82,7 +82,7 @@ export class AppendLog {
   private open(): number {
     if (this.fd !== null) return this.fd;
     if (!this.dirChecked) {
-      ensurePrivateSubdir(path.dirname(this.file));
+      ensurePrivateSubdir(dirname(this.file));
       this.dirChecked = true;
     }
     const fd = openPrivate(this.file, APPEND);

@@ -11,7 +11,7 @@
  */
 import { accessSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { Config } from '../config/types.js';
 import { privateDirProblem } from './private-fs.js';
 import { sha256Hex } from './sha256.js';
@@ -60,10 +60,10 @@ export function runtimeBase(opts: DirOptions = {}): string {
   const writable = opts.writable ?? canWrite;
   const uid = opts.uid ?? currentUid();
   const xdg = env.XDG_RUNTIME_DIR;
-  if (xdg && path.isAbsolute(xdg) && writable(xdg)) return path.join(xdg, 'pidpilot');
+  if (xdg && isAbsolute(xdg) && writable(xdg)) return join(xdg, 'pidpilot');
   const userRun = `/run/user/${uid}`;
-  if (writable(userRun)) return path.join(userRun, 'pidpilot');
-  return path.join(opts.tmp ?? tmpdir(), `pidpilot-${uid}`);
+  if (writable(userRun)) return join(userRun, 'pidpilot');
+  return join(opts.tmp ?? tmpdir(), `pidpilot-${uid}`);
 }
 
 /**
@@ -74,22 +74,21 @@ export function runtimeBase(opts: DirOptions = {}): string {
 export function projectDir(config: PlaceConfig, opts: DirOptions = {}): string {
   const cwd = opts.cwd ?? process.cwd();
   const files = (
-    config.files && config.files.length > 0 ? config.files : [config.file ?? path.join(cwd, 'pidpilot.json5')]
-  ).map((f) => path.resolve(cwd, f));
+    config.files && config.files.length > 0 ? config.files : [config.file ?? join(cwd, 'pidpilot.json5')]
+  ).map((f) => resolvePath(cwd, f));
   // SHA-256 without node:crypto (sha256.ts): the same digest, without its 40 modules at start-up.
   const hash = sha256Hex(files.join('\0')).slice(0, 10);
   const name =
-    path
-      .basename(path.dirname(files[0]!))
+    basename(dirname(files[0]!))
       .replace(/[^A-Za-z0-9._-]/g, '_')
       .slice(0, 24) || 'root';
-  return path.join(runtimeBase(opts), `${name}-${hash}`);
+  return join(runtimeBase(opts), `${name}-${hash}`);
 }
 
 /** `state.dir`, else ContainerPilot's `/var/run/pidpilot` as PID 1, else the project's own directory. */
 export function resolveStateDir(config: PlaceConfig, opts: DirOptions = {}): string {
   const cwd = opts.cwd ?? process.cwd();
-  if (config.state.dir) return path.resolve(cwd, config.state.dir);
+  if (config.state.dir) return resolvePath(cwd, config.state.dir);
   if (usesPid1Defaults(opts)) return PID1_STATE_DIR;
   return projectDir(config, opts);
 }
@@ -97,9 +96,9 @@ export function resolveStateDir(config: PlaceConfig, opts: DirOptions = {}): str
 /** `control.socket`, else ContainerPilot's `/var/run/containerpilot.socket` as PID 1, else `control.sock` in the project's own directory. */
 export function resolveControlSocket(config: PlaceConfig, opts: DirOptions = {}): string {
   const cwd = opts.cwd ?? process.cwd();
-  if (config.control.socket) return path.resolve(cwd, config.control.socket);
+  if (config.control.socket) return resolvePath(cwd, config.control.socket);
   if (usesPid1Defaults(opts)) return PID1_CONTROL_SOCKET;
-  return path.join(projectDir(config, opts), 'control.sock');
+  return join(projectDir(config, opts), 'control.sock');
 }
 
 /**
@@ -121,7 +120,7 @@ export function findControlSocket(config: PlaceConfig, opts: DirOptions = {}): s
  * the name first). Only for the default places; an explicit `state.dir` is the user's.
  */
 export function preparePrivateBase(dir: string, uid: number = currentUid()): void {
-  const base = path.dirname(dir);
+  const base = dirname(dir);
   try {
     mkdirSync(base, { mode: 0o700 });
   } catch (err) {
@@ -146,9 +145,9 @@ export function prepareProjectDir(config: PlaceConfig, socketPath: string, opts:
   // A project's directory is always in the runtime base: when neither place is, there is none
   // to make, and its name (a hash) is not worked out.
   const base = runtimeBase(opts);
-  if (path.dirname(stateDir) !== base && path.dirname(path.dirname(socketPath)) !== base) return undefined;
+  if (dirname(stateDir) !== base && dirname(dirname(socketPath)) !== base) return undefined;
   const own = projectDir(config, opts);
-  if (stateDir !== own && path.dirname(socketPath) !== own) return undefined;
+  if (stateDir !== own && dirname(socketPath) !== own) return undefined;
   try {
     preparePrivateBase(own, opts.uid);
     return undefined;

@@ -9,7 +9,7 @@
  *   logs/<job>.log[.1]     the job's captured output: `<ms> <o|e> <line bytes>` a line
  */
 import { mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const LOCK_FILE = 'pidpilot.lock';
 export const EVENTS_FILE = 'events.jsonl';
@@ -27,15 +27,15 @@ export function isStorableName(name: string): boolean {
 }
 
 export function eventsPath(dir: string): string {
-  return path.join(dir, EVENTS_FILE);
+  return join(dir, EVENTS_FILE);
 }
 
 export function runsPath(dir: string, job: string): string {
-  return path.join(dir, 'runs', `${job}.jsonl`);
+  return join(dir, 'runs', `${job}.jsonl`);
 }
 
 export function logPath(dir: string, job: string): string {
-  return path.join(dir, 'logs', `${job}.log`);
+  return join(dir, 'logs', `${job}.log`);
 }
 
 /**
@@ -53,10 +53,10 @@ export function ensureDir(dir: string): void {
       if (statSync(dir).isDirectory()) return;
       throw err;
     }
-    const parent = path.dirname(dir);
+    const parent = dirname(dir);
     if (code !== 'ENOENT' || parent === dir) throw err;
   }
-  ensureDir(path.dirname(dir));
+  ensureDir(dirname(dir));
   try {
     mkdirSync(dir, 0o755);
   } catch (err) {

@@ -4,7 +4,7 @@
  * container every pidpilot is pid 1), is stale and replaced.
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { join } from 'node:path';
 import { LOCK_FILE } from './layout.js';
 
 export class StateDirBusy extends Error {
@@ -43,7 +43,7 @@ function holder(file: string): number | null {
 
 /** Takes the lock of `dir` (which must exist); throws StateDirBusy when a live pidpilot holds it. Returns the release. */
 export function lockStateDir(dir: string): () => void {
-  const file = path.join(dir, LOCK_FILE);
+  const file = join(dir, LOCK_FILE);
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });

@@ -25,7 +25,7 @@ import {
   openSync,
   type Stats,
 } from 'node:fs';
-import path from 'node:path';
+import { dirname } from 'node:path';
 import { ensureDir } from './layout.js';
 
 const { O_NOFOLLOW, O_CREAT, O_RDWR, O_WRONLY, O_APPEND, O_TRUNC, O_RDONLY } = constants;
@@ -72,7 +72,7 @@ export function privateDirProblem(
  * (UnsafeStatePath) when it is a symlink, not ours or writable by others, and set to 0700.
  */
 export function preparePrivateDir(dir: string, uid: number = euid()): void {
-  ensureDir(path.dirname(dir));
+  ensureDir(dirname(dir));
   try {
     mkdirSync(dir, 0o700);
   } catch (err) {

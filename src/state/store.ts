@@ -11,7 +11,7 @@
  * last moment; nothing written before; the end of the supervisor writes everything. A write failure (full disk) is reported once and never reaches the jobs.
  */
 import { closeSync, fstatSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { dirname } from 'node:path';
 import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
 import type { RunRecord } from '../process/types.js';
@@ -337,7 +337,7 @@ export class HistoryStore implements HistoryReader {
       let count = this.runLines.get(job);
       let text = `${lines.join('\n')}\n`;
       if (!this.runsDirMade) {
-        ensurePrivateSubdir(path.dirname(file));
+        ensurePrivateSubdir(dirname(file));
         this.runsDirMade = true;
       }
       fd = openPrivate(file, APPEND);
