@@ -45,10 +45,13 @@ export function checkRequest(req: SpawnRequest): void {
     fail(`invalid working directory ${JSON.stringify(req.cwd)}`);
 }
 
-const errorMap = getSystemErrorMap();
+// Node's table of errno names and descriptions, and the signal names below, are built on first
+// use: a spawn that succeeds needs neither (bench/README.md, start-up, fourth round).
+let errorMap: Map<number, [string, string]> | undefined;
 
 /** errno (positive, or libuv's negative form) → ['ENOENT', 'no such file or directory']. */
 export function errnoInfo(errno: number): [code: string, description: string] {
+  errorMap ??= getSystemErrorMap();
   const entry = errorMap.get(-Math.abs(errno));
   return entry ? [entry[0], entry[1]] : [`E${Math.abs(errno)}`, `error ${Math.abs(errno)}`];
 }
@@ -91,12 +94,18 @@ export function spawnError(
   return new SpawnError(message, code, req.argv, stage);
 }
 
-const signalNames = new Map<number, NodeJS.Signals>();
-for (const [name, num] of Object.entries(osConstants.signals)) {
-  if (!signalNames.has(num)) signalNames.set(num, name as NodeJS.Signals);
+let signalNames: Map<number, NodeJS.Signals> | undefined;
+
+function makeSignalNames(): Map<number, NodeJS.Signals> {
+  const names = new Map<number, NodeJS.Signals>();
+  for (const [name, num] of Object.entries(osConstants.signals)) {
+    if (!names.has(num)) names.set(num, name as NodeJS.Signals);
+  }
+  return names;
 }
 
 export function signalName(signal: number): NodeJS.Signals {
+  signalNames ??= makeSignalNames();
   // Real-time signals have no name in Node's table; NodeJS.Signals cannot spell them.
   return signalNames.get(signal) ?? (`SIGRT${signal}` as NodeJS.Signals);
 }
