@@ -98,7 +98,7 @@ function rawAnswer(status: Refusal, message: string, head: boolean): string {
 }
 
 export class ControlServer {
-  private readonly routes: ControlRoutes;
+  private routesMade: ControlRoutes | null = null;
   /** Made by `listen()`. */
   private listener: NetServer | null = null;
   private http: HttpServer | null = null;
@@ -114,7 +114,7 @@ export class ControlServer {
    */
   private readonly dispatched = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
   private listening = false;
-  private readonly admission = new Admission();
+  private admissionMade: Admission | null = null;
   /**
    * `node:http` is loaded on the first connection, not at start: an idle supervisor (most of
    * its life) keeps ~1 MB less resident. Connections accepted meanwhile are served then.
@@ -123,11 +123,22 @@ export class ControlServer {
 
   constructor(
     readonly socketPath: string,
-    target: ControlTarget,
+    private readonly target: ControlTarget,
     private readonly log: Logger,
     private readonly onRequest: RequestObserver = () => {},
-  ) {
-    this.routes = new ControlRoutes(target);
+  ) {}
+
+  // The routes and the connection bound (which reads /proc/self/limits) are made on first use,
+  // once the socket is bound: the supervisor makes its ControlServer before the first job
+  // starts, and probes with it (bench/README.md, start-up, fourth round).
+  private get routes(): ControlRoutes {
+    this.routesMade ??= new ControlRoutes(this.target);
+    return this.routesMade;
+  }
+
+  private get admission(): Admission {
+    this.admissionMade ??= new Admission();
+    return this.admissionMade;
   }
 
   /**
