@@ -42,17 +42,22 @@ function vendored(names) {
 //     pidpilot gives pino its own destination (src/log/logger.ts), never a transport;
 //   - worker_threads in pino's tools: only `isMainThread`, read when pino would build its
 //     own SonicBoom; pidpilot runs on the main thread;
-//   - assert in sonic-boom: one argument check, kept as a plain throw.
+//   - assert in sonic-boom: one argument check, kept as a plain throw;
+//   - node:diagnostics_channel in pino's tools: one tracing channel around each line's
+//     serialization, for subscribers in the same process; pidpilot runs no code of anyone
+//     else's, so there are none (its module and channels: 0.2M–1.1M instructions before the first job).
 const STUBS = {
   'pino-transport':
     "module.exports = function transport() { throw new Error('pino transports are not part of the pidpilot bundle'); };",
   'main-thread': 'exports.isMainThread = true;',
   assert: 'module.exports = function assert(ok, message) { if (!ok) throw new Error(message); };',
+  'no-diagnostics-channel': 'exports.tracingChannel = function tracingChannel() { return { hasSubscribers: false }; };',
 };
 const stubFor = (request, importer) => {
   if (/[\\/]node_modules[\\/]pino[\\/]/.test(importer)) {
     if (request === './transport' || request === './lib/transport') return 'pino-transport';
     if (request === 'worker_threads') return 'main-thread';
+    if (request === 'node:diagnostics_channel') return 'no-diagnostics-channel';
   }
   if (/[\\/]node_modules[\\/]sonic-boom[\\/]/.test(importer) && request === 'assert') return 'assert';
   return undefined;
@@ -60,7 +65,7 @@ const stubFor = (request, importer) => {
 const slimStartUp = {
   name: 'slim-start-up',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/(lib\/)?transport|worker_threads|assert)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/(lib\/)?transport|worker_threads|assert|node:diagnostics_channel)$/ }, (args) => {
       const stub = stubFor(args.path, args.importer);
       return stub ? { path: stub, namespace: 'stub' } : undefined;
     });
