@@ -66,7 +66,12 @@ function loadBundle() {
     };
     atExit(write);
   }
+  // The bundle's `require`: this file's own, with the bundle's one relative path (./vendor/*.cjs)
+  // taken from dist/. Not node:module's createRequire(file), whose module object and lookup
+  // paths cost ≈ 1M instructions before the first job (bench/README.md, start-up, fourth round).
+  const dir = dirname(file);
+  const bundleRequire = (id) => require(id.startsWith('./') ? join(dir, id) : id);
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, require('node:module').createRequire(file), module, file, dirname(file));
+  script.runInThisContext()(module.exports, bundleRequire, module, file, dir);
   return module.exports;
 }

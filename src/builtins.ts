@@ -6,7 +6,18 @@
  */
 import { createRequire } from 'node:module';
 
-const load = createRequire(import.meta.url);
+/**
+ * Set by scripts/bundle.mjs (esbuild `define`) to the CommonJS bundle's own `require`; elsewhere
+ * (the ES modules of src/, an ES-module bundle of them) undefined, and a `require` is created.
+ * node:module's createRequire costs ≈ 0.4M instructions, before the first job (bench/README.md).
+ */
+declare const __PIDPILOT_REQUIRE__: NodeJS.Require | undefined;
+
+let created: NodeJS.Require | undefined;
+const load = (id: string): unknown =>
+  (typeof __PIDPILOT_REQUIRE__ === 'function' ? __PIDPILOT_REQUIRE__ : (created ??= createRequire(import.meta.url)))(
+    id,
+  );
 let netModule: typeof import('node:net') | undefined;
 let streamModule: typeof import('node:stream') | undefined;
 

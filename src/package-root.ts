@@ -16,4 +16,8 @@ function findPackageRoot(start: string): string {
   }
 }
 
-export const PACKAGE_ROOT: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+// The bundle (CommonJS) has its __filename; the ES modules of src/ their import.meta.url (in the
+// bundle, that URL is made only when something asks for it: scripts/bundle.mjs).
+export const PACKAGE_ROOT: string = findPackageRoot(
+  dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)),
+);

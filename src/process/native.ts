@@ -6,7 +6,6 @@
  * signal, exit notification by pidfd).
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import nodeGypBuild from 'node-gyp-build';
@@ -125,7 +124,10 @@ export function loadAddonFrom(path: string): NativeAddon | NativeAddonError {
     );
   }
   try {
-    return createRequire(import.meta.url)(path) as NativeAddon;
+    // What require() does with a .node file, without the module loader's resolution around it.
+    const module = { exports: {} as NativeAddon };
+    process.dlopen(module, path);
+    return module.exports;
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return new NativeAddonError(
