@@ -12,8 +12,9 @@
  *   - prepares everything (argv, envp, the PATH candidates) in the parent, so the child
  *     only makes async-signal-safe system calls, on its own small stack;
  *   - puts the child in its own session and process group (pgid == pid), resets every
- *     signal disposition and the mask (Node ignores SIGPIPE; a child must not inherit
- *     that), and asks the kernel to SIGKILL it if pidpilot dies (PR_SET_PDEATHSIG);
+ *     signal disposition that is not the default (Node ignores SIGPIPE; a child must not
+ *     inherit that) and the mask, and asks the kernel to SIGKILL it if pidpilot dies
+ *     (PR_SET_PDEATHSIG);
  *   - reports an exec failure to the parent synchronously (through the memory the vfork
  *     child shares with its suspended parent), so spawn() throws and leaves no zombie;
  *   - watches the exit with a pidfd in libuv's loop (or, without pidfd_open, SIGCHLD plus
@@ -100,6 +101,10 @@ typedef struct {
   int fd_out;       /* -1: inherit our fd 1 */
   int fd_err;       /* -1: inherit our fd 2 */
   pid_t parent;
+  /* Bit s-1 set: signal s is ignored or handled here and must be reset to SIG_DFL.
+   * reset_all: that set is unknown (no /proc): reset every signal. */
+  uint64_t nondefault;
+  int reset_all;
   struct sigaction dfl;
   sigset_t empty;
   /* Written by the child before it _exits; read by the parent once clone returns. */
@@ -127,9 +132,13 @@ static int child_main(void *p) {
   child_args *a = p;
 
   /* Every signal is still blocked (the parent blocked them before clone), so none of
-   * Node's handlers can run here on shared memory. Reset every disposition, then unblock.
-   * sigaction fails for SIGKILL/SIGSTOP and glibc's internal signals: harmless. */
-  for (int s = 1; s < NSIG; s++) (void)sigaction(s, &a->dfl, NULL);
+   * Node's handlers can run here on shared memory. Reset every disposition that is not
+   * SIG_DFL (a handler must be gone before the signals are unblocked; an ignored signal
+   * would stay ignored through execve), then unblock. One rt_sigaction a signal costs
+   * about a microsecond here, and the parent waits for it (vfork): a node process has a
+   * dozen or so to reset, not 64. sigaction fails for glibc's internal signals: harmless. */
+  for (int s = 1; s < NSIG; s++)
+    if (a->reset_all || (s <= 64 && (a->nondefault >> (s - 1) & 1))) (void)sigaction(s, &a->dfl, NULL);
   (void)sigprocmask(SIG_SETMASK, &a->empty, NULL);
 
   /* Own session and process group, so the whole group can be signalled as one. */
@@ -467,11 +476,67 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
+/* A hex field of /proc/self/status ("SigIgn:\t0000000000001000"), or -1 if it is not there. */
+static int status_mask(const char *text, const char *field, uint64_t *out) {
+  const char *p = strstr(text, field);
+  if (p == NULL) return -1;
+  p += strlen(field);
+  while (*p == ' ' || *p == '\t') p++;
+  uint64_t v = 0;
+  int digits = 0;
+  for (;; p++, digits++) {
+    int d;
+    if (*p >= '0' && *p <= '9') d = *p - '0';
+    else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
+    else break;
+    v = v << 4 | (uint64_t)d;
+  }
+  if (digits == 0) return -1;
+  *out = v;
+  return 0;
+}
+
+/*
+ * The signals whose disposition is not SIG_DFL (ignored or handled), as a bit set: what the
+ * child must reset. One pread of /proc/self/status (kept open; a seq_file is rendered anew
+ * at offset 0) costs less than the 64 rt_sigaction calls it saves the child. Read at every
+ * spawn: handlers come and go (process.on('SIGxxx')). -1 without /proc: reset everything.
+ */
+static int g_status_fd = -2; /* -2: not opened yet; -1: cannot be */
+
+static int nondefault_signals(uint64_t *set) {
+  if (g_status_fd == -2) g_status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (g_status_fd < 0) return -1;
+  char text[8192];
+  ssize_t n;
+  do n = pread(g_status_fd, text, sizeof text - 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  uint64_t ign, cgt;
+  if (status_mask(text, "\nSigIgn:", &ign) < 0 || status_mask(text, "\nSigCgt:", &cgt) < 0) return -1;
+  *set = ign | cgt;
+  return 0;
+}
+
+/*
+ * /dev/null, opened once and kept (close-on-exec; each child dup2s it as its stdin): an
+ * open and a close fewer per spawn, both before the child runs. And our pid, which
+ * glibc no longer caches (this process never forks without exec'ing).
+ */
+static int g_devnull = -1;
+static pid_t g_pid;
+
+static int shared_devnull(void) {
+  if (g_devnull < 0) g_devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  return g_devnull;
+}
+
 static napi_value js_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value args[8], result = NULL, v;
   char **cand = NULL, **argv = NULL, **envp = NULL, *cwd = NULL;
-  int devnull = -1, out[2] = {-1, -1}, errp[2] = {-1, -1};
+  int devnull, out[2] = {-1, -1}, errp[2] = {-1, -1};
   int32_t mode_out, mode_err;
   napi_valuetype t;
   child_t *c = NULL;
@@ -521,7 +586,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   }
 
   const char *fail_stage = NULL;
-  if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) fail_stage = "stdio";
+  if ((devnull = shared_devnull()) < 0) fail_stage = "stdio";
   else if (mode_out == MODE_PIPE && open_pipe(out) < 0) fail_stage = "stdio";
   else if (mode_err == MODE_PIPE && open_pipe(errp) < 0) fail_stage = "stdio";
   if (fail_stage != NULL) {
@@ -537,16 +602,19 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   a.fd_in = devnull;
   a.fd_out = mode_out == MODE_PIPE ? out[1] : mode_out == MODE_IGNORE ? devnull : -1;
   a.fd_err = mode_err == MODE_PIPE ? errp[1] : mode_err == MODE_IGNORE ? devnull : -1;
-  a.parent = getpid();
+  if (g_pid == 0) g_pid = getpid();
+  a.parent = g_pid;
   a.dfl.sa_handler = SIG_DFL;
   sigemptyset(&a.dfl.sa_mask);
   sigemptyset(&a.empty);
 
   /* Blocked until the child has reset its dispositions: a handler of ours running in the
-   * child would run on our memory. */
+   * child would run on our memory. Which ones to reset is read just before the clone;
+   * handlers are installed from this (the JS) thread, so none can come in between. */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  a.reset_all = nondefault_signals(&a.nondefault) < 0;
   /* The child's stack lives in this frame: we are suspended until it execs or exits. */
   _Alignas(16) char stack[CHILD_STACK_SIZE];
   /* Exit signal SIGCHLD: a normal child for waitpid and for the SIGCHLD fallback. */
@@ -556,7 +624,6 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
 
   close_fd(&out[1]);
   close_fd(&errp[1]);
-  close_fd(&devnull);
   if (pid < 0) {
     throw_failure(env, "fork", clone_errno, -1);
     goto cleanup;
@@ -614,7 +681,6 @@ cleanup:
   close_fd(&out[1]);
   close_fd(&errp[0]);
   close_fd(&errp[1]);
-  close_fd(&devnull);
   free(cand);
   free(argv);
   free(envp);
