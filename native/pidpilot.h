@@ -35,6 +35,8 @@ napi_status reaper_define(napi_env env, napi_value exports);
 napi_status notify_define(napi_env env, napi_value exports);
 /* Adds watchOutput (pipes.c: is an output pipe worth reading?) to the addon's exports. */
 napi_status pipes_define(napi_env env, napi_value exports);
+/* A child that wrote to the pipes whose read ends are `fds` (-1: none) has exited: answer their pending watches now (pipes.c). */
+void pipes_child_exited(const int *fds, int n);
 /* Adds releaseMemory (memory.c: give back what start-up used, once idle) to the addon's exports. */
 napi_status memory_define(napi_env env, napi_value exports);
 

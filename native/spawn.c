@@ -200,6 +200,7 @@ typedef struct child_s {
   napi_async_context actx;
   pid_t pid;
   int code, sig; /* the outcome, once reaped */
+  int pipes[2];   /* the read ends of its stdout and stderr pipes, or -1 (for pipes.c) */
   struct child_s *next; /* SIGCHLD mode list */
   reaper_owned_t owned; /* tells the reaper (reaper.c) this pid is ours */
 } child_t;
@@ -246,8 +247,10 @@ static int try_reap(child_t *c) {
   return 1;
 }
 
-/* Calls onExit(code, signal) on the JS thread and releases the JS side of c. */
+/* Calls onExit(code, signal) on the JS thread and releases the JS side of c. First its
+ * output pipes' pending watches are answered (pipes.c): closed empty, usually. */
 static void deliver(child_t *c) {
+  pipes_child_exited(c->pipes, 2);
   napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -643,7 +646,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
       napi_create_object(env, &resource) != napi_ok ||
       napi_create_string_utf8(env, "pidpilot:child", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, resource, name, &c->actx) != napi_ok ||
-      (c->env = env, c->pid = pid, watch_exit(c)) != 0) {
+      (c->env = env, c->pid = pid, c->pipes[0] = out[0], c->pipes[1] = errp[0], watch_exit(c)) != 0) {
     kill(-pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }

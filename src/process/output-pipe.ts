@@ -63,7 +63,7 @@ const outputPipeClass = () =>
     }
 
     override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-      // Before the poll answers, the fd is closed when it does (it is still in epoll now).
+      // Before the poll answers, the fd is closed when it does (the addon may be watching it now).
       this.socket?.destroy();
       callback(err);
     }

@@ -1,5 +1,8 @@
 /** What only the native addon does: parent-death signal, and the SIGCHLD fallback. */
 import { spawn as nodeSpawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -119,6 +122,48 @@ describe('native addon', () => {
     expect((child.stderr as unknown as { bytesRead: number }).bytesRead).toBe(Buffer.byteLength(text));
     await child.exited;
   });
+
+  it.each(['pidfd', 'sigchld'])(
+    'answers an output pipe at the exit of its child: data, closed empty, or still held by a grandchild (%s)',
+    async (mode) => {
+      const addon = loadNativeAddon();
+      addon.setExitWatch(mode as 'pidfd' | 'sigchld');
+      let dir: string | undefined;
+      try {
+        // stdout: written just before the exit; stderr: closed empty at once. Both answered
+        // by the look taken at the exit, before the exit is reported.
+        const quick = spawnNative(req(['sh', '-c', 'exec 2>&-; echo bye']));
+        const [qOut, qErr] = [collect(quick.stdout), collect(quick.stderr)];
+        await quick.exited;
+        expect(await qOut).toBe('bye\n');
+        expect(await qErr).toBe('');
+        // A grandchild that left the group (the rest of it is killed with the leader) keeps
+        // both pipes open and writes after the leader has exited: still relayed.
+        // It says it is out of the group through a FIFO before the leader exits.
+        dir = mkdtempSync(join(tmpdir(), 'pidpilot-held-'));
+        const fifo = join(dir, 'fifo');
+        const held = spawnNative(
+          req([
+            'sh',
+            '-c',
+            'mkfifo "$0"; setsid sh -c \'echo > "$0"; sleep 0.3; echo late; echo more >&2\' "$0" & read x < "$0"; exit 0',
+            fifo,
+          ]),
+        );
+        const [hOut, hErr] = [collect(held.stdout), collect(held.stderr)];
+        let exitedFirst = false;
+        void held.exited.then(() => {
+          exitedFirst = true;
+        });
+        expect(await hOut).toBe('late\n');
+        expect(exitedFirst).toBe(true);
+        expect(await hErr).toBe('more\n');
+      } finally {
+        addon.setExitWatch('pidfd');
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('native addon, SIGCHLD exit watch (kernels without pidfd_open)', () => {
