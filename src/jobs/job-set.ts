@@ -10,7 +10,7 @@ import type { Config, DependencyCondition, JobConfig } from '../config/types.js'
 import type { ReloadPlan } from '../control/reload-plan.js';
 import type { Bus } from '../events/bus.js';
 import { setLongTimeout } from '../events/long-timer.js';
-import type { Observers } from '../events/observers.js';
+import type { CheckEnd, Observers } from '../events/observers.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
 import { NotifyDir } from '../process/notify-dir.js';
 import type { RunRecord } from '../process/types.js';
@@ -55,8 +55,8 @@ export class JobSet {
   private maintenance = false;
   /** Set by the shutdown: replaced instances are not started again. */
   closing = false;
-  /** What every job instance's runtime shares (the per-instance callbacks are added in `create`). */
-  private readonly shared: Pick<JobHost, 'bus' | 'log' | 'childEnv' | 'relay'>;
+  /** What every job instance's host (InstanceHost) calls: made once, not a set of closures per job. */
+  private readonly hostOps: HostOps;
   /**
    * Each job's last finished run, as soon as it is known: before its exitSuccess/exitFailed is
    * published, so a job that event triggers gets its outcome (the job's own record follows later).
@@ -73,7 +73,7 @@ export class JobSet {
     private readonly deps: JobSetDeps,
   ) {
     const { log } = deps;
-    this.shared = {
+    this.hostOps = {
       bus: deps.bus,
       log,
       childEnv: (job, lifecycle) => deps.env.forJob(job, lifecycle),
@@ -82,6 +82,23 @@ export class JobSet {
           log.warn({ job: source }, `output relay of ${source} ${name} failed: ${String(err)}`);
           stream.resume(); // never leave a child blocked on a full pipe
         }),
+      env: deps.env,
+      observers: deps.observers,
+      runEnded: (config, record) => {
+        this.lastRuns.set(config.name, record);
+        // A job its replicated job's end triggered gets the last instance's run (replicas.ts).
+        if (config.replica) this.lastRuns.set(config.replica.of, record);
+      },
+      stateChanged: (job) => this.stateChanged(job),
+      readyChanged: (job) => this.notifyDependents(job),
+      waitForPreStopHooks: (config, afterSeq, timeoutMs) => {
+        // An instance's hooks are its job's (replicas.ts): they hear the job's `stopping`, published
+        // right after the instance's, so they are seen busy with it here.
+        const hooks = this.graphNow.preStopHooks(config.name);
+        return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
+      },
+      notifyDir: () => (this.notifySockets ??= this.makeNotifyDir()),
+      lastRunOf: (name) => this.lastRuns.get(name) ?? null,
     };
     this.groupEvents = new GroupEvents(deps.bus, {
       groupOf: (name) => {
@@ -242,31 +259,9 @@ export class JobSet {
 
   /** Builds a job instance; `carry` continues a replaced instance's run numbers and restart count. */
   private create(config: JobConfig, carry?: JobCarry): Job {
-    const { env, observers } = this.deps;
-    let job!: Job;
-    const host: JobHost = {
-      ...this.shared,
-      pidChanged: (pid) => env.pidChanged(publishedName(config), pid),
-      runEnded: (record) => {
-        this.lastRuns.set(config.name, record);
-        // A job its replicated job's end triggered gets the last instance's run (replicas.ts).
-        if (config.replica) this.lastRuns.set(config.replica.of, record);
-      },
-      runRecorded: (record) => observers.emit('run', config.name, record),
-      cleanupStep: (source, reason) => observers.emit('cleanup', source, reason),
-      checkEnded: (check) => observers.emit('check', config.name, check),
-      stateChanged: () => this.stateChanged(job),
-      readyChanged: () => this.notifyDependents(job),
-      waitForPreStopHooks: (afterSeq, timeoutMs) => {
-        // An instance's hooks are its job's (replicas.ts): they hear the job's `stopping`, published
-        // right after the instance's, so they are seen busy with it here.
-        const hooks = this.graphNow.preStopHooks(config.name);
-        return hooks.length === 0 ? null : this.waitForHooks(hooks, afterSeq, timeoutMs);
-      },
-      notifyDir: () => (this.notifySockets ??= this.makeNotifyDir()),
-      lastRunOf: (name) => this.lastRuns.get(name) ?? null,
-    };
-    job = new Job(config, (push) => new JobRuntime(config, host, push), carry);
+    const host = new InstanceHost(this.hostOps, config);
+    const job = new Job(config, (push) => new JobRuntime(config, host, push), carry);
+    host.job = job;
     return job;
   }
 
@@ -378,6 +373,72 @@ export class JobSet {
   /** The current instances of a replicated job, less those being removed or replaced. */
   private instancesOf(group: string): Job[] {
     return [...this.jobs.values()].filter((job) => job.config.replica?.of === group && !this.retiring.has(job));
+  }
+}
+
+/** What a JobSet gives the hosts of its job instances (InstanceHost). */
+interface HostOps extends Pick<JobHost, 'bus' | 'log' | 'childEnv' | 'relay' | 'notifyDir' | 'lastRunOf'> {
+  readonly env: ChildEnv;
+  readonly observers: Observers;
+  runEnded(config: JobConfig, record: RunRecord): void;
+  stateChanged(job: Job): void;
+  readyChanged(job: Job): void;
+  waitForPreStopHooks(config: JobConfig, afterSeq: number, timeoutMs: number): Promise<void> | null;
+}
+
+/**
+ * One job instance's JobHost: the set's shared services, and the callbacks bound to this
+ * instance as methods. (An object literal of a dozen closures per job, spread over the
+ * shared part, was ≈ 100k instructions a job, its building and the slower property loads on
+ * it: bench/README.md, fourth round.)
+ */
+class InstanceHost implements JobHost {
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly childEnv: JobHost['childEnv'];
+  readonly relay: JobHost['relay'];
+  /** Set right after the job is made (its runtime, which calls these, is made later). */
+  job!: Job;
+
+  constructor(
+    private readonly ops: HostOps,
+    private readonly config: JobConfig,
+  ) {
+    this.bus = ops.bus;
+    this.log = ops.log;
+    this.childEnv = ops.childEnv;
+    this.relay = ops.relay;
+  }
+
+  pidChanged(pid: number | null): void {
+    this.ops.env.pidChanged(publishedName(this.config), pid);
+  }
+  runEnded(record: RunRecord): void {
+    this.ops.runEnded(this.config, record);
+  }
+  runRecorded(record: RunRecord): void {
+    this.ops.observers.emit('run', this.config.name, record);
+  }
+  cleanupStep(source: string, reason: string): void {
+    this.ops.observers.emit('cleanup', source, reason);
+  }
+  checkEnded(check: CheckEnd): void {
+    this.ops.observers.emit('check', this.config.name, check);
+  }
+  stateChanged(): void {
+    this.ops.stateChanged(this.job);
+  }
+  readyChanged(): void {
+    this.ops.readyChanged(this.job);
+  }
+  waitForPreStopHooks(afterSeq: number, timeoutMs: number): Promise<void> | null {
+    return this.ops.waitForPreStopHooks(this.config, afterSeq, timeoutMs);
+  }
+  notifyDir(): NotifyDir {
+    return this.ops.notifyDir();
+  }
+  lastRunOf(name: string): RunRecord | null {
+    return this.ops.lastRunOf(name);
   }
 }
 
