@@ -261,7 +261,13 @@ describe('cleanup', () => {
         },
         {
           name: 'app',
-          exec: ['sh', '-c', `if [ "$PIDPILOT_RUN" = 1 ]; then exit 3; fi; echo app-up; exec sleep ${h().uniqueArg()}`],
+          // Run 1 fails once db is up (db is only `started` when app starts: its shell may not
+          // have made the file yet), so its cleanup sees db up.
+          exec: [
+            'sh',
+            '-c',
+            `if [ "$PIDPILOT_RUN" = 1 ]; then while [ ! -e ${alive} ]; do sleep 0.01; done; exit 3; fi; echo app-up; exec sleep ${h().uniqueArg()}`,
+          ],
           restarts: 1,
           dependsOn: [{ job: 'db', condition: 'started' }],
           cleanup: [
