@@ -88,6 +88,20 @@ const lazyTemplateEngine = {
   },
 };
 
+// pino and the supervisor's pino logger are evaluated when the log is first written, after the
+// first jobs have started (src/log/deferred-logger.ts says why): src/log/load-logger.ts's static
+// import becomes a require() inside loggerModule(), as for the template engine above.
+const lazyLogger = {
+  name: 'lazy-logger',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]log[\\/]load-logger\.ts$/ }, (args) => ({
+      contents: "let logger; export function loggerModule() { return (logger ??= require('./logger.ts')); }",
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 /** What every output shares: one minified CommonJS file per entry, for Node 20+. */
 const common = {
   bundle: true,
@@ -128,7 +142,7 @@ const cli = await build({
   // no ESM loader at run time, and bin/pidpilot.js can compile the bundle with vm.Script
   // and its code cache (a script compiled from a code cache loses its import() callback).
   supported: { 'dynamic-import': false },
-  plugins: [vendored(LAZY), slimStartUp, lazyTemplateEngine],
+  plugins: [vendored(LAZY), slimStartUp, lazyTemplateEngine, lazyLogger],
 });
 
 // The vendored libraries, one file each: with them, the installed package has no dependency

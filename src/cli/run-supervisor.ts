@@ -18,9 +18,9 @@ import { attachDiscovery } from '../discovery/attach.js';
 import type { Discovery } from '../discovery/types.js';
 import type { Observers } from '../events/observers.js';
 import type { JobState } from '../jobs/state.js';
+import { createDeferredLogger } from '../log/deferred-logger.js';
 import { HoldingSink } from '../log/holding-sink.js';
 import type { SupervisorLogger as Logger } from '../log/logger.js';
-import { createLogger } from '../log/logger.js';
 import { relayLines } from '../log/relay.js';
 import type { LineWriter } from '../log/types.js';
 import type { SupervisorPart } from '../parts.js';
@@ -74,7 +74,13 @@ export async function runSupervisor(
     throw err;
   }
 
-  const { logger: log, sink, lineWriter } = createLogger(config.logging, new HoldingSink(config.logging.output));
+  // pino is made once the first jobs have started (or the log is first written out): deferred-logger.ts.
+  const {
+    logger: log,
+    sink,
+    lineWriter,
+    materialize: materializeLog,
+  } = createDeferredLogger(config.logging, new HoldingSink(config.logging.output));
   const backend = spawnBackend();
   if (backend.warning) log.warn(backend.warning);
 
@@ -182,6 +188,7 @@ export async function runSupervisor(
   // The history's state dir is made and locked only now, off the start path (bench/README.md);
   // what it recorded so far was queued. A dir it cannot have leaves no history.
   if (store && !store.open()) supervisor.history = null;
+  materializeLog();
   const cancelRelease = releaseMemoryWhenIdle({ shuttingDown: () => supervisor.isShuttingDown });
   if (controlled) {
     try {

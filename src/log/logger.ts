@@ -9,8 +9,9 @@
  * no pino-pretty). The hot path, job output, never goes through pino (see line-format.ts).
  */
 import { pino } from 'pino';
-import type { LogFormat, LoggingConfig, LogLevel } from '../config/types.js';
+import type { LogFormat, LoggingConfig } from '../config/types.js';
 import { logfmtValue, quote, rfc3339 } from './format.js';
+import { LEVEL_VALUES } from './levels.js';
 import { JobLineWriter } from './line-format.js';
 import { createSink, type Sink } from './sink.js';
 import type { LineWriter, Logger, LogSink } from './types.js';
@@ -18,15 +19,7 @@ import type { LineWriter, Logger, LogSink } from './types.js';
 /** pino with the extra `panic` level (above `fatal`), as ContainerPilot's levels have it. */
 export type SupervisorLogger = Logger<'panic'>;
 
-/** pino level numbers; `panic` is pino's highest. */
-export const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = {
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  panic: 70,
-};
+export { LEVEL_VALUES };
 
 export interface LoggerBundle<S extends LogSink = LogSink> {
   logger: SupervisorLogger;
@@ -42,6 +35,19 @@ interface Destination {
 }
 
 const PANIC_PREFIX = '{"level":"panic"';
+
+/** The time of the record being logged, when it is not now (deferred-logger.ts replays records). */
+let loggedAt: number | undefined;
+
+/** Runs `log` with the records it logs stamped `time` (ms since the epoch) instead of now. */
+export function logAt(time: number, log: () => void): void {
+  loggedAt = time;
+  try {
+    log();
+  } finally {
+    loggedAt = undefined;
+  }
+}
 
 function jsonDestination(sink: LogSink): Destination {
   return {
@@ -152,7 +158,7 @@ export function createLogger(cfg: LoggingConfig, sink?: LogSink): LoggerBundle {
       // No pid/hostname on every line: ContainerPilot has neither.
       base: null,
       messageKey: 'msg',
-      timestamp: () => `,"time":"${rfc3339(Date.now())}"`,
+      timestamp: () => `,"time":"${rfc3339(loggedAt ?? Date.now())}"`,
       formatters: { level: (label) => ({ level: label }) },
     },
     destinationFor(format, out),
