@@ -61,8 +61,15 @@ function loadBundle() {
   if (out) {
     let written = false;
     const write = () => {
-      if (!written) writeFileSync(out, script.createCachedData());
+      if (written) return;
       written = true;
+      // V8 rejects a cache made under other flags than those it is read under, and the run
+      // changes some (src/cli/run-supervisor.ts: lightStartBurst, lightShutdown): their
+      // defaults back first, or every start would compile the bundle from source. The build
+      // checks that the cache it wrote is accepted (scripts/bundle.mjs).
+      require('node:v8').setFlagsFromString('--turbofan');
+      require('node:v8').setFlagsFromString('--semi-space-growth-factor=2');
+      writeFileSync(out, script.createCachedData());
     };
     atExit(write);
   }

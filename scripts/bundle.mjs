@@ -7,11 +7,21 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import vm from 'node:vm';
 import { build } from 'esbuild';
 import { writeThirdPartyLicenses } from './third-party-licenses.mjs';
 
 const OUT = 'dist/pidpilot.cjs';
+
+/** Whether V8, as bin/pidpilot.js compiles the bundle (same wrapper, same flags), rejects its code cache. */
+function codeCacheRejected(bundle, cache) {
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'latin1')}\n})`,
+    { filename: resolve(bundle), cachedData: readFileSync(cache) },
+  );
+  return script.cachedDataRejected === true;
+}
 
 /** Libraries the CLI import()s only when configured (see below). */
 const LAZY = ['prom-client'];
@@ -194,6 +204,10 @@ try {
   if (r.status !== 0)
     process.stderr.write(
       `bundle: no code cache (the warm-up run exited ${r.status ?? r.signal ?? r.error}): start-up compiles from source\n${r.stderr ?? ''}`,
+    );
+  else if (codeCacheRejected(OUT, cache))
+    throw new Error(
+      'bundle: V8 rejects the code cache the warm-up run wrote (were V8 flags left changed when it was written? bin/pidpilot.js puts back those the run changes): every start would compile the bundle from source',
     );
 } finally {
   rmSync(dir, { recursive: true, force: true });

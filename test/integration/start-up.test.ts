@@ -3,6 +3,7 @@
  * without it, runs the same; PIDPILOT_CPU_PROF writes a CPU profile although pidpilot
  * leaves through `_exit`.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -15,6 +16,33 @@ const oneJob = () => ({ jobs: [{ name: 'hello', exec: ['sh', '-c', 'echo hello f
 it('the build wrote the code cache next to the bundle', () => {
   expect(existsSync(join(ROOT, 'dist', 'pidpilot.cjs.cache'))).toBe(true);
 });
+
+/** What a fresh `node` says of `cache` when it compiles the bundle as bin/pidpilot.js does. */
+function cacheRejected(cache: string): string {
+  const check = `const fs = require('node:fs'), vm = require('node:vm'), [file, cache] = process.argv.slice(1);
+const s = new vm.Script('(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(file, 'latin1') + '\\n})', { filename: file, cachedData: fs.readFileSync(cache) });
+process.stdout.write(String(s.cachedDataRejected));`;
+  const r = spawnSync(process.execPath, ['-e', check, join(ROOT, 'dist', 'pidpilot.cjs'), cache], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+it('V8 accepts the code cache the build wrote', () => {
+  expect(cacheRejected(join(ROOT, 'dist', 'pidpilot.cjs.cache'))).toBe('false');
+});
+
+it('a code cache written as a run leaves is accepted, though the run changed V8 flags (start burst, shutdown)', async () => {
+  const cache = join(h().dir, 'written.cache');
+  const p = h().run(
+    { jobs: [{ name: 'long', exec: ['sh', '-c', 'echo up; exec sleep 30'] }] },
+    { env: { PIDPILOT_WRITE_CODE_CACHE: cache } },
+  );
+  await p.waitForLine(/long up$/); // the job is running: the start burst's flags were set and put back
+  p.signal('SIGTERM'); // the shutdown turns TurboFan off
+  const r = await p.waitExit(30_000);
+  expect(r, p.transcript()).toEqual({ code: 0, signal: null });
+  expect(cacheRejected(cache)).toBe('false');
+}, 40_000);
 
 it.each([
   ['with the code cache', '1'],
