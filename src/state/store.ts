@@ -16,8 +16,9 @@ import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
 import type { RunRecord } from '../process/types.js';
 import { AppendLog, lastByte } from './append-log.js';
-import { type CapturedChunk, type CaptureTarget, captureWriter, encodeChunk } from './capture.js';
+import { captureWriter } from './capture.js';
 import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
+import { JobLog } from './job-log.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
 import { APPEND, ensurePrivateSubdir, openPrivate, preparePrivateDir, REPLACE } from './private-fs.js';
@@ -51,66 +52,6 @@ export const MAX_JOB_LOG_BYTES = 1024 * 1024;
 const RECORD_FLUSH_MS = 50;
 /** How long captured output may wait to be written out. */
 const CAPTURE_FLUSH_MS = 100;
-
-/**
- * One job's captured output: chunks waiting to be encoded and written, at most what the
- * file and its older generation can hold — older chunks would be rotated away anyway.
- */
-class JobLog implements CaptureTarget {
-  readonly listeners = new Set<(l: StoredLogLine) => void>();
-  private pending: CapturedChunk[] = [];
-  private pendingBytes = 0;
-  private readonly keepBytes: number;
-
-  constructor(
-    readonly file: AppendLog,
-    maxBytes: number,
-    private readonly queued: (log: JobLog) => void,
-  ) {
-    this.keepBytes = 2 * maxBytes;
-  }
-
-  get followed(): boolean {
-    return this.listeners.size > 0;
-  }
-
-  add(chunk: CapturedChunk): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.end - chunk.start;
-    if (this.pendingBytes - (this.pending[0].end - this.pending[0].start) > this.keepBytes) this.dropOldest();
-    this.queued(this);
-  }
-
-  /** Encodes what is pending and writes it out. */
-  flush(): void {
-    for (const c of this.pending) this.file.append(encodeChunk(c));
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.file.flush();
-  }
-
-  emit(line: StoredLogLine): void {
-    for (const l of this.listeners) {
-      try {
-        l(line);
-      } catch {
-        // a follower's failure is its own
-      }
-    }
-  }
-
-  private dropOldest(): void {
-    let drop = 0;
-    while (
-      drop < this.pending.length - 1 &&
-      this.pendingBytes - (this.pending[drop].end - this.pending[drop].start) > this.keepBytes
-    ) {
-      this.pendingBytes -= this.pending[drop].end - this.pending[drop].start;
-      drop++;
-    }
-    this.pending = this.pending.slice(drop);
-  }
-}
 
 export class HistoryStore implements HistoryReader {
   readonly dir: string;
