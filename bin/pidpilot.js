@@ -69,6 +69,7 @@ function loadBundle() {
       // checks that the cache it wrote is accepted (scripts/bundle.mjs).
       require('node:v8').setFlagsFromString('--turbofan');
       require('node:v8').setFlagsFromString('--semi-space-growth-factor=2');
+      require('node:v8').setFlagsFromString('--parallel-scavenge');
       writeFileSync(out, script.createCachedData());
     };
     atExit(write);

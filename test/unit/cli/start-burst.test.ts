@@ -39,12 +39,12 @@ describe('lightStartBurst', () => {
 });
 
 describe('lightShutdown', () => {
-  it('turns TurboFan off when the shutdown begins, and nothing before', () => {
+  it('turns TurboFan and parallel young-generation collections off when the shutdown begins, and nothing before', () => {
     setFlagsFromString.mockClear();
     const part = lightShutdown();
     expect(setFlagsFromString).not.toHaveBeenCalled();
     const ended = part.shutdown?.(5000);
-    expect(setFlagsFromString.mock.calls.map(([f]) => f)).toEqual(['--no-turbofan']);
+    expect(setFlagsFromString.mock.calls.map(([f]) => f)).toEqual(['--no-turbofan', '--no-parallel-scavenge']);
     expect(ended?.beforeJobsStop).toBeUndefined(); // the jobs' stop waits for nothing of it
   });
 });
