@@ -47,8 +47,13 @@ export class JobTimers {
     arm();
   }
 
-  /** Disarms `timer`; a firing of it already queued becomes stale. */
+  /**
+   * Disarms `timer`; a firing of it already queued becomes stale. A timer never armed has
+   * nothing to disarm and no firing to make stale: a stop clears every kind of timer, of
+   * which a job has usually armed none or one.
+   */
   clear(timer: Timer): void {
+    if (!this.generations.has(timer)) return;
     this.next(timer);
     const handle = this.timers.get(timer);
     if (handle === undefined) return;
