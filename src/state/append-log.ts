@@ -14,10 +14,10 @@
  * with a '\n', so that torn line stays one unreadable line instead of swallowing the
  * first new record.
  */
-import { closeSync, fstatSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ROTATED } from './layout.js';
-import { APPEND, ensurePrivateSubdir, openPrivate } from './private-fs.js';
+import { APPEND, ensurePrivateSubdir, openPrivateSized } from './private-fs.js';
 
 export interface AppendLogOptions {
   /** Size at which the file is rotated. */
@@ -85,9 +85,9 @@ export class AppendLog {
       ensurePrivateSubdir(dirname(this.file));
       this.dirChecked = true;
     }
-    const fd = openPrivate(this.file, APPEND);
+    const { fd, size } = openPrivateSized(this.file, APPEND);
     try {
-      this.size = fstatSync(fd).size;
+      this.size = size;
       if (this.size > 0 && lastByte(fd, this.size) !== 10) {
         writeAll(fd, Buffer.from('\n'));
         this.size++;

@@ -48,8 +48,12 @@ export class UnsafeStatePath extends Error {
   }
 }
 
+let ownUid: number | undefined;
+
+/** pidpilot's effective uid, asked once: pidpilot never changes its own user (a job's `user` is set in the child). */
 function euid(): number {
-  return typeof process.geteuid === 'function' ? process.geteuid() : 0;
+  ownUid ??= typeof process.geteuid === 'function' ? process.geteuid() : 0;
+  return ownUid;
 }
 
 /** Why `st` (of `dir`) is not a private directory of `uid`, or null. */
@@ -104,6 +108,11 @@ export function ensurePrivateSubdir(dir: string, uid: number = euid()): void {
  * is not a regular file of ours; narrows a wider mode to 0600.
  */
 export function openPrivate(file: string, flags: number, uid: number = euid()): number {
+  return openPrivateSized(file, flags, uid).fd;
+}
+
+/** `openPrivate`, with the file's size as it was opened (from the same `fstat`: appending needs it). */
+export function openPrivateSized(file: string, flags: number, uid: number = euid()): { fd: number; size: number } {
   const fd = openSync(file, flags | O_NOFOLLOW, 0o600);
   try {
     const st = fstatSync(fd);
@@ -114,7 +123,7 @@ export function openPrivate(file: string, flags: number, uid: number = euid()): 
         'EPERM',
       );
     if ((st.mode & 0o077) !== 0 && flags !== READ) fchmodSync(fd, 0o600);
-    return fd;
+    return { fd, size: st.size };
   } catch (err) {
     closeSync(fd);
     throw err;

@@ -10,7 +10,7 @@
  * `CAPTURE_FLUSH_MS`, encoded only then (see capture.ts). A SIGKILL loses at most that
  * last moment; nothing written before; the end of the supervisor writes everything. A write failure (full disk) is reported once and never reaches the jobs.
  */
-import { closeSync, fstatSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
@@ -21,7 +21,7 @@ import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './histo
 import { JobLog } from './job-log.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
-import { APPEND, ensurePrivateSubdir, openPrivate, preparePrivateDir, REPLACE } from './private-fs.js';
+import { APPEND, ensurePrivateSubdir, openPrivate, openPrivateSized, preparePrivateDir, REPLACE } from './private-fs.js';
 import { type ReadStats, readLastLines } from './read.js';
 import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
 import { WriteHealth } from './write-health.js';
@@ -281,12 +281,13 @@ export class HistoryStore implements HistoryReader {
         ensurePrivateSubdir(dirname(file));
         this.runsDirMade = true;
       }
-      fd = openPrivate(file, APPEND);
+      const opened = openPrivateSized(file, APPEND);
+      fd = opened.fd;
       if (count === undefined) {
         // First record of this boot: count what earlier boots left (estimated from the size
         // while far from the bound: records are all about as long), and give a torn line
         // left by a crash a line of its own, so the new record stays readable.
-        const size = fstatSync(fd).size;
+        const size = opened.size;
         const estimate = Math.round((size * lines.length) / text.length);
         count = size === 0 ? 0 : estimate < keep ? estimate : readLastLines(fd, 2 * keep + 1).length;
         if (size > 0 && lastByte(fd, size) !== 10) text = `\n${text}`;
