@@ -74,10 +74,14 @@ class Deferred {
   }
 
   log(level: Level, args: unknown[]): void {
+    // A level the configuration leaves out is dropped before anything is made for it: a job's
+    // pino child (≈ 10k instructions) is made on its first record, and most jobs only ever
+    // log at debug.
+    if (LEVEL_VALUES[level] < this.root.threshold) return;
     const queue = this.root.queue;
     if (queue !== null) {
       if (!IMMEDIATE.has(level)) {
-        if (LEVEL_VALUES[level] >= this.root.threshold) queue.push({ logger: this, level, args, time: Date.now() });
+        queue.push({ logger: this, level, args, time: Date.now() });
         return;
       }
       // The queue and this record go into the held sink, and out in one write when pino
