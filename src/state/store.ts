@@ -21,7 +21,14 @@ import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './histo
 import { JobLog } from './job-log.js';
 import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
 import { lockStateDir } from './lock.js';
-import { APPEND, ensurePrivateSubdir, openPrivate, openPrivateSized, preparePrivateDir, REPLACE } from './private-fs.js';
+import {
+  APPEND,
+  ensurePrivateSubdir,
+  openPrivate,
+  openPrivateSized,
+  preparePrivateDir,
+  REPLACE,
+} from './private-fs.js';
 import { type ReadStats, readLastLines } from './read.js';
 import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
 import { WriteHealth } from './write-health.js';
