@@ -19,6 +19,7 @@ import { LEVEL_VALUES } from './levels.js';
 import { JobLineWriter } from './line-format.js';
 import { loggerModule } from './load-logger.js';
 import type { LoggerBundle, SupervisorLogger } from './logger.js';
+import { plainDefaultLine } from './plain-line.js';
 import type { LogSink } from './types.js';
 
 type Level = keyof typeof LEVEL_VALUES;
@@ -36,6 +37,8 @@ interface Queued {
 interface Root {
   readonly threshold: number;
   readonly queue: Queued[] | null;
+  /** For the `default` format: writes a line made by plainDefaultLine (null for the other formats). */
+  readonly plain: ((line: string) => void) | null;
   materialize(): SupervisorLogger;
   /** Holds the sink (until its next resume): see `log`. */
   hold(): void;
@@ -44,12 +47,20 @@ interface Root {
 /** A logger (or a child of one) that queues until its root is materialized. */
 class Deferred {
   private real: SupervisorLogger | null = null;
+  /** The job its lines name, and whether its bindings are only that (so plainDefaultLine can write them). */
+  private readonly job: string | undefined;
+  private readonly plainBindings: boolean;
 
   constructor(
     private readonly root: Root,
     private readonly parent: Deferred | null,
     private readonly bindings: Record<string, unknown>,
-  ) {}
+  ) {
+    const keys = Object.keys(bindings);
+    const own = keys.length === 1 && keys[0] === 'job' && typeof bindings.job === 'string';
+    this.job = own ? (bindings.job as string) : parent?.job;
+    this.plainBindings = (keys.length === 0 || own) && (parent === null || parent.plainBindings);
+  }
 
   /** The pino logger this one stands for (its root made first, when it is not yet). */
   resolve(): SupervisorLogger {
@@ -68,8 +79,8 @@ class Deferred {
     return LEVELS.find((l) => LEVEL_VALUES[l] === this.root.threshold) ?? 'info';
   }
 
+  /** Always one of these, made or not: its pino child is made on its first record that needs pino. */
   child(bindings: Record<string, unknown>): SupervisorLogger {
-    if (this.root.queue === null) return this.resolve().child(bindings);
     return new Deferred(this.root, this, bindings) as unknown as SupervisorLogger;
   }
 
@@ -88,6 +99,9 @@ class Deferred {
       // flushes it for this level: a queued line written on its own could still be in flight
       // (asynchronous) while the flush writes this one, and land after it.
       this.root.hold();
+    } else if (this.root.plain !== null && this.plainBindings && !IMMEDIATE.has(level)) {
+      const line = plainDefaultLine(this.job, args);
+      if (line !== null) return this.root.plain(line);
     }
     (this.resolve()[level] as (...a: unknown[]) => void)(...args);
   }
@@ -129,6 +143,8 @@ export function createDeferredLogger(cfg: LoggingConfig, sink: HoldingSink): Def
       return real;
     },
     hold: () => sink.hold(),
+    // pino's own path for `default` writes the rendered line into the same sink (logger.ts).
+    plain: cfg.format.toLowerCase() === 'default' ? (line) => void sink.write(line) : null,
   };
   const logger = new Deferred(root, null, {});
   const materialize = (): void => void logger.resolve();

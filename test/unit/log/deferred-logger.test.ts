@@ -10,6 +10,8 @@ import type { LogFormat, LogLevel } from '../../../src/config/types.js';
 import { createDeferredLogger } from '../../../src/log/deferred-logger.js';
 import { rfc3339 } from '../../../src/log/format.js';
 import { HoldingSink } from '../../../src/log/holding-sink.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { plainDefaultLine } from '../../../src/log/plain-line.js';
 import { tempDir } from './support.js';
 
 const cleanups: (() => void)[] = [];
@@ -93,5 +95,63 @@ describe('deferred logger', () => {
     expect(quiet.lineWriter.enabled).toBe(false);
     const { lineWriter } = setup('debug');
     expect(lineWriter.enabled).toBe(true);
+  });
+});
+
+/** Calls a logger gets: those plainDefaultLine writes itself, and those it leaves to pino. */
+const PLAIN_CALLS: unknown[][] = [
+  ['hello'],
+  [{ pid: 123, run: 2 }, 'stopped (shutdown)'],
+  [{}, 'no fields'],
+  [{ pid: -0 }, 'minus zero'],
+  [{ pid: 1.5, ok: true, none: null, gone: undefined }, 'odd pid'],
+  [{ pid: Number.NaN }, 'NaN pid'],
+  [{ pid: Number.POSITIVE_INFINITY }, 'infinite pid'],
+  [{ pid: '12' }, 'string pid'],
+  [{ pid: 1e21 }, 'large pid'],
+  ['%s and %% and "quotes", a tab\t, a newline\n, \u2028 and a lone \ud800 surrogate'],
+];
+const PINO_CALLS: unknown[][] = [
+  [{ err: new Error('boom') }, 'with an error'],
+  [{ job: 'other', pid: 1 }, 'job overridden'],
+  [{ msg: 'inner' }, 'msg field'],
+  [{ pid: 7, nested: { a: 1 } }, 'nested field'],
+  [{ pid: 7, big: 1n }, 'bigint field'],
+  ['format %s', 'argument'],
+  [new Error('an error alone')],
+  [{ pid: 3 }],
+  [42],
+];
+
+describe('the default format without pino (plain-line.ts)', () => {
+  it('takes the usual calls and leaves the rest to pino', () => {
+    for (const args of PLAIN_CALLS) expect(plainDefaultLine('web', args)).not.toBeNull();
+    for (const args of PINO_CALLS) expect(plainDefaultLine('web', args)).toBeNull();
+  });
+
+  it('writes, call for call, the lines pino and the default renderer write', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T1);
+    const deferred = setup('debug');
+    deferred.materialize();
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const file = join(dir, 'pino.log');
+    const viaPino = createLogger({ level: 'debug', format: 'default', output: file }, new HoldingSink(file));
+    for (const [a, b] of [
+      [deferred.logger, viaPino.logger],
+      [deferred.logger.child({ job: 'web' }), viaPino.logger.child({ job: 'web' })],
+      [deferred.logger.child({ job: 'db', zone: 'a' }), viaPino.logger.child({ job: 'db', zone: 'a' })],
+    ] as const) {
+      for (const args of [...PLAIN_CALLS, ...PINO_CALLS]) {
+        (a.info as (...x: unknown[]) => void)(...args);
+        (b.info as (...x: unknown[]) => void)(...args);
+      }
+    }
+    expect(await deferred.sink.drain(5000)).toBe(true);
+    expect(await viaPino.sink.drain(5000)).toBe(true);
+    const expected = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    expect(expected.length).toBeGreaterThan(3 * PLAIN_CALLS.length);
+    expect(deferred.lines()).toEqual(expected);
   });
 });
