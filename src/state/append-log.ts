@@ -153,10 +153,12 @@ function countLines(data: Buffer): number {
   return n;
 }
 
+/** One byte to read into (lastByte): reads are synchronous, so one buffer serves them all. */
+const oneByte = Buffer.alloc(1);
+
 /** The last byte of a file of `size` bytes open for reading, or -1. */
 export function lastByte(fd: number, size: number): number {
-  const b = Buffer.alloc(1);
-  return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0] : -1;
+  return readSync(fd, oneByte, 0, 1, size - 1) === 1 ? (oneByte[0] as number) : -1;
 }
 
 function writeAll(fd: number, data: Buffer): void {

@@ -11,7 +11,7 @@
  * last moment; nothing written before; the end of the supervisor writes everything. A write failure (full disk) is reported once and never reaches the jobs.
  */
 import { closeSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
 import type { BusEvent } from '../events/event.js';
 import type { LineWriter } from '../log/types.js';
 import type { RunRecord } from '../process/types.js';
@@ -19,7 +19,7 @@ import { AppendLog, lastByte } from './append-log.js';
 import { captureWriter } from './capture.js';
 import { attempt, normalizeLimit, readEvents, readLogs, readRuns } from './history-files.js';
 import { JobLog } from './job-log.js';
-import { eventsPath, isStorableName, logPath, runsPath } from './layout.js';
+import { eventsPath, isStorableName, logFile, runsFile } from './layout.js';
 import { lockStateDir } from './lock.js';
 import {
   APPEND,
@@ -62,6 +62,9 @@ const CAPTURE_FLUSH_MS = 100;
 
 export class HistoryStore implements HistoryReader {
   readonly dir: string;
+  /** The state dir's `runs` and `logs` paths, normalised once (layout.ts). */
+  private readonly runsDir: string;
+  private readonly logsDir: string;
   readonly boot: number;
   /** Lines skipped as unreadable by this store's reads so far. */
   readonly stats: ReadStats = { corrupt: 0 };
@@ -92,6 +95,8 @@ export class HistoryStore implements HistoryReader {
   constructor(opts: HistoryStoreOptions) {
     this.opts = opts;
     this.dir = opts.dir;
+    this.runsDir = join(opts.dir, 'runs');
+    this.logsDir = join(opts.dir, 'logs');
     // When this process started (performance.timeOrigin, without loading the perf_hooks machinery).
     this.boot = opts.boot ?? Math.round(Date.now() - process.uptime() * 1000);
     this.health = new WriteHealth(opts.warn, opts.info ?? opts.warn);
@@ -249,7 +254,7 @@ export class HistoryStore implements HistoryReader {
     let log = this.jobLogs.get(job);
     if (!log) {
       const maxBytes = this.opts.maxJobLogBytes ?? MAX_JOB_LOG_BYTES;
-      const file = new AppendLog(logPath(this.dir, job), {
+      const file = new AppendLog(logFile(this.logsDir, job), {
         maxBytes,
         onError: this.onError,
         onWritten: this.onWritten,
@@ -278,14 +283,14 @@ export class HistoryStore implements HistoryReader {
    * over the old, so a crash leaves one or the other) once it holds twice that many.
    */
   private writeRuns(job: string, lines: readonly string[]): void {
-    const file = runsPath(this.dir, job);
+    const file = runsFile(this.runsDir, job);
     const keep = this.opts.keepRuns;
     let fd: number | null = null;
     try {
       let count = this.runLines.get(job);
       let text = `${lines.join('\n')}\n`;
       if (!this.runsDirMade) {
-        ensurePrivateSubdir(dirname(file));
+        ensurePrivateSubdir(this.runsDir);
         this.runsDirMade = true;
       }
       const opened = openPrivateSized(file, APPEND);
