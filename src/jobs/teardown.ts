@@ -18,9 +18,12 @@ import { isAwaiting, isTerminal } from './state.js';
 export function stopInOrder(jobs: JobSet, reason: string, after: Promise<unknown>): Promise<void> {
   jobs.closing = true;
   const loops: Array<Promise<void> | undefined> = [];
+  const stop = (job: Job) => () => job.requestStop(reason);
   for (const [name, job] of jobs.current) {
-    const before = jobs.graph.stopAfter(name).map((n) => jobs.loopOf(n));
-    void Promise.all([...before, after]).then(() => job.requestStop(reason));
+    const before = jobs.graph.stopAfter(name);
+    // Most jobs wait for nothing but `after`: no Promise.all (and its arrays) for each of them.
+    if (before.length === 0) void after.then(stop(job));
+    else void Promise.all([...before.map((n) => jobs.loopOf(n)), after]).then(stop(job));
     loops.push(jobs.loopOf(name));
   }
   return Promise.all(loops).then(() => undefined);
