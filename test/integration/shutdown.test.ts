@@ -81,11 +81,14 @@ describe('SIGTERM', () => {
       jobs: [
         {
           name: 'tree',
-          // a background subshell that reports TERM; the leader waits for it, then reports too
+          // a background subshell that reports TERM; the leader waits for it, then reports too.
+          // The leader's trap is set before the subshell starts: "grandchild-up" must mean both
+          // traps are in place (on a loaded machine the leader could otherwise still be before
+          // its `trap` when the signal comes, die of it, and take the subshell with it).
           exec: [
             'sh',
             '-c',
-            `(trap 'echo grandchild-got-term; exit 0' TERM; echo grandchild-up; while :; do sleep 0.05; done) & trap 'wait; echo leader-done; exit 0' TERM; wait`,
+            `trap 'wait; echo leader-done; exit 0' TERM; (trap 'echo grandchild-got-term; exit 0' TERM; echo grandchild-up; while :; do sleep 0.05; done) & wait`,
           ],
         },
       ],
