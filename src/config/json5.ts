@@ -29,6 +29,7 @@ import {
   Json5SyntaxError,
   showChar,
 } from './json5-chars.js';
+import { newObject, setMember } from './json5-objects.js';
 
 /** The deepest nesting of objects and arrays accepted; a configuration needs about 6. */
 export const MAX_DEPTH = 1000;
@@ -42,25 +43,6 @@ const JOIN_EVERY = 4096;
  * then costs its values once, not twice, at the peak.
  */
 const STEAL_FROM = 1024;
-
-/**
- * What objects are made with: a plain object in every way JavaScript can tell (its prototype is
- * Object.prototype, so its constructor is Object, and it inspects as `{…}`), but half the size of
- * a `{}` literal when empty or small. V8 gives a literal room for four properties inside it (56
- * bytes on 64-bit Node); objects made by a constructor shrink to what the first few made with it
- * used (24 bytes), keeping their members in a separate array that grows as needed. A file of
- * `[{}, {}, …]` costs about 14× its size in heap instead of 24×.
- */
-function PlainObject(this: Record<string, unknown>): void {}
-PlainObject.prototype = Object.prototype;
-const newObject = (): Record<string, unknown> => new (PlainObject as unknown as new () => Record<string, unknown>)();
-
-/** Defines a member as json5 does: an own, plain data property, whatever its name (`__proto__` included). */
-function setMember(object: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
-  } else object[key] = value;
-}
 
 class Parser {
   private pos = 0;
