@@ -143,11 +143,39 @@ function quoteName(name: string): string {
   return `\`${name}\``;
 }
 
+/** A field table's names in order, each one's place, and the places of the required ones. */
+interface TableLayout {
+  readonly known: readonly string[];
+  readonly place: ReadonlyMap<string, number>;
+  readonly required: readonly number[];
+}
+
+/** Worked out once per table (tables are module constants), not at every object read. */
+const layouts = new WeakMap<FieldTable, TableLayout>();
+
+function layoutOf(table: FieldTable): TableLayout {
+  let layout = layouts.get(table);
+  if (layout === undefined) {
+    const known = Object.keys(table);
+    layout = {
+      known,
+      place: new Map(known.map((key, i) => [key, i])),
+      required: known.flatMap((key, i) => (table[key]!.required ? [i] : [])),
+    };
+    layouts.set(table, layout);
+  }
+  return layout;
+}
+
 /**
  * Reads an object against a field table. Absent and `null` members are both
  * "not given" (ContainerPilot's decoder treated null as unset). Reports a wrong
  * type, every unknown member (with the nearest known name), and every missing
  * required one; reads every known member so all problems surface together.
+ *
+ * The members are read in the table's order, whatever the object's, so that problems are
+ * reported in the same order for every way of writing the object. Only the members given
+ * and the required ones are visited: a job's table has about 35 fields, a job uses a few.
  */
 export function readObject<Tb extends FieldTable>(
   value: unknown,
@@ -160,9 +188,12 @@ export function readObject<Tb extends FieldTable>(
     return undefined;
   }
   const out: Record<string, unknown> = {};
-  const known = Object.keys(table);
+  const { known, place, required } = layoutOf(table);
+  // The places to visit, in the table's order: each given member's, and each required field's.
+  const visit = required.slice();
   for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(table, key)) {
+    const i = place.get(key);
+    if (i === undefined) {
       const suggestion = nearest(key, known);
       const where = at.child(key);
       where.error(`unknown field ${quoteName(key)}${suggestion ? `; did you mean ${quoteName(suggestion)}?` : ''}`, {
@@ -170,10 +201,17 @@ export function readObject<Tb extends FieldTable>(
         expected: `one of ${known.map(quoteName).join(', ')}`,
         ...(suggestion ? { suggestion } : {}),
       });
+      continue;
     }
+    let j = visit.length;
+    while (j > 0 && visit[j - 1]! > i) j--;
+    if (visit[j - 1] === i) continue;
+    if (j === visit.length) visit.push(i);
+    else visit.splice(j, 0, i);
   }
-  for (const key of known) {
-    const f = table[key];
+  for (const i of visit) {
+    const key = known[i]!;
+    const f = table[key]!;
     const raw = Object.hasOwn(value, key) ? value[key] : undefined;
     if (raw === undefined || raw === null) {
       if (f.required) at.child(key).error(`missing required field ${quoteName(key)}`);
