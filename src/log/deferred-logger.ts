@@ -88,7 +88,7 @@ class Deferred {
     // A level the configuration leaves out is dropped before anything is made for it: a job's
     // pino child (≈ 10k instructions) is made on its first record, and most jobs only ever
     // log at debug.
-    if (LEVEL_VALUES[level] < this.root.threshold) return;
+    if (!this.isLevelEnabled(level)) return;
     const queue = this.root.queue;
     if (queue !== null) {
       if (!IMMEDIATE.has(level)) {
