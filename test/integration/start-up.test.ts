@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT, useHarness } from './support.js';
@@ -15,6 +16,20 @@ const oneJob = () => ({ jobs: [{ name: 'hello', exec: ['sh', '-c', 'echo hello f
 
 it('the build wrote the code cache next to the bundle', () => {
   expect(existsSync(join(ROOT, 'dist', 'pidpilot.cjs.cache'))).toBe(true);
+});
+
+it('the bundle names its functions minified, and dist/pidpilot.cjs.map takes a place in it back to src/', () => {
+  const bundle = readFileSync(join(ROOT, 'dist', 'pidpilot.cjs'), 'latin1');
+  // Short names are what the code cache holds fewer bytes of (scripts/bundle.mjs).
+  expect(bundle).not.toMatch(/\bfunction runSupervisor\(/);
+  // A string of runSupervisor's, found in the bundle and looked up in the map: its line and
+  // column (0-based, as V8's are 1-based in a stack trace) come from src/cli/run-supervisor.ts.
+  const at = bundle.indexOf('running without a control socket: ');
+  expect(at).toBeGreaterThan(0);
+  const before = bundle.slice(0, at).split('\n');
+  const map = new SourceMap(JSON.parse(readFileSync(join(ROOT, 'dist', 'pidpilot.cjs.map'), 'utf8')));
+  const entry = map.findEntry(before.length - 1, before[before.length - 1].length) as { originalSource?: string };
+  expect(entry.originalSource).toMatch(/src\/cli\/run-supervisor\.ts$/);
 });
 
 /** What a fresh `node` says of `cache` when it compiles the bundle as bin/pidpilot.js does. */
