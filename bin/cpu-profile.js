@@ -50,15 +50,29 @@ function sourceNames(profile) {
   }
   for (const { callFrame: f } of profile.nodes) {
     if (!f.functionName || !f.url.endsWith('pidpilot.cjs') || f.lineNumber < 0) continue;
-    // V8 places a function at its parameters or body; its name is the nearest occurrence
-    // before that on the line (the first line is offset by bin/pidpilot.js's wrapper).
+    // V8 places a function at its parameters or body; its name is the identifier just before
+    // (the first line is offset by bin/pidpilot.js's wrapper), and the map names it there
+    // when esbuild renamed it. A frame whose name is not found so keeps it.
     const line = lines[f.lineNumber] ?? '';
     const column = f.columnNumber - (f.lineNumber === 0 ? WRAPPER.length : 0);
-    const at = line.lastIndexOf(f.functionName, column);
-    const name = at < 0 ? undefined : map.findEntry(f.lineNumber, at).name;
-    if (name) f.functionName = name;
+    const at = identifierBefore(line, f.functionName, column);
+    const entry = at < 0 ? null : map.findEntry(f.lineNumber, at);
+    if (entry?.name && entry.generatedColumn === at) f.functionName = entry.name;
   }
   return profile;
+}
+
+/** Where `name` stands as a whole identifier last, at most 64 characters before `column`; -1 if not. */
+function identifierBefore(line, name, column) {
+  const word = /[\w$]/;
+  for (
+    let at = line.lastIndexOf(name, column);
+    at >= 0 && at >= column - 64;
+    at = at > 0 ? line.lastIndexOf(name, at - 1) : -1
+  ) {
+    if (!word.test(line[at - 1] ?? '') && !word.test(line[at + name.length] ?? '')) return at;
+  }
+  return -1;
 }
 
 /** What bin/pidpilot.js puts before the bundle's first line. */
