@@ -73,10 +73,8 @@ export abstract class JobActions extends JobData {
     if (this.config.exec) {
       const triggeredBy = this.triggeredBy;
       this.triggeredBy = undefined;
-      const run = this.fx.spawnMain(++this.runNumber, {
-        restarts: this.restarts,
-        ...(triggeredBy ? { triggeredBy } : {}),
-      });
+      const restarts = this.restarts;
+      const run = this.fx.spawnMain(++this.runNumber, triggeredBy ? { restarts, triggeredBy } : { restarts });
       this.run = run;
       this.runStartedAt = Date.now();
       if (run.pid === null) return; // spawn failed: the 'exited' input follows

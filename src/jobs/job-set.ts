@@ -77,7 +77,7 @@ export class JobSet {
     this.hostOps = {
       bus: deps.bus,
       log,
-      childEnv: (job, lifecycle) => deps.env.forJob(job, lifecycle),
+      childEnv: (job, lifecycle, extra) => deps.env.forJob(job, lifecycle, extra),
       relay: (stream, source, name) =>
         deps.relay(stream, source, name).catch((err: unknown) => {
           log.warn({ job: source }, `output relay of ${source} ${name} failed: ${String(err)}`);

@@ -3,7 +3,7 @@
  * implementations.
  */
 import { describe, expect, it } from 'vitest';
-import { killAllGroups, ProcessRun, type RunOptions } from '../../../src/process/run.js';
+import { killAllGroups, numberedRun, ProcessRun, type RunOptions, type RunResult } from '../../../src/process/run.js';
 import { BACKENDS, collect, firstLine, isDead, PATH, spawner, waitFor } from './helpers.js';
 
 describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
@@ -127,5 +127,31 @@ describe.each(BACKENDS)('ProcessRun (%s)', (kind) => {
     const results = await Promise.all(runs.map((r) => r.result));
     for (const r of results) expect(r).toMatchObject({ outcome: 'failed', signal: 'SIGKILL' });
     expect(killAllGroups()).toBe(0);
+  });
+});
+
+describe('numberedRun', () => {
+  it('is the result with its number first, as a spread gives it (the history writes this order)', () => {
+    const ok: RunResult = {
+      pid: 7,
+      startedAt: 1,
+      endedAt: 2,
+      durationMs: 1.5,
+      code: 0,
+      signal: null,
+      outcome: 'succeeded',
+    };
+    const aborted: RunResult = {
+      ...ok,
+      code: null,
+      signal: 'SIGTERM',
+      outcome: 'aborted',
+      reason: 'stop',
+      cleanup: [],
+    };
+    for (const result of [ok, aborted]) {
+      expect(JSON.stringify(numberedRun(3, result))).toBe(JSON.stringify({ run: 3, ...result }));
+    }
+    expect('reason' in numberedRun(1, ok)).toBe(false);
   });
 });

@@ -100,6 +100,18 @@ describe('HistoryStore', () => {
     expect(readFileSync(join(dir, 'runs', 'web.jsonl'), 'utf8').split('\n').length - 1).toBeLessThanOrEqual(6);
   });
 
+  it('writes a run record as the job and then the record, field for field', async () => {
+    const dir = tmp();
+    const s = store({ dir });
+    const failed: RunRecord = { ...run(1, 'errored'), reason: 'timeout "x"', cleanup: [] };
+    s.recordRun('web', run(2));
+    s.recordRun('web', failed);
+    s.flush();
+    expect(readFileSync(join(dir, 'runs', 'web.jsonl'), 'utf8')).toBe(
+      `${JSON.stringify({ job: 'web', ...run(2) })}\n${JSON.stringify({ job: 'web', ...failed })}\n`,
+    );
+  });
+
   it('keeps a run record readable after a torn one left by a crash', async () => {
     const dir = tmp();
     mkdirSync(join(dir, 'runs'));
