@@ -73,10 +73,9 @@ static void answer(output_watch_t *w, int has_data) {
   unlink_pending(w);
   uv_timer_stop(&w->timer);
   uv_close((uv_handle_t *)&w->timer, on_closed);
-  if (w->polling) {
-    uv_poll_stop(&w->handle); /* out of epoll now: the fd may be reused from the callback */
-    uv_close((uv_handle_t *)&w->handle, on_closed);
-  }
+  /* uv_close stops the poll at once (out of epoll now: the fd may be reused from the
+   * callback); a uv_poll_stop before it would make libuv remove it from epoll twice. */
+  if (w->polling) uv_close((uv_handle_t *)&w->handle, on_closed);
 
   napi_env env = w->env;
   napi_handle_scope scope;
