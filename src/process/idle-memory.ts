@@ -7,14 +7,17 @@
  * jobs this gives back 5–6 MB of RSS at once (bench/README.md).
  *
  * When: at the first WINDOW_MS after start-up in which pidpilot used less than IDLE_SHARE of
- * a CPU (its own CPU time, so a loaded machine does not fool it): the jobs have started and
- * their output is quiet. The collection stops the main thread for a few tens of ms, so not
+ * a CPU (its own CPU time, so a loaded machine does not fool it) and spawned nothing: the jobs
+ * have started and their output is quiet. Without the second condition a chain of quick jobs
+ * on a loaded machine (each hop slowed by others' work, pidpilot's share below IDLE_SHARE) had
+ * the collection stop it mid-chain for 25–40 ms. The collection stops the main thread for a few tens of ms, so not
  * while the log relay is busy, and never during a shutdown (SIGTERM → exit is timed). After
  * GIVE_UP_MS without such a window V8's own memory reducer is left to it. The young generation
  * grows again when the log relay needs it (V8's growth factor is back to 2 by then:
  * run-supervisor.ts). Without the addon (the portable spawner) nothing is done.
  */
 import { NativeAddonError, tryLoadNativeAddon } from './native.js';
+import { spawnCount } from './spawn.js';
 
 /** The window over which pidpilot's CPU use is judged. */
 export const WINDOW_MS = 250;
@@ -30,6 +33,8 @@ export interface IdleMemoryOptions {
   release?: () => void;
   /** CPU time used so far by the whole process, in µs (tests); default: process.cpuUsage(). */
   cpuMicros?: () => number;
+  /** Children spawned so far (tests); default: spawn.ts's count. */
+  spawns?: () => number;
 }
 
 /** Arms the one release; returns a function that cancels it. */
@@ -37,13 +42,17 @@ export function releaseMemoryWhenIdle(opts: IdleMemoryOptions): () => void {
   const release = opts.release ?? addonRelease();
   if (!release) return () => {};
   const cpuMicros = opts.cpuMicros ?? ownCpuMicros;
+  const spawns = opts.spawns ?? spawnCount;
   let windows = Math.ceil(GIVE_UP_MS / WINDOW_MS);
   let last = cpuMicros();
+  let lastSpawns = spawns();
   const timer = setTimeout(() => {
     if (opts.shuttingDown()) return;
     const now = cpuMicros();
-    if (now - last < WINDOW_MS * 1000 * IDLE_SHARE) return release();
+    const spawned = spawns();
+    if (now - last < WINDOW_MS * 1000 * IDLE_SHARE && spawned === lastSpawns) return release();
     last = now;
+    lastSpawns = spawned;
     if (--windows > 0) timer.refresh();
   }, WINDOW_MS);
   // Never what keeps pidpilot's loop alive.

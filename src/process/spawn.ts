@@ -52,10 +52,13 @@ export function spawnBackend(): SpawnBackendChoice {
 }
 
 const live = new Set<number>();
+/** Children spawned so far (idle-memory.ts: a window with a spawn in it is not idle). */
+let spawned = 0;
 
 function tracked(spawn: Spawner): Spawner {
   return (req) => {
     const child = spawn(req);
+    spawned++;
     live.add(child.pid);
     void child.exited.then(() => live.delete(child.pid));
     return child;
@@ -75,6 +78,11 @@ export function spawnerFor(kind: SpawnBackend): Spawner {
  */
 export function spawnChild(req: SpawnRequest): ChildHandle {
   return spawners[spawnBackend().kind](req);
+}
+
+/** How many children have been spawned so far. */
+export function spawnCount(): number {
+  return spawned;
 }
 
 /** Process group ids (= leader pids) of the children whose leader has not exited yet. */

@@ -47,6 +47,20 @@ describe('releaseMemoryWhenIdle', () => {
     expect(release).not.toHaveBeenCalled();
   });
 
+  it('does not count a window in which something was spawned as idle, however little CPU it took', () => {
+    // A chain of quick jobs on a loaded machine: pidpilot's share stays low, but it is busy.
+    let spawns = 0;
+    const release = vi.fn();
+    releaseMemoryWhenIdle({ shuttingDown: () => false, release, cpuMicros: () => 0, spawns: () => spawns });
+    for (let i = 0; i < 5; i++) {
+      spawns++;
+      vi.advanceTimersByTime(WINDOW_MS);
+    }
+    expect(release).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(WINDOW_MS); // a window with no spawn
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+
   it('does nothing during a shutdown, or once cancelled', () => {
     const stopping = arm(0, () => true);
     stopping.tick();
