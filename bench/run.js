@@ -36,7 +36,7 @@
 // bench/log-relay.mjs benchmarks the relay in-process, without the CLI.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleModule } from '../scripts/bundle-module.mjs';
 import { BIN, cleanup, NODE_FLAGS, ROOT, STRIPPED_ENV, stats, table } from './lib.js';
@@ -77,12 +77,14 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 let backend;
 try {
   const bundled = await bundleModule(join(ROOT, 'src', 'process', 'spawn.ts'));
+  const addon = await bundleModule(join(ROOT, 'src', 'process', 'native.ts'), dirname(bundled));
   const { spawnBackend } = await import(pathToFileURL(bundled).href);
+  const { ADDON_PATH } = await import(pathToFileURL(addon).href);
   rmSync(dirname(bundled), { recursive: true, force: true });
   const b = spawnBackend();
   backend =
     b.kind === 'native'
-      ? 'native addon (build/Release/pidpilot_spawn.node)'
+      ? `native addon (${relative(ROOT, ADDON_PATH)})`
       : `node:child_process${b.warning ? ` — ${b.warning}` : ' (PIDPILOT_SPAWN=node)'}`;
 } catch (err) {
   backend = `unavailable: ${err.message}`;
