@@ -59,11 +59,6 @@ export function envValue(env: ChildEnvSpec, name: string): string | undefined {
   return Object.hasOwn(env.overlay, name) ? env.overlay[name] : env.base.vars[name];
 }
 
-/** `env` with `extra` over it (the layers stay: only the overlay is copied). */
-export function withEnv(env: ChildEnvSpec, extra: Readonly<Record<string, string>>): ChildEnvSpec {
-  return isLayered(env) ? { base: env.base, overlay: { ...env.overlay, ...extra } } : { ...env, ...extra };
-}
-
 /** The environment as one record (the portable spawner hands it to execa). */
 export function envRecord(env: ChildEnvSpec): Record<string, string> {
   return isLayered(env) ? { ...env.base.vars, ...env.overlay } : { ...env };
