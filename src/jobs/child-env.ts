@@ -6,6 +6,8 @@
  * lifecycle variables (`PIDPILOT_JOB`, `PIDPILOT_RUN`, `PIDPILOT_RESTARTS`: jobs/liveness/env.ts),
  * which its runtime keeps per run.
  */
+
+import { setMember } from '../config/json5-objects.js';
 import type { JobConfig } from '../config/types.js';
 import { applyEnvChanges } from '../control/env-limits.js';
 import type { EnvChanges } from '../control/target.js';
@@ -73,18 +75,11 @@ export class ChildEnv {
     // Set one by one, in the order an object spread of the layers gives: a spread is V8's generic
     // copy (bench/README.md, chain hop, sixth round).
     const overlay: Record<string, string> = {};
-    for (const k in job.env) setVar(overlay, k, job.env[k]!);
+    for (const k in job.env) setMember(overlay, k, job.env[k]!);
     overlay.CONTAINERPILOT_PID = this.ownPid;
     for (const [k, v] of this.pidEnv) overlay[k] = v;
     for (const k in lifecycle) overlay[k] = lifecycle[k]!;
-    if (extra !== undefined) for (const k in extra) setVar(overlay, k, extra[k]!);
+    if (extra !== undefined) for (const k in extra) setMember(overlay, k, extra[k]!);
     return { base: this.prepared, overlay };
   }
-}
-
-/** `record[name] = value`, also for a variable named `__proto__` (an own variable, as a spread makes it, not the prototype). */
-function setVar(record: Record<string, string>, name: string, value: string): void {
-  if (name === '__proto__')
-    Object.defineProperty(record, name, { value, writable: true, enumerable: true, configurable: true });
-  else record[name] = value;
 }
