@@ -6,22 +6,34 @@
  * orphans of its jobs come to it rather than to whatever started it. Either way they
  * must be reaped, or they pile up as zombies. libuv reaps only the pids it spawned.
  *
- * The danger is stealing: waitpid(-1) would also reap pidpilot's own children, and their
- * exit status would be lost to the jobs. So the reaper never reaps blindly. On SIGCHLD it
- * peeks (waitid(P_ALL, WNOWAIT)) at the first zombie child, which stays a zombie:
- *   - not ours: an orphan; reap it (waitpid on that one pid) and peek again;
- *   - ours, watched by spawn.c: run its watcher's `finish` now (SIGKILL of the rest of the
- *     group while the pid is still held, reap, report the status), then peek again;
- *   - ours, but libuv's (the node:child_process fallback claims its pids): libuv reaps it
- *     in this same loop iteration; the reaper stops and looks again in 1 ms.
- * The kernel lists zombies in its order of children, so the peek always returns the same
- * zombie until it is reaped: each step above reaps it or waits for its owner, and nothing
- * else is ever reaped by mistake.
+ * The danger is stealing: a status reaped and dropped is lost to its owner. pidpilot's own
+ * children are of two kinds. spawn.c's are registered here the moment they are made, with
+ * a `finish` that takes their status; libuv's (the node:child_process fallback) are claimed
+ * by pid, and libuv insists on reaping them itself (it waits for each of its pids, and
+ * never reports one that is gone). So on SIGCHLD the reaper reaps in one of two ways:
+ *   - while libuv has no child (always, with the native spawner): blindly, waitpid(-1), one
+ *     system call a zombie, as tini does. A pid that is not registered is an orphan; a pid
+ *     spawn.c registered gets its status through `finish`, which kills what is left of its
+ *     process group and reports it. (That kill comes just after the reap: the leader's pid
+ *     is the group's id, and stays taken while the group has a member; with no member
+ *     left it is free again, and the kill could only reach another group if the kernel
+ *     handed that pid out again, to a process that then made itself a group leader, in
+ *     the few instructions between the two system calls of this one thread.)
+ *   - while libuv has a child: it peeks (waitid(P_ALL, WNOWAIT)) at the first zombie child,
+ *     which stays a zombie: not ours, an orphan, reaped (waitpid on that pid); spawn.c's,
+ *     `finish` reaps it; libuv's, libuv reaps it in this same loop iteration, and the
+ *     reaper stops and looks again in 1 ms. The kernel lists zombies in its order of
+ *     children, so the peek returns the same zombie until it is reaped: two system calls
+ *     an orphan, and nothing of libuv's is ever reaped by mistake.
+ * Both run on the loop's thread, as do spawns and claims: a child is registered or claimed
+ * before the reaper can see it, and a claim made by JS that `finish` runs takes effect
+ * before the next reap.
  *
  * JS interface (see src/process/reaper.ts):
  *   startReaper() -> { pid1: boolean, subreaper: boolean }   (idempotent)
  *   claimChild(pid) / releaseChild(pid): a pid libuv spawned and will reap
- *   reaperStats() -> { reaped: number, running: boolean }   (orphans reaped so far)
+ *   reaperStats() -> { reaped: number, running: boolean, peeks: number }
+ *     (orphans reaped so far; zombies peeked at, which happens only while libuv has a child)
  * Same thread rule as spawn.c: only the thread of the one libuv loop may call it.
  */
 #define _GNU_SOURCE
@@ -52,7 +64,7 @@ static reaper_owned_t **bucket_of(pid_t pid) {
   return &g_owned[(uint32_t)pid % OWNED_BUCKETS];
 }
 
-void reaper_own(reaper_owned_t *o, pid_t pid, void (*finish)(void *), void *arg) {
+void reaper_own(reaper_owned_t *o, pid_t pid, void (*finish)(void *, const int *), void *arg) {
   reaper_owned_t **head = bucket_of(pid);
   o->pid = pid;
   o->finish = finish;
@@ -84,6 +96,8 @@ static int g_running;
 static uv_signal_t g_sigchld;
 static uv_timer_t g_retry;
 static double g_reaped; /* orphans reaped (a double: JS numbers; no overflow in practice) */
+static double g_peeks;  /* zombies peeked at (waitid WNOWAIT) rather than reaped blindly */
+static unsigned g_libuv_children; /* claimed pids libuv has not reaped yet: no blind reaping */
 
 static void reap_orphans(void);
 
@@ -105,13 +119,27 @@ static void retry_soon(void) {
 
 static void reap_orphans(void) {
   for (;;) {
+    pid_t pid;
+    reaper_owned_t *o;
+    if (g_libuv_children == 0) {
+      int status;
+      do pid = waitpid(-1, &status, WNOHANG);
+      while (pid < 0 && errno == EINTR);
+      if (pid <= 0) return; /* ECHILD: no children at all; 0: none has exited */
+      o = owned(pid);
+      if (o == NULL) g_reaped++;
+      else if (o->finish != NULL) o->finish(o->arg, &status); /* may run JS: spawn, claim, exit */
+      /* (finish NULL is libuv's, and there is none while the count is 0) */
+      continue;
+    }
     siginfo_t si;
     memset(&si, 0, sizeof si);
     int r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0 || si.si_pid == 0) return; /* ECHILD: no children at all; or none has exited */
-    pid_t pid = si.si_pid;
-    reaper_owned_t *o = owned(pid);
+    if (r < 0 || si.si_pid == 0) return;
+    g_peeks++;
+    pid = si.si_pid;
+    o = owned(pid);
     if (o == NULL) {
       pid_t p;
       do p = waitpid(pid, NULL, WNOHANG);
@@ -123,7 +151,7 @@ static void reap_orphans(void) {
       retry_soon();
       return;
     }
-    o->finish(o->arg); /* may run JS (the exit callback), which may spawn or exit */
+    o->finish(o->arg, NULL); /* reaps it; may run JS (the exit callback), which may spawn or exit */
     /* Must not spin if the owner did not reap it after all. */
     if (owned(pid) != NULL) {
       retry_soon();
@@ -204,6 +232,7 @@ static napi_value js_claim_child(napi_env env, napi_callback_info info) {
     return NULL;
   }
   reaper_own(o, pid, NULL, NULL);
+  g_libuv_children++;
   return NULL;
 }
 
@@ -214,6 +243,7 @@ static napi_value js_release_child(napi_env env, napi_callback_info info) {
   if (o == NULL || o->finish != NULL) return NULL; /* spawn.c's own entries are not JS's to drop */
   reaper_disown(o);
   free(o);
+  g_libuv_children--;
   if (g_running) reap_orphans(); /* it may have held up orphans behind it */
   return NULL;
 }
@@ -223,7 +253,8 @@ static napi_value js_reaper_stats(napi_env env, napi_callback_info info) {
   napi_value obj, v;
   if (napi_create_object(env, &obj) != napi_ok || napi_create_double(env, g_reaped, &v) != napi_ok ||
       napi_set_named_property(env, obj, "reaped", v) != napi_ok || napi_get_boolean(env, g_running, &v) != napi_ok ||
-      napi_set_named_property(env, obj, "running", v) != napi_ok)
+      napi_set_named_property(env, obj, "running", v) != napi_ok || napi_create_double(env, g_peeks, &v) != napi_ok ||
+      napi_set_named_property(env, obj, "peeks", v) != napi_ok)
     return NULL;
   return obj;
 }

@@ -21,8 +21,9 @@
  *     waitpid(pid) for our own pids only: never waitpid(-1), which would steal libuv's);
  *   - when the leader has exited but is not yet reaped (so its pid, which is the group id,
  *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it;
- *   - registers every child it watches with the orphan reaper (reaper.c), which therefore
- *     never reaps it, and may have it reaped here at once when it finds it a zombie first.
+ *   - registers every child it watches with the orphan reaper (reaper.c): when the reaper
+ *     finds it exited first, it hands it over here (reaped, with its status, or still a
+ *     zombie, to be reaped here), so its status is never lost.
  *
  * JS interface (see src/process/native.ts):
  *   spawn(candidates, argv, env, cwd|null, stdoutMode, stderrMode, onExit(code, signal), ids?)
@@ -221,6 +222,12 @@ static uv_signal_t g_sigchld;
 static uv_timer_t g_sweep;
 static child_t *g_waiting;      /* children watched through SIGCHLD */
 
+/* c's outcome from its wait status. */
+static void set_outcome(child_t *c, int status) {
+  if (WIFEXITED(status)) c->code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status)) c->sig = WTERMSIG(status);
+}
+
 /* Reaps c if it has exited. Returns 0 while it still runs. */
 static int try_reap(child_t *c) {
   siginfo_t si;
@@ -240,11 +247,19 @@ static int try_reap(child_t *c) {
   pid_t p;
   do p = waitpid(c->pid, &status, WNOHANG);
   while (p < 0 && errno == EINTR);
-  if (p == c->pid) {
-    if (WIFEXITED(status)) c->code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) c->sig = WTERMSIG(status);
-  }
+  if (p == c->pid) set_outcome(c, status);
   return 1;
+}
+
+/* The reaper reaped c with `status` (its blind waitpid(-1) came first): the same as
+ * try_reap's, the group's leftovers killed just after the reap instead of just before
+ * (why that is safe: reaper.c). */
+static void take_status(child_t *c, int status) {
+  reaper_disown(&c->owned);
+  (void)kill(-c->pid, SIGKILL);
+  c->code = -1;
+  c->sig = 0;
+  set_outcome(c, status);
 }
 
 /* Calls onExit(code, signal) on the JS thread and releases the JS side of c. First its
@@ -288,9 +303,16 @@ static void on_pidfd(uv_poll_t *h, int status, int events) {
   deliver(w->child);
 }
 
-/* The reaper found w's child a zombie before its pidfd was polled: reap and report it now. */
-static void finish_pidfd(void *w) {
-  on_pidfd(&((pidfd_watch_t *)w)->handle, 0, 0);
+/* The reaper found w's child exited before its pidfd was polled: report it now. */
+static void finish_pidfd(void *arg, const int *status) {
+  pidfd_watch_t *w = arg;
+  if (status == NULL) {
+    on_pidfd(&w->handle, 0, 0);
+    return;
+  }
+  take_status(w->child, *status);
+  uv_close((uv_handle_t *)&w->handle, on_watch_closed);
+  deliver(w->child);
 }
 
 static void sweep(void) {
@@ -328,9 +350,22 @@ static void on_sweep(uv_timer_t *t) {
   sweep();
 }
 
-static void finish_sigchld(void *unused) {
-  (void)unused;
-  sweep();
+static void finish_sigchld(void *arg, const int *status) {
+  if (status == NULL) {
+    sweep();
+    return;
+  }
+  child_t *c = arg;
+  for (child_t **pp = &g_waiting; *pp != NULL; pp = &(*pp)->next) {
+    if (*pp == c) {
+      *pp = c->next;
+      break;
+    }
+  }
+  take_status(c, *status);
+  if (g_waiting == NULL) uv_signal_stop(&g_sigchld);
+  deliver(c);
+  free(c);
 }
 
 /* Fallback without pidfds: SIGCHLD (libuv multiplexes it, Node's own watcher keeps
@@ -347,7 +382,7 @@ static int watch_by_sigchld(child_t *c) {
   if ((r = uv_timer_start(&g_sweep, on_sweep, 0, 0)) != 0) return r;
   c->next = g_waiting;
   g_waiting = c;
-  reaper_own(&c->owned, c->pid, finish_sigchld, NULL);
+  reaper_own(&c->owned, c->pid, finish_sigchld, c);
   return 0;
 }
 

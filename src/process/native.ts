@@ -56,8 +56,11 @@ export interface NativeAddon {
   claimChild(pid: number): void;
   /** The claimed pid has been reaped by libuv. */
   releaseChild(pid: number): void;
-  /** Orphans reaped so far, and whether the reaper runs. */
-  reaperStats(): { reaped: number; running: boolean };
+  /**
+   * Orphans reaped so far, whether the reaper runs, and how many zombies it peeked at
+   * (waitid WNOWAIT) rather than reaped at once: that happens only while libuv has a child.
+   */
+  reaperStats(): { reaped: number; running: boolean; peeks: number };
   /** Polls an output pipe once (native/pipes.c); absent from an addon built before it. */
   watchOutput?: WatchOutput;
   /**
