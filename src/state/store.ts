@@ -29,7 +29,7 @@ import {
   preparePrivateDir,
   REPLACE,
 } from './private-fs.js';
-import { type ReadStats, readLastLines } from './read.js';
+import { countLines, type ReadStats, readLastLines } from './read.js';
 import type { HistoryReader, StoredEvent, StoredLogLine, StoredRun, Unfollow } from './types.js';
 import { WriteHealth } from './write-health.js';
 
@@ -299,11 +299,12 @@ export class HistoryStore implements HistoryReader {
       fd = opened.fd;
       if (count === undefined) {
         // First record of this boot: count what earlier boots left (estimated from the size
-        // while far from the bound: records are all about as long), and give a torn line
-        // left by a crash a line of its own, so the new record stays readable.
+        // while far from the bound: records are all about as long; counted, not read, once
+        // the file may be near it, as it is from the first compaction on), and give a torn
+        // line left by a crash a line of its own, so the new record stays readable.
         const size = opened.size;
         const estimate = Math.round((size * lines.length) / text.length);
-        count = size === 0 ? 0 : estimate < keep ? estimate : readLastLines(fd, 2 * keep + 1).length;
+        count = size === 0 ? 0 : estimate < keep ? estimate : countLines(fd, size, 2 * keep + 1);
         if (size > 0 && lastByte(fd, size) !== 10) text = `\n${text}`;
       }
       count += lines.length;

@@ -1,12 +1,22 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppendLog } from '../../../src/state/append-log.js';
 import { ensureDir, LOCK_FILE } from '../../../src/state/layout.js';
 import { lockStateDir, StateDirBusy } from '../../../src/state/lock.js';
-import { parseJsonLines, readLastLines, readRotatedLines } from '../../../src/state/read.js';
+import { countLines, parseJsonLines, readLastLines, readRotatedLines } from '../../../src/state/read.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -16,6 +26,31 @@ function tmp(): string {
 }
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('countLines', () => {
+  const count = (text: string, max: number): number => {
+    const f = join(tmp(), 'x');
+    writeFileSync(f, text);
+    const fd = openSync(f, 'r');
+    try {
+      return countLines(fd, statSync(f).size, max);
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it('counts complete lines up to max, not a torn last one', () => {
+    expect(count('', 9)).toBe(0);
+    expect(count('one\ntwo\nthr', 9)).toBe(2);
+    expect(count('\n\nlast\n', 9)).toBe(3);
+    expect(count('a\nb\nc\nd\n', 3)).toBe(3);
+  });
+
+  it('counts a file over 64 KiB as max without reading it', () => {
+    expect(count('x\n'.repeat(40_000), 41)).toBe(41);
+    expect(count(`${'L'.repeat(70_000)}\n`, 41)).toBe(41);
+  });
 });
 
 describe('readLastLines', () => {

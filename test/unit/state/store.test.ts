@@ -100,6 +100,29 @@ describe('HistoryStore', () => {
     expect(readFileSync(join(dir, 'runs', 'web.jsonl'), 'utf8').split('\n').length - 1).toBeLessThanOrEqual(6);
   });
 
+  it('counts the records earlier boots left once near the bound, and compacts past it', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'runs'));
+    const lines = (from: number, to: number): string =>
+      Array.from({ length: to - from + 1 }, (_, i) => `${JSON.stringify({ job: 'web', ...run(from + i) })}\n`).join('');
+    const onDisk = (): number => readFileSync(join(dir, 'runs', 'web.jsonl'), 'utf8').split('\n').length - 1;
+    // Twice keepRuns already: the first record of this boot must compact.
+    writeFileSync(join(dir, 'runs', 'web.jsonl'), lines(1, 6));
+    let s = store({ dir, keepRuns: 3 });
+    s.recordRun('web', run(7));
+    s.flush();
+    expect(onDisk()).toBe(3);
+    expect((await s.runs('web')).map((r) => r.run)).toEqual([5, 6, 7]);
+    s.close();
+    // Far past it (left by a larger keepRuns, or over 64 KiB): compacted at once as well.
+    writeFileSync(join(dir, 'runs', 'web.jsonl'), lines(1, 1000));
+    s = store({ dir, keepRuns: 3 });
+    s.recordRun('web', run(1001));
+    s.flush();
+    expect(onDisk()).toBe(3);
+    expect((await s.runs('web')).map((r) => r.run)).toEqual([999, 1000, 1001]);
+  });
+
   it('writes a run record as the job and then the record, field for field', async () => {
     const dir = tmp();
     const s = store({ dir });
