@@ -7,7 +7,7 @@
 // Columns: import ms (median), VmRSS, RssAnon (heap, compiled code), RssFile (node binary and
 // libraries paged in), V8 heap used after a full GC — all after the import has finished.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleDir, bundleModule } from '../scripts/bundle-module.mjs';
@@ -18,7 +18,21 @@ const runs = Number(process.argv[2] ?? 5);
 const bundles = bundleDir('pidpilot-import-cost-');
 process.on('exit', () => rmSync(bundles, { recursive: true, force: true }));
 const mod = async (p) => pathToFileURL(await bundleModule(join(ROOT, 'src', p), mkdtempSync(join(bundles, 'm-')))).href;
-const dist = (p) => pathToFileURL(join(ROOT, 'dist', p)).href;
+// The bundle is a function expression (scripts/bundle.mjs): a small loader evaluates it with its
+// code cache, as bin/pidpilot.js does, without running pidpilot.
+function bundleLoader() {
+  const file = join(ROOT, 'dist', 'pidpilot.cjs');
+  const loader = join(mkdtempSync(join(bundles, 'l-')), 'load-bundle.cjs');
+  writeFileSync(
+    loader,
+    `const fs = require('node:fs'), path = require('node:path'), vm = require('node:vm');
+const file = ${JSON.stringify(file)}, dir = path.dirname(file), bundle = { exports: {} };
+new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData: fs.readFileSync(file + '.cache') })
+  .runInThisContext()(bundle.exports, (id) => require(id.startsWith('./') ? path.join(dir, id) : id), bundle, file, dir);
+`,
+  );
+  return pathToFileURL(loader).href;
+}
 const targets = [
   ['(bare node)', null],
   ['pino', 'pino'],
@@ -32,7 +46,7 @@ const targets = [
   ['src/supervisor.ts', await mod('supervisor.ts')],
   ['src/process/native.ts', await mod('process/native.ts')],
   ['src/cli/run-supervisor.ts (all of it, libraries not bundled)', await mod('cli/run-supervisor.ts')],
-  ['dist/pidpilot.cjs (the bundle bin/ runs)', dist('pidpilot.cjs')],
+  ['dist/pidpilot.cjs (the bundle bin/ runs, with its code cache)', bundleLoader()],
 ];
 
 const probe = (spec) => `

@@ -50,12 +50,11 @@ function sourceNames(profile) {
   }
   for (const { callFrame: f } of profile.nodes) {
     if (!f.functionName || !f.url.endsWith('pidpilot.cjs') || f.lineNumber < 0) continue;
-    // V8 places a function at its parameters or body; its name is the identifier just before
-    // (the first line is offset by bin/pidpilot.js's wrapper), and the map names it there
-    // when esbuild renamed it. A frame whose name is not found so keeps it.
+    // V8 places a function at its parameters or body; its name is the identifier just before,
+    // and the map names it there when esbuild renamed it. A frame whose name is not found so
+    // keeps it.
     const line = lines[f.lineNumber] ?? '';
-    const column = f.columnNumber - (f.lineNumber === 0 ? WRAPPER.length : 0);
-    const at = identifierBefore(line, f.functionName, column);
+    const at = identifierBefore(line, f.functionName, f.columnNumber);
     const entry = at < 0 ? null : map.findEntry(f.lineNumber, at);
     if (entry?.name && entry.generatedColumn === at) f.functionName = entry.name;
   }
@@ -74,6 +73,3 @@ function identifierBefore(line, name, column) {
   }
   return -1;
 }
-
-/** What bin/pidpilot.js puts before the bundle's first line. */
-const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';

@@ -13,13 +13,15 @@ import { build } from 'esbuild';
 import { writeThirdPartyLicenses } from './third-party-licenses.mjs';
 
 const OUT = 'dist/pidpilot.cjs';
+/** How dist/pidpilot.cjs begins (and `})` ends it): Node's CommonJS wrapper, as bin/pidpilot.js calls it. */
+const WRAPPER = '(function (exports, require, module, __filename, __dirname) {';
 
 /** Whether V8, as bin/pidpilot.js compiles the bundle (same wrapper, same flags), rejects its code cache. */
 function codeCacheRejected(bundle, cache) {
-  const script = new vm.Script(
-    `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'latin1')}\n})`,
-    { filename: resolve(bundle), cachedData: readFileSync(cache) },
-  );
+  const script = new vm.Script(readFileSync(bundle, 'latin1'), {
+    filename: resolve(bundle),
+    cachedData: readFileSync(cache),
+  });
   return script.cachedDataRejected === true;
 }
 
@@ -147,10 +149,15 @@ const cli = await build({
     __PIDPILOT_REQUIRE__: 'require',
     __PIDPILOT_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version),
   },
+  // The file is the function Node's CommonJS loader would wrap it in (bin/pidpilot.js
+  // compiles it with vm.Script, as it is): made here, not by joining strings at each start,
+  // because V8 copies a joined source into one flat string before it compiles it, 375 KB of
+  // fresh memory, whose page faults cost more than the copy here (bench/README.md, start-up).
   // The URL is made on first use: pathToFileURL at every start cost ≈ 0.xM instructions before the first job.
   banner: {
-    js: "const __pidpilot_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };",
+    js: `${WRAPPER}const __pidpilot_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };`,
   },
+  footer: { js: '})' },
   // Loaded (import()) only when configured — prom-client when `telemetry` is set — so it is
   // bundled apart, into dist/vendor/ (below), and required from there on first use: the
   // default path does not even parse it. (Consul is spoken over node:http: discovery/consul/http.ts.)
