@@ -8,7 +8,11 @@
  *
  * When: at the first WINDOW_MS after start-up in which pidpilot used less than IDLE_SHARE of
  * a CPU (its own CPU time, so a loaded machine does not fool it) and spawned nothing: the jobs
- * have started and their output is quiet. (Without the second condition a chain of quick jobs
+ * have started and their output is quiet. A window whose timer fires late (over LATE_MS) was
+ * not seen: pidpilot was stopped (SIGSTOP, a cgroup freezer) or its loop was held, which is
+ * little CPU but not idleness, and whatever came in meanwhile (exits, orphans to reap,
+ * signals) is handled right after; the next window decides. (The reaping bench stops
+ * pidpilot just after it starts: the release came with SIGCONT, in the middle of its burst.) (Without the second condition a chain of quick jobs
  * on a loaded machine, each hop slowed by others' work and pidpilot's share below IDLE_SHARE,
  * had the collection stop it mid-chain for 25–40 ms.) The collection stops the main thread for
  * a few tens of ms, so not while the log relay is busy, and never during a shutdown (SIGTERM →
@@ -23,6 +27,8 @@ import { spawnCount } from './spawn.js';
 export const WINDOW_MS = 250;
 /** Idle: less than this share of one CPU over a window. */
 export const IDLE_SHARE = 0.1;
+/** A window's timer that fires this much later than WINDOW_MS: the window was not seen. */
+export const LATE_MS = WINDOW_MS;
 /** No idle window this long after start-up: nothing is done. */
 export const GIVE_UP_MS = 60_000;
 
@@ -35,6 +41,8 @@ export interface IdleMemoryOptions {
   cpuMicros?: () => number;
   /** Children spawned so far (tests); default: spawn.ts's count. */
   spawns?: () => number;
+  /** A monotonic clock in ms (tests); default: performance.now(). */
+  now?: () => number;
 }
 
 /** Arms the one release; returns a function that cancels it. */
@@ -44,15 +52,20 @@ export function releaseMemoryWhenIdle(opts: IdleMemoryOptions): () => void {
   const cpuMicros = opts.cpuMicros ?? ownCpuMicros;
   const spawns = opts.spawns ?? spawnCount;
   let windows = Math.ceil(GIVE_UP_MS / WINDOW_MS);
+  const clock = opts.now ?? (() => performance.now());
   let last = cpuMicros();
   let lastSpawns = spawns();
+  let windowStart = clock();
   const timer = setTimeout(() => {
     if (opts.shuttingDown()) return;
     const now = cpuMicros();
     const spawned = spawns();
-    if (now - last < WINDOW_MS * 1000 * IDLE_SHARE && spawned === lastSpawns) return release();
+    const at = clock();
+    const seen = at - windowStart <= WINDOW_MS + LATE_MS;
+    if (seen && now - last < WINDOW_MS * 1000 * IDLE_SHARE && spawned === lastSpawns) return release();
     last = now;
     lastSpawns = spawned;
+    windowStart = at;
     if (--windows > 0) timer.refresh();
   }, WINDOW_MS);
   // Never what keeps pidpilot's loop alive.

@@ -1,7 +1,7 @@
 /** The one release of start-up's memory once pidpilot is idle (src/process/idle-memory.ts, native/memory.c). */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GIVE_UP_MS, IDLE_SHARE, releaseMemoryWhenIdle, WINDOW_MS } from '../../../src/process/idle-memory.js';
+import { GIVE_UP_MS, IDLE_SHARE, LATE_MS, releaseMemoryWhenIdle, WINDOW_MS } from '../../../src/process/idle-memory.js';
 import { loadNativeAddon } from '../../../src/process/native.js';
 
 describe('releaseMemoryWhenIdle', () => {
@@ -58,6 +58,20 @@ describe('releaseMemoryWhenIdle', () => {
     }
     expect(release).not.toHaveBeenCalled();
     vi.advanceTimersByTime(WINDOW_MS); // a window with no spawn
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not count a window whose timer fired late (pidpilot stopped, or its loop held) as idle', () => {
+    // SIGSTOP for 10 s just after start-up, then SIGCONT: almost no CPU, but nothing was seen,
+    // and the exits or orphans that came in meanwhile are handled now, not after a collection.
+    let clock = 0;
+    const release = vi.fn();
+    releaseMemoryWhenIdle({ shuttingDown: () => false, release, cpuMicros: () => 0, now: () => clock });
+    clock += 10_000;
+    vi.advanceTimersByTime(WINDOW_MS);
+    expect(release).not.toHaveBeenCalled();
+    clock += WINDOW_MS + LATE_MS; // late, but within the bound: seen
+    vi.advanceTimersByTime(WINDOW_MS);
     expect(release).toHaveBeenCalledTimes(1);
   });
 
