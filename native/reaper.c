@@ -29,7 +29,7 @@
  * before the reaper can see it, and a claim made by JS that `finish` runs takes effect
  * before the next reap.
  *
- * JS interface (see src/process/reaper.ts):
+ * JS interface (see src/process/orphans.ts and native.ts):
  *   startReaper() -> { pid1: boolean, subreaper: boolean }   (idempotent)
  *   claimChild(pid) / releaseChild(pid): a pid libuv spawned and will reap
  *   reaperStats() -> { reaped: number, running: boolean, peeks: number }

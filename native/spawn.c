@@ -20,7 +20,9 @@
  *   - watches the exit with a pidfd in libuv's loop (or, without pidfd_open, SIGCHLD plus
  *     waitpid(pid) for our own pids only: never waitpid(-1), which would steal libuv's);
  *   - when the leader has exited but is not yet reaped (so its pid, which is the group id,
- *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it;
+ *     cannot be reused), SIGKILLs whatever is left of its group, then reaps it (when the
+ *     reaper's waitpid(-1) reaps it first, the kill comes just after: reaper.c says why
+ *     that is safe);
  *   - registers every child it watches with the orphan reaper (reaper.c): when the reaper
  *     finds it exited first, it hands it over here (reaped, with its status, or still a
  *     zombie, to be reaped here), so its status is never lost.

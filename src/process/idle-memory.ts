@@ -8,15 +8,15 @@
  *
  * When: at the first WINDOW_MS after start-up in which pidpilot used less than IDLE_SHARE of
  * a CPU (its own CPU time, so a loaded machine does not fool it) and spawned nothing: the jobs
- * have started and their output is quiet. A window whose timer fires late (over LATE_MS) was
- * not seen: pidpilot was stopped (SIGSTOP, a cgroup freezer) or its loop was held, which is
- * little CPU but not idleness, and whatever came in meanwhile (exits, orphans to reap,
- * signals) is handled right after; the next window decides. (The reaping bench stops
- * pidpilot just after it starts: the release came with SIGCONT, in the middle of its burst.) (Without the second condition a chain of quick jobs
+ * have started and their output is quiet. (Without the second condition a chain of quick jobs
  * on a loaded machine, each hop slowed by others' work and pidpilot's share below IDLE_SHARE,
- * had the collection stop it mid-chain for 25–40 ms.) The collection stops the main thread for
- * a few tens of ms, so not while the log relay is busy, and never during a shutdown (SIGTERM →
- * exit is timed). After GIVE_UP_MS without such a window V8's own memory reducer is left to it.
+ * had the collection stop it mid-chain for 25–40 ms.) A window whose timer fires late (over
+ * LATE_MS) was not seen: pidpilot was stopped (SIGSTOP, a cgroup freezer) or its loop was
+ * held, which is little CPU but not idleness, and whatever came in meanwhile (exits, orphans
+ * to reap, signals) is handled right after; the next window decides. (The reaping bench stops
+ * pidpilot just after it starts: the release came with SIGCONT, amid its burst of orphans.)
+ * The collection stops the main thread for a few tens of ms, so not while the log relay is
+ * busy, and never during a shutdown (SIGTERM → exit is timed). After GIVE_UP_MS without such a window V8's own memory reducer is left to it.
  * The young generation grows again when the log relay needs it (V8's growth factor is back to 2
  * by then: run-supervisor.ts). Without the addon (the portable spawner) nothing is done.
  */

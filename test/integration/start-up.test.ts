@@ -37,7 +37,7 @@ function cacheRejected(cache: string): string {
   // As bin/pidpilot.js reads them: both files into one buffer, the cache a view of it.
   const check = `const fs = require('node:fs'), vm = require('node:vm'), [file, cache] = process.argv.slice(1);
 const buf = Buffer.allocUnsafeSlow(4 << 20);
-const source = fs.readFileSync(file).copy(buf) && buf.toString('latin1', 0, fs.statSync(file).size);
+const source = buf.toString('latin1', 0, fs.readFileSync(file).copy(buf));
 const cachedData = buf.subarray(0, fs.readFileSync(cache).copy(buf));
 const s = new vm.Script(source, { filename: file, cachedData });
 process.stdout.write(String(s.cachedDataRejected));`;
