@@ -16,9 +16,10 @@
  * to reap, signals) is handled right after; the next window decides. (The reaping bench stops
  * pidpilot just after it starts: the release came with SIGCONT, amid its burst of orphans.)
  * The collection stops the main thread for a few tens of ms, so not while the log relay is
- * busy, and never during a shutdown (SIGTERM → exit is timed). After GIVE_UP_MS without such a window V8's own memory reducer is left to it.
- * The young generation grows again when the log relay needs it (V8's growth factor is back to 2
- * by then: run-supervisor.ts). Without the addon (the portable spawner) nothing is done.
+ * busy, and never during a shutdown (SIGTERM → exit is timed). After GIVE_UP_MS without such
+ * a window V8's own memory reducer is left to it. The young generation grows again when the
+ * log relay needs it (V8's growth factor is back to 2 by then: run-supervisor.ts). Without
+ * the addon (the portable spawner) nothing is done.
  */
 import { NativeAddonError, tryLoadNativeAddon } from './native.js';
 import { spawnCount } from './spawn.js';
